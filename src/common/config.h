@@ -1,0 +1,76 @@
+// Config: everything `quanyu.toml` can set, with documented defaults
+// (docs/configuration.md lists every key). Environment variables override the
+// file (QUANYU_LISTEN, QUANYU_DATA, QUANYU_ADMIN_KEY, QUANYU_DEFAULT_REGION).
+// Plain value type; read-only after load.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace quanyu {
+
+struct SourceConfig {
+  std::string name;       // unique, e.g. "website"
+  std::string type;       // web, ios, android, wechat_mp, douyin_mp, tmall_store, pos, crm, ...
+  std::string write_key;  // secret the SDK sends
+};
+
+// One rule of the channel taxonomy (collect/channel.h). All non-empty
+// matchers must match; rules are tried in order before the built-in ones.
+struct ChannelRule {
+  std::string channel;
+  std::string utm_source;    // case-insensitive exact match
+  std::string utm_medium;    // case-insensitive exact match
+  std::string referrer_host; // suffix match on the referrer's host
+  std::string click_id;      // a query parameter / property name such as "gclid"
+  std::string source_type;   // the source's type
+};
+
+struct Config {
+  // [server]
+  std::string listen = "127.0.0.1:8080";
+  int threads = 0;                 // 0 = one per core
+  int idle_timeout_s = 60;         // keep-alive idle timeout
+  int read_timeout_s = 30;         // a request must arrive completely within this
+  std::string admin_key;           // bootstrap admin key ("" = none; QUANYU_ADMIN_KEY)
+  std::string web_root;            // dashboard files ("" = <exe>/../web/dist if present)
+
+  // [limits]
+  size_t max_event_bytes = 32 * 1024;
+  size_t max_batch_bytes = 500 * 1024;
+  size_t max_batch_events = 2500;
+
+  // [log]
+  int64_t dedupe_window_s = 7 * 86400;
+  int group_commit_max_delay_us = 2000;  // how long a commit may wait for company
+  size_t max_queue_bytes = 256u << 20;   // above this, ingest answers 429
+  size_t log_file_bytes = 64u << 20;     // roll the log file past this size
+
+  // [store]
+  size_t flush_events = 500'000;  // write a segment after this many buffered events
+  int flush_interval_s = 10;      // ...or after this many seconds
+
+  // [identity]
+  std::string default_region = "CN";  // phone numbers without +CC
+  std::vector<std::string> junk_identifiers;  // extra values never linked
+
+  // [[sources]]
+  std::vector<SourceConfig> sources;
+  // [[channels]]
+  std::vector<ChannelRule> channel_rules;
+
+  std::string data_dir;  // --data, QUANYU_DATA
+};
+
+// Parses TOML text. Unknown keys are an error naming the key (catches typos).
+Result<Config> ParseConfig(const std::string& toml_text);
+// Reads and parses a file; "" returns the defaults.
+Result<Config> LoadConfig(const std::string& path);
+// Applies QUANYU_* environment variables on top of `config`.
+void ApplyEnvironment(Config* config);
+
+}  // namespace quanyu
