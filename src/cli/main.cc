@@ -1,1 +1,27 @@
-int main() { return 0; }
+// quanyu: the command line. Each subcommand parses its flags, calls one
+// entry point of the engine, server or simulator, and renders the result.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Quanyu (全域): a self-hosted customer data platform and omni-channel marketing engine"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "quanyu 0.1.0");
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  quanyu::cli::RegisterServe(app);
+  quanyu::cli::RegisterSource(app);
+  quanyu::cli::RegisterImport(app);
+  quanyu::cli::RegisterExport(app);
+  quanyu::cli::RegisterSim(app);
+  quanyu::cli::RegisterDemo(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return quanyu::cli::ExitCode();
+}

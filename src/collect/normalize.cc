@@ -1,1 +1,30 @@
-// placeholder: being written
+#include "collect/normalize.h"
+
+#include <fmt/format.h>
+
+#include <random>
+
+#include "common/hash.h"
+
+namespace quanyu::collect {
+
+Normalizer::Normalizer(const Config& config)
+    : identifiers_(config.default_region, config.junk_identifiers),
+      channels_(config.channel_rules),
+      run_salt_(std::random_device{}() ^ (uint64_t{std::random_device{}()} << 32)) {}
+
+std::string Normalizer::GenerateMessageId(const Event& e) const {
+  uint64_t n = counter_.fetch_add(1, std::memory_order_relaxed);
+  uint64_t a = Hash64(e.name, run_salt_ ^ n) ^ static_cast<uint64_t>(e.received_us);
+  uint64_t b = Hash64(e.user_id + e.anonymous_id, run_salt_ + n);
+  return fmt::format("qy-{:016x}{:016x}", a, b);
+}
+
+void Normalizer::Normalize(Event* e, const SourceInfo& source) const {
+  e->source = source.name;
+  if (e->message_id.empty()) e->message_id = GenerateMessageId(*e);
+  identifiers_.NormalizeAll(&e->identifiers);
+  if (e->channel.empty()) e->channel = channels_.Classify(*e, source.type);
+}
+
+}  // namespace quanyu::collect

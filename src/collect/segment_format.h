@@ -29,4 +29,10 @@ namespace quanyu::collect {
 Result<ParsedRequest> ParseSegmentRequest(std::string_view body, std::string_view endpoint,
                                           int64_t received_us, const Limits& limits);
 
+// Parses one event object with a "type" field, as in a batch entry or a
+// line of Segment-format JSONL (the import format). Per-event problems are
+// returned as InvalidArgument with the reason code as the message prefix
+// "reason: message".
+Result<Event> ParseSegmentEvent(std::string_view json, int64_t received_us, const Limits& limits);
+
 }  // namespace quanyu::collect

@@ -1,1 +1,327 @@
-// placeholder: being written
+#include "engine/engine.h"
+
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "common/clock.h"
+#include "common/event_codec.h"
+#include "common/time_util.h"
+
+namespace quanyu {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr char kSourcePrefix[] = "source/";
+
+std::string SourceToJson(const SourceConfig& s) {
+  return nlohmann::json{{"name", s.name}, {"type", s.type}, {"write_key", s.write_key}}.dump();
+}
+
+Result<SourceConfig> SourceFromJson(const std::string& text) {
+  try {
+    auto j = nlohmann::json::parse(text);
+    return SourceConfig{j.at("name").get<std::string>(), j.at("type").get<std::string>(),
+                        j.at("write_key").get<std::string>()};
+  } catch (const std::exception& e) {
+    return Status::Corruption(std::string("bad source record in state DB: ") + e.what());
+  }
+}
+
+}  // namespace
+
+Engine::Engine(const Config& config)
+    : config_(config),
+      limits_{config.max_event_bytes, config.max_batch_bytes, config.max_batch_events},
+      normalizer_(config) {}
+
+Result<std::unique_ptr<Engine>> Engine::Open(const Config& config) {
+  if (config.data_dir.empty()) return Status::InvalidArgument("no data directory given (--data DIR)");
+  std::error_code ec;
+  fs::create_directories(config.data_dir, ec);
+  if (ec) return Status::IOError("cannot create data directory " + config.data_dir + ": " + ec.message());
+
+  std::unique_ptr<Engine> engine(new Engine(config));
+  const std::string& dir = config.data_dir;
+  ASSIGN_OR_RETURN(engine->state_, store::StateDb::Open(dir + "/state"));
+  engine->spend_ = std::make_unique<store::SpendStore>(engine->state_.get());
+
+  for (const auto& s : config.sources) {
+    RETURN_IF_ERROR(engine->sources_.Add(s).WithContext("config [[sources]] " + s.name));
+  }
+  RETURN_IF_ERROR(engine->state_->ScanPrefix(kSourcePrefix, [&](std::string_view, std::string_view value) {
+    ASSIGN_OR_RETURN(SourceConfig s, SourceFromJson(std::string(value)));
+    return engine->sources_.Add(s);
+  }));
+
+  store::StoreOptions so;
+  so.dir = dir;
+  so.flush_events = config.flush_events;
+  so.flush_interval_us = int64_t{config.flush_interval_s} * kMicrosPerSecond;
+  ASSIGN_OR_RETURN(engine->store_, store::EventStore::Open(so));
+
+  log::LogOptions lo;
+  lo.dir = dir + "/log";
+  lo.file_bytes = config.log_file_bytes;
+  lo.max_delay_us = config.group_commit_max_delay_us;
+  lo.max_queue_bytes = config.max_queue_bytes;
+  log::ReplayStats replay_stats;
+  ASSIGN_OR_RETURN(engine->log_, log::EventLog::Open(lo, &replay_stats));
+  if (replay_stats.torn_bytes_truncated || replay_stats.corrupt_records_skipped) {
+    spdlog::warn("log recovery: truncated {} torn bytes at the tail, skipped {} corrupt records",
+                 replay_stats.torn_bytes_truncated, replay_stats.corrupt_records_skipped);
+  }
+  engine->dedupe_ = std::make_unique<log::MessageDedupe>(config.dedupe_window_s * kMicrosPerSecond);
+  engine->dedupe_path_ = dir + "/dedupe.snap";
+  RETURN_IF_ERROR(engine->Recover());
+  engine->maintenance_ = std::thread([e = engine.get()] { e->MaintenanceLoop(); });
+  return engine;
+}
+
+Status Engine::Recover() {
+  RETURN_IF_ERROR(dedupe_->LoadSnapshot(dedupe_path_));
+  uint64_t checkpoint = store_->CheckpointLsn();
+  uint64_t replayed = 0;
+  RETURN_IF_ERROR(log_->Replay(checkpoint, [&](log::Lsn lsn, std::string_view payload) -> Status {
+    ASSIGN_OR_RETURN(std::vector<Event> events, DecodeEventBatch(payload));
+    for (const auto& e : events) dedupe_->Insert(e.source, e.message_id, e.received_us);
+    replayed += events.size();
+    store_->Add(std::move(events), lsn);
+    return Status::OK();
+  }));
+  dedupe_->Expire(SystemClock::Default()->NowMicros());
+  truncated_lsn_ = checkpoint;
+  if (replayed) spdlog::info("recovered {} events from the log after checkpoint {}", replayed, checkpoint);
+  return Status::OK();
+}
+
+Engine::~Engine() { (void)Close(); }
+
+void Engine::CountRejection(const std::string& reason, const std::string& source, size_t n) {
+  MetricsRegistry::Default()
+      ->GetCounter("quanyu_events_rejected_total", "Events not accepted, by reason and source",
+                   {{"reason", reason}, {"source", source}})
+      ->Add(n);
+}
+
+void Engine::CountAccepted(const std::string& source, size_t events, size_t bytes) {
+  auto* m = MetricsRegistry::Default();
+  m->GetCounter("quanyu_events_accepted_total", "Events durable in the log, by source", {{"source", source}})
+      ->Add(events);
+  m->GetCounter("quanyu_events_accepted_bytes_total", "Encoded bytes of accepted events, by source",
+                {{"source", source}})
+      ->Add(bytes);
+}
+
+void Engine::Ingest(IngestRequest request, IngestCallback done) {
+  IngestResult result;
+  result.rejected = std::move(request.parsed.rejected);
+  const std::string& key = request.write_key.empty() ? request.parsed.write_key : request.write_key;
+  size_t total = request.parsed.events.size() + result.rejected.size();
+  if (key.empty()) {
+    CountRejection("unauthorized", "", total);
+    result.status = Status::Unauthenticated(
+        "missing write key: send it as the Basic auth user name or as \"writeKey\" in the body");
+    return done(std::move(result));
+  }
+  auto source = sources_.Lookup(key);
+  if (!source) {
+    CountRejection("unauthorized", "", total);
+    result.status = Status::Unauthenticated("unknown write key");
+    return done(std::move(result));
+  }
+  for (const auto& r : result.rejected) CountRejection(r.reason, source->name);
+
+  auto events = std::make_shared<std::vector<Event>>();
+  events->reserve(request.parsed.events.size());
+  int64_t now = SystemClock::Default()->NowMicros();
+  for (auto& e : request.parsed.events) {
+    normalizer_.Normalize(&e, *source);
+    if (e.identifiers.empty()) {
+      result.rejected.push_back({-1, "junk_identity",
+                                 "event " + e.message_id +
+                                     " has no usable identifier (values like \"null\", \"0\" or "
+                                     "\"undefined\" are never linked)"});
+      CountRejection("junk_identity", source->name);
+      continue;
+    }
+    if (!dedupe_->Insert(e.source, e.message_id, now)) {
+      ++result.duplicates;
+      continue;
+    }
+    events->push_back(std::move(e));
+  }
+  if (result.duplicates) {
+    MetricsRegistry::Default()
+        ->GetCounter("quanyu_events_duplicate_total", "Events dropped as already stored (messageId)",
+                     {{"source", source->name}})
+        ->Add(result.duplicates);
+  }
+
+  std::string payload;
+  if (!events->empty()) EncodeEventBatch(*events, &payload);
+  size_t bytes = payload.size();
+  auto shared_result = std::make_shared<IngestResult>(std::move(result));
+  auto shared_done = std::make_shared<IngestCallback>(std::move(done));
+  auto forget = [this, events] {
+    for (const auto& e : *events) dedupe_->Erase(e.source, e.message_id);
+  };
+  Status st = log_->Append(std::move(payload), [this, events, shared_result, shared_done, forget,
+                                                bytes, source_name = source->name](
+                                                   const Status& status, log::Lsn lsn) {
+    if (!status.ok()) {
+      forget();
+      CountRejection("log_error", source_name, events->size());
+      shared_result->status = status;
+    } else if (!events->empty()) {
+      shared_result->accepted = events->size();
+      CountAccepted(source_name, events->size(), bytes);
+      store_->Add(std::move(*events), lsn);
+    }
+    (*shared_done)(std::move(*shared_result));
+  });
+  if (!st.ok()) {
+    forget();
+    CountRejection(st.code() == StatusCode::kResourceExhausted ? "backpressure" : "log_error",
+                   source->name, events->size());
+    shared_result->status = st;
+    (*shared_done)(std::move(*shared_result));
+  }
+}
+
+IngestResult Engine::IngestSync(IngestRequest request) {
+  std::promise<IngestResult> promise;
+  auto future = promise.get_future();
+  Ingest(std::move(request), [&promise](IngestResult r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+IngestResult Engine::IngestFromSource(const collect::SourceInfo& source, std::vector<Event> events) {
+  auto key = sources_.FindByName(source.name);
+  IngestRequest request;
+  if (key) request.write_key = key->write_key;
+  request.parsed.events = std::move(events);
+  if (!key) {
+    IngestResult r;
+    r.status = Status::NotFound("no source named \"" + source.name + "\"");
+    return r;
+  }
+  // Back-pressure from a local loader: wait and retry rather than fail.
+  for (;;) {
+    IngestRequest attempt = request;
+    IngestResult r = IngestSync(std::move(attempt));
+    if (r.status.code() != StatusCode::kResourceExhausted) return r;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+IngestResult Engine::BulkLoad(const collect::SourceInfo& source, std::vector<Event> events) {
+  IngestResult result;
+  int64_t now = SystemClock::Default()->NowMicros();
+  std::vector<Event> fresh;
+  fresh.reserve(events.size());
+  for (auto& e : events) {
+    normalizer_.Normalize(&e, source);
+    if (e.identifiers.empty()) {
+      result.rejected.push_back({-1, "junk_identity", "event " + e.message_id + " has no usable identifier"});
+      CountRejection("junk_identity", source.name);
+      continue;
+    }
+    if (!dedupe_->Insert(e.source, e.message_id, now)) {
+      ++result.duplicates;
+      continue;
+    }
+    fresh.push_back(std::move(e));
+  }
+  result.accepted = fresh.size();
+  CountAccepted(source.name, fresh.size(), 0);
+  store_->Add(std::move(fresh), log_->LastDurableLsn());
+  return result;
+}
+
+Result<SourceConfig> Engine::AddSource(const std::string& name, const std::string& type) {
+  SourceConfig s{name, type, collect::SourceRegistry::NewWriteKey()};
+  if (sources_.FindByName(name)) return Status::AlreadyExists("a source named \"" + name + "\" already exists");
+  RETURN_IF_ERROR(sources_.Add(s));
+  RETURN_IF_ERROR(state_->Put(kSourcePrefix + name, SourceToJson(s)));
+  return s;
+}
+
+std::vector<SourceConfig> Engine::ListSources() const { return sources_.List(); }
+
+std::optional<collect::SourceInfo> Engine::LookupSource(std::string_view write_key) const {
+  return sources_.Lookup(write_key);
+}
+
+Status Engine::ImportSpend(const std::vector<store::SpendRow>& rows) { return spend_->Upsert(rows); }
+
+Result<std::vector<store::SpendRow>> Engine::ListSpend(const std::string& from_date,
+                                                       const std::string& to_date) const {
+  return spend_->List(from_date, to_date);
+}
+
+Status Engine::ScanEvents(const store::ScanRequest& request, const store::ScanFn& fn) const {
+  return store_->Scan(request, fn);
+}
+
+Status Engine::Checkpoint() {
+  std::lock_guard lock(maintenance_mu_);
+  // A barrier makes every append issued before now durable and added.
+  auto barrier = log_->AppendSync("");
+  if (!barrier.ok()) return barrier.status();
+  ASSIGN_OR_RETURN(uint64_t cp, store_->Flush());
+  dedupe_->Expire(SystemClock::Default()->NowMicros());
+  RETURN_IF_ERROR(dedupe_->SaveSnapshot(dedupe_path_));
+  RETURN_IF_ERROR(log_->TruncateUpTo(cp));
+  truncated_lsn_ = cp;
+  return Status::OK();
+}
+
+void Engine::MaintenanceLoop() {
+  auto* queue_gauge = MetricsRegistry::Default()->GetGauge(
+      "quanyu_log_queue_depth_bytes", "Bytes appended to the log and not yet durable");
+  std::unique_lock lock(maintenance_mu_);
+  while (!closing_) {
+    maintenance_cv_.wait_for(lock, std::chrono::seconds(1));
+    if (closing_) break;
+    queue_gauge->Set(static_cast<int64_t>(log_->QueuedBytes()));
+    uint64_t cp = store_->CheckpointLsn();
+    if (cp > truncated_lsn_) {
+      // The snapshot must cover every id up to the checkpoint before the
+      // log records that would rebuild them are deleted.
+      dedupe_->Expire(SystemClock::Default()->NowMicros());
+      Status st = dedupe_->SaveSnapshot(dedupe_path_);
+      if (st.ok()) st = log_->TruncateUpTo(cp);
+      if (st.ok()) {
+        truncated_lsn_ = cp;
+      } else {
+        spdlog::error("checkpoint failed: {}", st.ToString());
+      }
+    }
+  }
+}
+
+EngineStats Engine::Stats() const {
+  EngineStats s;
+  s.store = store_->Stats();
+  s.log_durable_lsn = log_->LastDurableLsn();
+  s.log_queued_bytes = log_->QueuedBytes();
+  s.dedupe_ids = dedupe_->size();
+  return s;
+}
+
+Status Engine::Close() {
+  if (closing_.exchange(true)) return Status::OK();
+  maintenance_cv_.notify_all();
+  if (maintenance_.joinable()) maintenance_.join();
+  Status result;
+  if (log_) log_->Close();  // drains: every queued append completes and reaches the store
+  if (store_) result = store_->Close();
+  if (result.ok() && dedupe_) result = dedupe_->SaveSnapshot(dedupe_path_);
+  if (result.ok() && log_ && store_) result = log_->TruncateUpTo(store_->CheckpointLsn());
+  return result;
+}
+
+}  // namespace quanyu

@@ -1,10 +1,13 @@
 // MessageDedupe: remembers (source, messageId) pairs seen within a window so
 // an event re-sent by a retrying client or a re-run import is stored once
-// (ARCHITECTURE.md §5). Keys are 128-bit XXH3 hashes; memory is ~32 bytes per
-// remembered id. Survives restarts through a snapshot file written at store
-// checkpoints plus replay of the log after the checkpoint.
+// (ARCHITECTURE.md §5). Keys are 128-bit XXH3 hashes of source + '\0' +
+// message_id (a false duplicate needs a 2^-128 collision); memory is ~64 bytes
+// per remembered id (hash-map node and bucket). Survives restarts through a
+// snapshot file written at store checkpoints plus replay of the log after the
+// checkpoint. Snapshot format: docs/log_format.md.
 //
-// Thread-safety: all methods are safe to call concurrently.
+// Thread-safety: all methods are safe to call concurrently; ids live in 16
+// independently locked shards so concurrent ingest threads rarely contend.
 #pragma once
 
 #include <cstdint>
@@ -19,19 +22,30 @@ class MessageDedupe {
  public:
   explicit MessageDedupe(int64_t window_us);
   ~MessageDedupe();
+  MessageDedupe(const MessageDedupe&) = delete;
+  MessageDedupe& operator=(const MessageDedupe&) = delete;
 
-  // Returns true and remembers the id if it was not seen within the window;
-  // false if it is a duplicate.
+  // Returns true and remembers the id (first seen = now_us) if it was not
+  // seen within the window, i.e. not remembered or first seen before
+  // now_us - window; false if it is a duplicate. A duplicate does not extend
+  // the window: it is measured from the first sighting.
   bool Insert(std::string_view source, std::string_view message_id, int64_t now_us);
   // Forgets an id (used when the append that inserted it failed).
   void Erase(std::string_view source, std::string_view message_id);
+  // True if the id is remembered (inserted and not yet erased or expired),
+  // whatever its age.
   bool Contains(std::string_view source, std::string_view message_id) const;
   // Drops ids first seen before now_us - window.
   void Expire(int64_t now_us);
   size_t size() const;
 
-  // Atomic write (temp file + rename + fsync) / read of the remembered ids.
-  // Load of a missing file is OK (empty); a corrupt file is Corruption.
+  // Atomic write (temp file `path`.tmp + fsync + rename + directory fsync) of
+  // the remembered ids. Ids inserted while it runs may or may not be in the
+  // file (callers replay the log after their checkpoint). IOError on failure;
+  // the previous snapshot, if any, is then left intact.
+  // LoadSnapshot replaces the remembered ids with the file's. A missing file
+  // is OK (and leaves the set empty); a truncated, altered or unknown-version
+  // file is Corruption and leaves the set unchanged.
   Status SaveSnapshot(const std::string& path) const;
   Status LoadSnapshot(const std::string& path);
 

@@ -29,13 +29,22 @@ struct SimOptions {
   int64_t persons = 10'000;
   int64_t start_us = 1'767'225'600'000'000;  // 2026-01-01T00:00:00Z
   int days = 90;
-  int threads = 0;  // 0 = one per core
+  int threads = 0;  // 0 = one per core; never changes the events produced
+  // Events per sink call (approximate: a person's events are never split
+  // across batches, so a batch may exceed this by one person's events).
+  int batch_events = 4096;
+  // Share of identifier-carrying events where one identifier value is
+  // replaced by a junk value ("null", "undefined", "0", ...). See docs/sim.md.
+  double junk_identifier_rate = 0.01;
+  // The identifier -> true person map is written into the ground truth only
+  // when persons <= this (it grows ~400 bytes per person).
+  int64_t identity_truth_max_persons = 100'000;
 };
 
 // A source the simulated events come from (source name is set on each event).
 struct SimSource {
   std::string name;
-  std::string type;  // web, ios, android, wechat_mp, douyin_mp, tmall_store, pos, crm
+  std::string type;  // web, ios, android, wechat_mp, wechat_oa, douyin_mp, tmall_store, pos, crm
 };
 
 struct SpendRow {
@@ -62,9 +71,15 @@ struct SimResult {
 };
 
 // Runs the simulation, feeding every event to `sink`. Events carry source,
-// messageId (deterministic), timestamps, identifiers (raw, as an SDK would
-// send them), campaign/referrer/url, commerce columns and properties. The
-// channel is left empty: the ingest path classifies it.
+// messageId "sim-<seed>-<person>-<n>" (n counts the person's events in time
+// order), timestamps in [start_us, start_us + days), identifiers (raw, as an
+// SDK would send them: user_id / anonymous_id in their fields, everything
+// else in `identifiers`), campaign/referrer/url, commerce columns and
+// properties. The channel is left empty: the ingest path classifies it.
+// `progress` is called from the calling thread only, about every 200 ms and
+// once at the end.
+// Returns InvalidArgument for out-of-range options, or the sink's first
+// error (the other threads stop at their next batch).
 Result<SimResult> RunSimulation(const SimOptions& options, const EventSink& sink,
                                 const ProgressFn& progress = nullptr);
 

@@ -1,1 +1,530 @@
-// placeholder: being written
+#include "store/event_store.h"
+
+#include <spdlog/spdlog.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <set>
+#include <system_error>
+#include <thread>
+
+#include "common/event_codec.h"
+#include "common/metrics.h"
+#include "common/time_util.h"
+#include "store/internal/file.h"
+#include "store/internal/manifest.h"
+#include "store/internal/row_chunk.h"
+#include "store/internal/segment_reader.h"
+#include "store/internal/segment_writer.h"
+
+namespace quanyu::store {
+namespace {
+
+using internal::Manifest;
+using internal::RowChunk;
+using internal::RowChunks;
+using internal::SegmentEntry;
+using internal::SegmentFooter;
+using internal::SegmentReader;
+using internal::SegmentRows;
+using internal::SegmentWriter;
+
+constexpr size_t kBatchRows = 65'536;
+
+// A segment named by the manifest, with its footer cached so scans read only
+// column blocks.
+struct LiveSegment {
+  SegmentEntry entry;
+  std::string path;
+  SegmentFooter footer;
+};
+using SegmentList = std::vector<std::shared_ptr<const LiveSegment>>;
+
+// Collects scan output into batches of up to kBatchRows for the caller's fn.
+class BatchSink {
+ public:
+  explicit BatchSink(const ScanFn& fn) : fn_(fn) { batch_.reserve(1024); }
+  Event* NewRow() { return &batch_.emplace_back(); }
+  Status MaybeEmit() { return batch_.size() >= kBatchRows ? Emit() : Status::OK(); }
+  Status Emit() {
+    if (batch_.empty()) return Status::OK();
+    Status s = fn_(batch_);
+    batch_.clear();
+    return s;
+  }
+
+ private:
+  const ScanFn& fn_;
+  EventBatch batch_;
+};
+
+struct StoreMetrics {
+  Gauge* segments;
+  Gauge* events;
+  Gauge* bytes;
+  Histogram* flush_seconds;
+};
+
+StoreMetrics RegisterMetrics() {
+  auto* r = MetricsRegistry::Default();
+  return {r->GetGauge("quanyu_store_segments", "Live segment files in the event store"),
+          r->GetGauge("quanyu_store_events", "Events in segment files"),
+          r->GetGauge("quanyu_store_bytes", "Bytes of segment files on disk"),
+          r->GetHistogram("quanyu_store_flush_seconds", "Duration of event store flushes",
+                          {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30})};
+}
+
+// Sort key of one buffered row during a flush.
+struct RowRef {
+  int64_t timestamp_us;
+  uint32_t chunk;
+  uint32_t row;
+};
+
+class EventStoreImpl final : public EventStore {
+ public:
+  explicit EventStoreImpl(const StoreOptions& options)
+      : options_(options),
+        clock_(options.clock != nullptr ? options.clock : SystemClock::Default()),
+        metrics_(RegisterMetrics()) {}
+  ~EventStoreImpl() override {
+    Status s = Close();
+    if (!s.ok()) spdlog::error("event store: final flush failed: {}", s.ToString());
+  }
+
+  Status Init();
+
+  void Add(std::vector<Event> events, uint64_t lsn) override;
+  Result<uint64_t> Flush() override;
+  Status FlushIfDue() override;
+  uint64_t CheckpointLsn() const override {
+    std::lock_guard l(mu_);
+    return manifest_.checkpoint_lsn;
+  }
+  Status Scan(const ScanRequest& request, const ScanFn& fn) const override;
+  StoreStats Stats() const override;
+  Status Close() override;
+
+ private:
+  std::string PathOf(const SegmentEntry& e) const { return options_.dir + "/" + e.RelativePath(); }
+  Status RemoveUnlistedFiles();
+  void BackgroundLoop();
+  bool FlushDueLocked() const;
+  // Writes `chunks` as segments numbered from *next_seq. Appends each file
+  // it renamed into place to *written, also on failure.
+  Result<SegmentList> WriteSegments(const RowChunks& chunks, uint64_t* next_seq,
+                                    std::vector<std::string>* written) const;
+  Status ScanSegments(const SegmentList& segments, const ScanRequest& request,
+                      BatchSink* sink) const;
+  Status ScanBuffered(const RowChunks& chunks, const ScanRequest& request, BatchSink* sink) const;
+  void PublishGauges() const;  // REQUIRES: mu_ held
+
+  const StoreOptions options_;
+  const Clock* const clock_;
+  const StoreMetrics metrics_;
+  mutable std::atomic<uint64_t> scan_bytes_read_{0};
+
+  std::mutex flush_mu_;  // one flush at a time; held while writing files; taken before mu_
+  std::vector<std::string> orphans_;  // guarded by flush_mu_: files to delete after the next manifest
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  // Guarded by mu_.
+  RowChunks active_;
+  RowChunks flushing_;  // taken by the flush in progress; scans still see them
+  uint64_t active_events_ = 0, active_bytes_ = 0;
+  uint64_t flushing_events_ = 0, flushing_bytes_ = 0;
+  uint64_t added_lsn_ = 0;  // highest LSN passed to Add
+  Manifest manifest_;      // as last written
+  SegmentList segments_;   // manifest_.segments, opened
+  int64_t last_flush_us_ = 0;
+  uint64_t flush_failures_ = 0;
+  bool opened_ = false;  // Init succeeded: Close has something to flush
+  bool stopping_ = false;
+  bool closed_ = false;
+  std::thread flusher_;
+};
+
+Status EventStoreImpl::Init() {
+  const std::string& dir = options_.dir;
+  const std::string events_dir = dir + "/" + std::string(internal::kEventsDir);
+  RETURN_IF_ERROR(internal::CreateDirs(dir));
+  ASSIGN_OR_RETURN(std::optional<Manifest> manifest, internal::ReadManifest(dir));
+  if (!manifest) {
+    // A new store writes its manifest before any segment, so segments
+    // without one mean the manifest was lost: refuse rather than delete them.
+    if (auto days = internal::ListDir(events_dir); days.ok()) {
+      for (const auto& day : *days) {
+        auto files = internal::ListDir(events_dir + "/" + day.name);
+        if (!files.ok()) continue;
+        for (const auto& f : *files) {
+          if (f.name.ends_with(internal::kSegmentSuffix)) {
+            return Status::Corruption(dir + ": segments exist but MANIFEST is missing");
+          }
+        }
+      }
+    }
+    manifest.emplace();
+    RETURN_IF_ERROR(internal::WriteManifest(dir, *manifest));
+  }
+  manifest_ = std::move(*manifest);
+  RETURN_IF_ERROR(internal::CreateDirs(events_dir));
+  for (const SegmentEntry& e : manifest_.segments) {
+    auto seg = std::make_shared<LiveSegment>();
+    seg->entry = e;
+    seg->path = PathOf(e);
+    auto reader = SegmentReader::Open(seg->path, nullptr);
+    if (!reader.ok()) {
+      return Status::Corruption("segment named by MANIFEST is unreadable: " +
+                                reader.status().ToString());
+    }
+    seg->footer = (*reader)->footer();
+    if (seg->footer.rows != e.rows || seg->footer.min_timestamp_us != e.min_timestamp_us ||
+        seg->footer.max_timestamp_us != e.max_timestamp_us) {
+      return Status::Corruption(seg->path + ": footer disagrees with MANIFEST");
+    }
+    segments_.push_back(std::move(seg));
+  }
+  RETURN_IF_ERROR(RemoveUnlistedFiles());
+  added_lsn_ = manifest_.checkpoint_lsn;
+  last_flush_us_ = clock_->NowMicros();
+  {
+    std::lock_guard l(mu_);
+    PublishGauges();
+  }
+  opened_ = true;
+  flusher_ = std::thread([this] { BackgroundLoop(); });
+  return Status::OK();
+}
+
+Status EventStoreImpl::RemoveUnlistedFiles() {
+  const std::string tmp = options_.dir + "/" + std::string(internal::kManifestName) + ".tmp";
+  if (internal::FileExists(tmp)) RETURN_IF_ERROR(internal::RemoveFile(tmp));
+  std::set<std::string> listed;
+  for (const auto& e : manifest_.segments) listed.insert(e.RelativePath());
+  const std::string events = std::string(internal::kEventsDir);
+  ASSIGN_OR_RETURN(auto days, internal::ListDir(options_.dir + "/" + events));
+  for (const auto& day : days) {
+    if (!day.is_dir) continue;
+    ASSIGN_OR_RETURN(auto files, internal::ListDir(options_.dir + "/" + events + "/" + day.name));
+    for (const auto& f : files) {
+      const std::string rel = events + "/" + day.name + "/" + f.name;
+      const bool ours = f.name.ends_with(internal::kSegmentSuffix) ||
+                        f.name.ends_with(std::string(internal::kSegmentSuffix) + ".tmp");
+      if (!ours || listed.contains(rel)) continue;
+      spdlog::warn("event store: removing {} (not in MANIFEST; left by an interrupted flush)", rel);
+      RETURN_IF_ERROR(internal::RemoveFile(options_.dir + "/" + rel));
+    }
+  }
+  return Status::OK();
+}
+
+void EventStoreImpl::Add(std::vector<Event> events, uint64_t lsn) {
+  RowChunks chunks = internal::EncodeRowChunks(events);  // outside the lock
+  bool wake;
+  {
+    std::lock_guard l(mu_);
+    for (auto& c : chunks) {
+      active_events_ += c->size();
+      active_bytes_ += c->MemoryUsage();
+      active_.push_back(std::move(c));
+    }
+    added_lsn_ = std::max(added_lsn_, lsn);
+    wake = active_events_ >= options_.flush_events;
+  }
+  if (wake) cv_.notify_all();
+}
+
+bool EventStoreImpl::FlushDueLocked() const {
+  if (active_events_ >= options_.flush_events) return true;
+  const bool pending = active_events_ > 0 || added_lsn_ > manifest_.checkpoint_lsn;
+  return pending && clock_->NowMicros() - last_flush_us_ >= options_.flush_interval_us;
+}
+
+Status EventStoreImpl::FlushIfDue() {
+  bool due;
+  {
+    std::lock_guard l(mu_);
+    due = FlushDueLocked();
+  }
+  return due ? Flush().status() : Status::OK();
+}
+
+Result<uint64_t> EventStoreImpl::Flush() {
+  std::lock_guard flush_lock(flush_mu_);
+  RowChunks chunks;
+  uint64_t lsn;
+  Manifest next;
+  {
+    std::lock_guard l(mu_);
+    if (active_.empty() && added_lsn_ == manifest_.checkpoint_lsn) {
+      last_flush_us_ = clock_->NowMicros();
+      return manifest_.checkpoint_lsn;
+    }
+    flushing_ = std::move(active_);
+    active_.clear();
+    flushing_events_ = std::exchange(active_events_, 0);
+    flushing_bytes_ = std::exchange(active_bytes_, 0);
+    chunks = flushing_;
+    lsn = added_lsn_;
+    next = manifest_;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::string> written;
+  auto segments = WriteSegments(chunks, &next.next_segment_seq, &written);
+  Status s = segments.status();
+  if (s.ok()) {
+    for (const auto& seg : *segments) next.segments.push_back(seg->entry);
+    next.checkpoint_lsn = lsn;
+    s = internal::WriteManifest(options_.dir, next);
+    // If the manifest write failed after its rename, the new manifest may be
+    // on disk and name these files: keep them until a later manifest
+    // certainly does not (Open removes them otherwise).
+    if (!s.ok()) orphans_.insert(orphans_.end(), written.begin(), written.end());
+  } else {
+    for (const auto& path : written) (void)internal::RemoveFile(path);
+  }
+  std::lock_guard l(mu_);
+  if (!s.ok()) {
+    // Put the events back, in front of what was added meanwhile.
+    active_.insert(active_.begin(), flushing_.begin(), flushing_.end());
+    active_events_ += std::exchange(flushing_events_, 0);
+    active_bytes_ += std::exchange(flushing_bytes_, 0);
+    flushing_.clear();
+    manifest_.next_segment_seq = next.next_segment_seq;  // never reuse a file name
+    return s;
+  }
+  for (const auto& path : orphans_) (void)internal::RemoveFile(path);
+  orphans_.clear();
+  manifest_ = std::move(next);
+  segments_.insert(segments_.end(), segments->begin(), segments->end());
+  flushing_.clear();
+  flushing_events_ = flushing_bytes_ = 0;
+  last_flush_us_ = clock_->NowMicros();
+  PublishGauges();
+  metrics_.flush_seconds->Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return lsn;
+}
+
+Result<SegmentList> EventStoreImpl::WriteSegments(const RowChunks& chunks, uint64_t* next_seq,
+                                                  std::vector<std::string>* written) const {
+  std::vector<RowRef> refs;
+  for (uint32_t c = 0; c < chunks.size(); ++c) {
+    for (uint32_t r = 0; r < chunks[c]->size(); ++r) {
+      refs.push_back({chunks[c]->timestamps[r], c, r});
+    }
+  }
+  // Sorting by time also groups rows by day; stable keeps log order on ties.
+  std::stable_sort(refs.begin(), refs.end(),
+                   [](const RowRef& a, const RowRef& b) { return a.timestamp_us < b.timestamp_us; });
+  SegmentList out;
+  Event event;
+  size_t i = 0;
+  while (i < refs.size()) {
+    const int64_t day = DayOf(refs[i].timestamp_us);
+    SegmentWriter writer(options_.zstd_level);
+    for (; i < refs.size() && DayOf(refs[i].timestamp_us) == day &&
+           writer.rows() < options_.max_segment_rows;
+         ++i) {
+      std::string_view row = chunks[refs[i].chunk]->Row(refs[i].row);
+      Status s = DecodeEvent(&row, &event);
+      if (!s.ok()) return Status::Internal("buffered row does not decode: " + s.ToString());
+      writer.Append(event);
+    }
+    auto seg = std::make_shared<LiveSegment>();
+    seg->entry.seq = (*next_seq)++;
+    seg->entry.day = FormatDay(day);
+    seg->path = PathOf(seg->entry);
+    const std::string day_dir =
+        options_.dir + "/" + std::string(internal::kEventsDir) + "/" + seg->entry.day;
+    RETURN_IF_ERROR(internal::CreateDirs(day_dir));
+    ASSIGN_OR_RETURN(auto summary, writer.Finish(seg->path));
+    written->push_back(seg->path);
+    RETURN_IF_ERROR(internal::SyncDir(day_dir));
+    seg->entry.rows = summary.rows;
+    seg->entry.bytes = summary.bytes;
+    seg->entry.min_timestamp_us = summary.min_timestamp_us;
+    seg->entry.max_timestamp_us = summary.max_timestamp_us;
+    ASSIGN_OR_RETURN(auto reader, SegmentReader::Open(seg->path, nullptr));
+    seg->footer = reader->footer();
+    out.push_back(std::move(seg));
+  }
+  return out;
+}
+
+Status EventStoreImpl::Scan(const ScanRequest& request, const ScanFn& fn) const {
+  SegmentList segments;
+  RowChunks buffered;
+  {
+    std::lock_guard l(mu_);
+    for (const auto& seg : segments_) {
+      if (seg->entry.max_timestamp_us >= request.from_us &&
+          seg->entry.min_timestamp_us < request.to_us) {
+        segments.push_back(seg);
+      }
+    }
+    if (request.include_buffered) {
+      buffered = flushing_;
+      buffered.insert(buffered.end(), active_.begin(), active_.end());
+    }
+  }
+  if (request.from_us >= request.to_us) return Status::OK();
+  std::stable_sort(segments.begin(), segments.end(), [](const auto& a, const auto& b) {
+    return a->entry.min_timestamp_us < b->entry.min_timestamp_us;
+  });
+  BatchSink sink(fn);
+  RETURN_IF_ERROR(ScanSegments(segments, request, &sink));
+  RETURN_IF_ERROR(ScanBuffered(buffered, request, &sink));
+  return sink.Emit();
+}
+
+Status EventStoreImpl::ScanSegments(const SegmentList& segments, const ScanRequest& request,
+                                    BatchSink* sink) const {
+  auto load = [this, &request](std::shared_ptr<const LiveSegment> seg) -> Result<SegmentRows> {
+    ASSIGN_OR_RETURN(auto reader,
+                     SegmentReader::Open(seg->path, &scan_bytes_read_, &seg->footer));
+    return SegmentRows::Load(*reader, request.columns, request.from_us, request.to_us);
+  };
+  auto launch = [&load](std::shared_ptr<const LiveSegment> seg) {
+    try {
+      return std::async(std::launch::async, load, std::move(seg));
+    } catch (const std::system_error&) {  // no thread available: decode on this thread
+      return std::async(std::launch::deferred, load, std::move(seg));
+    }
+  };
+  // Up to scan_threads segments decode while this thread materializes one;
+  // the futures' destructors wait for stragglers on an early return.
+  const size_t window = static_cast<size_t>(std::max(1, options_.scan_threads));
+  std::deque<std::future<Result<SegmentRows>>> inflight;
+  size_t next = 0;
+  while (next < segments.size() || !inflight.empty()) {
+    while (next < segments.size() && inflight.size() <= window) {
+      inflight.push_back(launch(segments[next++]));
+    }
+    Result<SegmentRows> rows = inflight.front().get();
+    inflight.pop_front();
+    if (!rows.ok()) return rows.status();
+    for (size_t r = rows->begin(); r < rows->end(); ++r) {
+      rows->Fill(r, sink->NewRow());
+      RETURN_IF_ERROR(sink->MaybeEmit());
+    }
+  }
+  return Status::OK();
+}
+
+Status EventStoreImpl::ScanBuffered(const RowChunks& chunks, const ScanRequest& request,
+                                    BatchSink* sink) const {
+  for (const auto& chunk : chunks) {
+    if (chunk->max_timestamp_us < request.from_us || chunk->min_timestamp_us >= request.to_us) {
+      continue;
+    }
+    for (size_t r = 0; r < chunk->size(); ++r) {
+      const int64_t ts = chunk->timestamps[r];
+      if (ts < request.from_us || ts >= request.to_us) continue;
+      std::string_view row = chunk->Row(r);
+      Event* e = sink->NewRow();
+      Status s = DecodeEvent(&row, e);
+      if (!s.ok()) return Status::Internal("buffered row does not decode: " + s.ToString());
+      internal::KeepColumns(request.columns, e);
+      RETURN_IF_ERROR(sink->MaybeEmit());
+    }
+  }
+  return Status::OK();
+}
+
+StoreStats EventStoreImpl::Stats() const {
+  std::lock_guard l(mu_);
+  StoreStats s;
+  bool any = false;
+  auto widen = [&](int64_t lo, int64_t hi) {
+    s.min_timestamp_us = any ? std::min(s.min_timestamp_us, lo) : lo;
+    s.max_timestamp_us = any ? std::max(s.max_timestamp_us, hi) : hi;
+    any = true;
+  };
+  for (const auto& seg : segments_) {
+    ++s.segments;
+    s.segment_events += seg->entry.rows;
+    s.segment_bytes += seg->entry.bytes;
+    if (seg->entry.rows > 0) widen(seg->entry.min_timestamp_us, seg->entry.max_timestamp_us);
+  }
+  for (const RowChunks* chunks : {&flushing_, &active_}) {
+    for (const auto& c : *chunks) widen(c->min_timestamp_us, c->max_timestamp_us);
+  }
+  s.buffered_events = active_events_ + flushing_events_;
+  s.buffered_bytes = active_bytes_ + flushing_bytes_;
+  s.checkpoint_lsn = manifest_.checkpoint_lsn;
+  s.scan_bytes_read = scan_bytes_read_.load(std::memory_order_relaxed);
+  s.flush_failures = flush_failures_;
+  return s;
+}
+
+void EventStoreImpl::PublishGauges() const {
+  uint64_t events = 0, bytes = 0;
+  for (const auto& seg : segments_) {
+    events += seg->entry.rows;
+    bytes += seg->entry.bytes;
+  }
+  metrics_.segments->Set(static_cast<int64_t>(segments_.size()));
+  metrics_.events->Set(static_cast<int64_t>(events));
+  metrics_.bytes->Set(static_cast<int64_t>(bytes));
+}
+
+void EventStoreImpl::BackgroundLoop() {
+  using std::chrono::microseconds;
+  // Poll at least once a second so flush_interval_us is measured by the
+  // injected clock, not by the condition variable's.
+  const auto poll = microseconds(std::clamp<int64_t>(options_.flush_interval_us, 1000, 1'000'000));
+  std::unique_lock l(mu_);
+  while (!stopping_) {
+    cv_.wait_for(l, poll, [&] { return stopping_ || active_events_ >= options_.flush_events; });
+    if (stopping_ || !FlushDueLocked()) continue;
+    l.unlock();
+    Status s = Flush().status();
+    l.lock();
+    if (!s.ok()) {
+      ++flush_failures_;
+      spdlog::warn("event store: background flush failed (will retry): {}", s.ToString());
+      cv_.wait_for(l, std::chrono::seconds(1), [&] { return stopping_; });
+    }
+  }
+}
+
+Status EventStoreImpl::Close() {
+  {
+    std::lock_guard l(mu_);
+    if (closed_ || !opened_) return Status::OK();
+    closed_ = stopping_ = true;
+  }
+  cv_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+  return Flush().status();
+}
+
+Status ValidateOptions(const StoreOptions& o) {
+  if (o.dir.empty()) return Status::InvalidArgument("store dir is empty");
+  if (o.flush_events == 0) return Status::InvalidArgument("flush_events must be positive");
+  if (o.flush_interval_us <= 0) return Status::InvalidArgument("flush_interval_us must be positive");
+  if (o.max_segment_rows == 0) return Status::InvalidArgument("max_segment_rows must be positive");
+  if (o.scan_threads < 1) return Status::InvalidArgument("scan_threads must be at least 1");
+  if (o.zstd_level < ZSTD_minCLevel() || o.zstd_level > ZSTD_maxCLevel()) {
+    return Status::InvalidArgument("zstd_level out of range");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options) {
+  RETURN_IF_ERROR(ValidateOptions(options));
+  auto store = std::make_unique<EventStoreImpl>(options);
+  RETURN_IF_ERROR(store->Init());
+  return std::unique_ptr<EventStore>(std::move(store));
+}
+
+}  // namespace quanyu::store

@@ -1,20 +1,32 @@
 // EventStore: the columnar event store (ARCHITECTURE.md §5).
 //
-// Events arrive through Add() after they are durable in the log, are
-// buffered in memory, and are written by a background flush into immutable,
-// zstd-compressed, time-partitioned (one folder per UTC day) columnar segment
-// files. A manifest names the live segments and the highest log LSN they
-// cover (the checkpoint); after a restart the engine replays the log from
-// that LSN. Format specified byte by byte in docs/segment_format.md.
+// Events arrive through Add() after they are durable in the log and are
+// buffered in memory (in the compact row encoding of common/event_codec.h).
+// A flush writes them into immutable, zstd-compressed, time-partitioned (one
+// folder per UTC day of event time) columnar segment files, then atomically
+// rewrites the manifest that names the live segments and the highest log LSN
+// they cover (the checkpoint). After a restart the engine replays the log
+// from CheckpointLsn(). Format specified byte by byte in
+// docs/segment_format.md.
+//
+// Flushes happen on a background thread when flush_events are buffered or
+// flush_interval_us has passed since the last flush, on an explicit Flush(),
+// and in Close().
 //
 // Scan() reads only the requested columns of the segments overlapping the
-// requested time range, plus matching buffered events.
+// requested time range (pread of just those byte ranges), plus matching
+// buffered events. A scan sees a consistent snapshot: every event added
+// before the scan started is seen exactly once, whether a flush completes
+// meanwhile or not.
 //
-// Thread-safety: Add, Scan, Flush and Stats are safe to call concurrently.
+// Thread-safety: all methods are safe to call concurrently, except that Add
+// must be called by one thread at a time, in LSN order (the engine calls it
+// from the log's writer thread).
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,16 +42,16 @@ enum class Column : uint16_t {
   kTimestamp = 0,
   kReceived,
   kType,
-  kName,           // dictionary
+  kName,            // dictionary
   kMessageId,
-  kSource,         // dictionary
-  kChannel,        // dictionary
+  kSource,          // dictionary
+  kChannel,         // dictionary
   kUserId,
   kAnonymousId,
   kIdentifiers,
-  kCampaignSource, // dictionary
-  kCampaignMedium, // dictionary
-  kCampaignName,   // dictionary
+  kCampaignSource,  // dictionary
+  kCampaignMedium,  // dictionary
+  kCampaignName,    // dictionary
   kCampaignTerm,
   kCampaignContent,
   kReferrer,
@@ -47,7 +59,7 @@ enum class Column : uint16_t {
   kRevenue,
   kValue,
   kQuantity,
-  kCurrency,       // dictionary
+  kCurrency,  // dictionary
   kOrderId,
   kProductId,
   kProperties,
@@ -70,6 +82,7 @@ class ColumnSet {
   }
   void Add(Column c) { bits_ |= uint64_t{1} << static_cast<int>(c); }
   bool Has(Column c) const { return bits_ >> static_cast<int>(c) & 1; }
+  bool empty() const { return bits_ == 0; }
   uint64_t bits() const { return bits_; }
 
  private:
@@ -77,59 +90,88 @@ class ColumnSet {
 };
 
 struct StoreOptions {
-  std::string dir;               // created if missing
-  size_t flush_events = 500'000; // Add() triggers a background flush past this many buffered
+  std::string dir;                        // created if missing
+  size_t flush_events = 500'000;          // the background thread flushes past this many buffered
+  int64_t flush_interval_us = 10'000'000;  // ... or when this long has passed since the last flush
+  size_t max_segment_rows = 1u << 20;     // a flush splits larger day partitions into several segments
   int zstd_level = 3;
-  const Clock* clock = nullptr;  // nullptr = SystemClock
+  int scan_threads = 2;                   // segments decoded concurrently by one Scan (>= 1)
+  const Clock* clock = nullptr;           // nullptr = SystemClock; measures flush_interval_us
 };
 
 struct ScanRequest {
-  int64_t from_us = INT64_MIN;   // inclusive, event time
-  int64_t to_us = INT64_MAX;     // exclusive
+  int64_t from_us = INT64_MIN;  // inclusive, event time
+  int64_t to_us = INT64_MAX;    // exclusive
   ColumnSet columns = ColumnSet::All();
   bool include_buffered = true;  // also scan events not yet flushed
 };
 
-// Rows of one scan step. Only the requested columns are filled; the others
-// keep their default values. Events within a batch are not sorted.
+// Rows of one scan step, at most 65,536. Only the requested columns are
+// filled; the others keep their default values. Events within a batch are not
+// sorted by time (segments are, so batches are mostly in time order).
 using EventBatch = std::vector<Event>;
+// Called with each batch; the batch is only valid during the call. Calls are
+// serialized (never concurrent) and happen on the thread that called Scan.
 using ScanFn = std::function<Status(const EventBatch& batch)>;
 
 struct StoreStats {
   uint64_t segments = 0;
   uint64_t segment_events = 0;
-  uint64_t segment_bytes = 0;     // on disk
-  uint64_t buffered_events = 0;
-  uint64_t buffered_bytes = 0;    // approximate resident size of the buffer
+  uint64_t segment_bytes = 0;   // on disk
+  uint64_t buffered_events = 0;  // including events of a flush in progress
+  uint64_t buffered_bytes = 0;   // approximate resident size of the buffer
   uint64_t checkpoint_lsn = 0;
-  int64_t min_timestamp_us = 0;   // over all stored events (0 if empty)
+  int64_t min_timestamp_us = 0;  // over all stored and buffered events (0 if empty)
   int64_t max_timestamp_us = 0;
+  uint64_t scan_bytes_read = 0;  // bytes read from segment files by scans since Open
+  uint64_t flush_failures = 0;   // background flushes that failed since Open (retried)
 };
 
 class EventStore {
  public:
+  // Opens (or creates) the store in options.dir. Recovery happens here:
+  // segment files and temporaries not named by the manifest (left by a crash
+  // during a flush) are deleted. Returns Corruption if the manifest is
+  // unreadable or a segment it names is missing or has a bad footer,
+  // InvalidArgument for bad options, IOError if the directory is unusable.
   static Result<std::unique_ptr<EventStore>> Open(const StoreOptions& options);
+  // Closes (final flush) if Close was not called.
   virtual ~EventStore() = default;
 
-  // Buffers events that are durable in the log up to `lsn` (LSNs passed to
-  // successive calls need not be increasing when called from several
-  // threads; the checkpoint is the highest LSN below which every Add has
-  // completed... the caller guarantees that by calling Add in LSN order).
+  // Buffers `events`, which are durable in the log in records up to and
+  // including `lsn`. The engine calls Add in LSN order from the log's writer
+  // thread, so the checkpoint is simply the highest LSN passed to Add whose
+  // events are flushed. `events` may be empty (a record without events still
+  // advances the checkpoint at the next flush).
+  // REQUIRES: lsn >= the lsn of every earlier Add; not called concurrently.
   virtual void Add(std::vector<Event> events, uint64_t lsn) = 0;
 
   // Writes all buffered events to segments, then the manifest (atomically,
-  // fsync'd) with the new checkpoint LSN. Returns the checkpoint.
+  // fsync'd) with the new checkpoint LSN. Returns the checkpoint. On failure
+  // (IOError) nothing is lost: the events stay buffered and the checkpoint is
+  // unchanged. Concurrent flushes are serialized.
   virtual Result<uint64_t> Flush() = 0;
+
+  // Flushes if flush_events are buffered or flush_interval_us (by the clock)
+  // has passed since the last flush and there is something to flush. What the
+  // background thread calls; public so tests with a FakeClock can drive it.
+  virtual Status FlushIfDue() = 0;
 
   // The highest log LSN whose events are all in segments on disk.
   virtual uint64_t CheckpointLsn() const = 0;
 
-  // Calls fn with batches of the events in the range; stops on fn's error.
+  // Calls fn with batches of the events with from_us <= timestamp < to_us;
+  // stops and returns fn's error if it returns one. Returns Corruption if a
+  // requested column block fails its checksum or does not decode, IOError if a
+  // segment cannot be read. Segments are read and decoded on up to
+  // scan_threads threads, but fn is always called on the calling thread, one
+  // batch at a time.
   virtual Status Scan(const ScanRequest& request, const ScanFn& fn) const = 0;
 
   virtual StoreStats Stats() const = 0;
 
-  // Stops the background flusher after a final flush. Idempotent.
+  // Stops the background flusher, then flushes; returns that flush's status.
+  // Idempotent (later calls return OK). Flush and Scan still work afterwards.
   virtual Status Close() = 0;
 };
 

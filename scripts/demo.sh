@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds, loads a simulated omni-channel world into
+# ./demo-data and serves it on http://localhost:8080 (Ctrl-C stops).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+QUANYU_BUILD_DIR=build ./scripts/build.sh -DQUANYU_BUILD_TESTS=OFF -DQUANYU_BUILD_BENCH=OFF
+exec ./build/quanyu demo --data demo-data --listen 127.0.0.1:8080 "$@"

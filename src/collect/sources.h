@@ -1,0 +1,41 @@
+// SourceRegistry: the write keys the collect endpoints accept and the source
+// (name, type) each belongs to. Lookups are on every request; additions are
+// rare. Persistence is the engine's job (state DB), this is the in-memory view.
+//
+// Thread-safety: all methods are safe to call concurrently.
+#pragma once
+
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "collect/normalize.h"
+#include "common/config.h"
+#include "common/result.h"
+
+namespace quanyu::collect {
+
+// Source types the platform knows; others are refused so typos surface.
+const std::vector<std::string>& KnownSourceTypes();
+
+class SourceRegistry {
+ public:
+  // Adds a source. InvalidArgument for a bad name/type/key, AlreadyExists if
+  // the name or key is taken (by a different source).
+  Status Add(const SourceConfig& source);
+  std::optional<SourceInfo> Lookup(std::string_view write_key) const;
+  std::optional<SourceConfig> FindByName(std::string_view name) const;
+  std::vector<SourceConfig> List() const;
+
+  // A new random write key (32 url-safe characters).
+  static std::string NewWriteKey();
+
+ private:
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, SourceConfig> by_key_;
+  std::unordered_map<std::string, std::string> key_by_name_;
+};
+
+}  // namespace quanyu::collect

@@ -1,0 +1,136 @@
+// Engine: the one object that owns the stages and wires the flow
+// (ARCHITECTURE.md §1–2): collect → privacy gate → log → identity → store.
+// The server and the CLI call its entry points and render the results; no
+// business logic lives in them.
+//
+// Durability contract: the callback of Ingest() reports success only after
+// every accepted event is in the write-ahead log and the log is fsync'd.
+//
+// Thread-safety: all public methods are safe to call concurrently after
+// Open() returns.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "collect/ingest.h"
+#include "collect/normalize.h"
+#include "collect/sources.h"
+#include "common/config.h"
+#include "common/metrics.h"
+#include "common/result.h"
+#include "log/dedupe.h"
+#include "log/event_log.h"
+#include "store/event_store.h"
+#include "store/spend_store.h"
+#include "store/state_db.h"
+
+namespace quanyu {
+
+// The outcome of one ingest call.
+struct IngestResult {
+  Status status;          // OK, or why nothing was accepted (auth, back-pressure, I/O)
+  size_t accepted = 0;    // new events now durable
+  size_t duplicates = 0;  // already stored (same source + messageId within the window)
+  std::vector<collect::Rejection> rejected;
+};
+using IngestCallback = std::function<void(IngestResult)>;
+
+// What the wire format gave, plus the credentials found outside the body.
+struct IngestRequest {
+  std::string write_key;  // from Basic auth / token; the body's writeKey is used if empty
+  collect::ParsedRequest parsed;
+};
+
+struct EngineStats {
+  store::StoreStats store;
+  uint64_t log_durable_lsn = 0;
+  size_t log_queued_bytes = 0;
+  size_t dedupe_ids = 0;
+};
+
+class Engine {
+ public:
+  // Opens (creating if needed) the data directory in config.data_dir:
+  // <dir>/log, <dir>/events, <dir>/state; loads sources from the config and
+  // the state DB; recovers by replaying the log past the store checkpoint.
+  static Result<std::unique_ptr<Engine>> Open(const Config& config);
+  ~Engine();
+
+  // Validates the write key, normalizes, de-duplicates and appends to the
+  // log. `done` is called exactly once — possibly on another thread — after
+  // the accepted events are durable, or with the error. Returns nothing:
+  // every outcome goes through `done`.
+  void Ingest(IngestRequest request, IngestCallback done);
+  // Ingest and wait (CLI import, tests).
+  IngestResult IngestSync(IngestRequest request);
+
+  // Bulk path for trusted local loaders (import, sim): events from a known
+  // source, already parsed; same normalization, dedupe and durability.
+  IngestResult IngestFromSource(const collect::SourceInfo& source, std::vector<Event> events);
+
+  // Bulk path that bypasses the log for loading a fresh data set (the
+  // simulator): same normalization and dedupe, events go straight to the
+  // store's buffer. Nothing is durable until Checkpoint() returns; a crash
+  // before that loses the load (re-run it). Returns accepted/duplicates.
+  IngestResult BulkLoad(const collect::SourceInfo& source, std::vector<Event> events);
+
+  // Sources.
+  Result<SourceConfig> AddSource(const std::string& name, const std::string& type);
+  std::vector<SourceConfig> ListSources() const;
+  std::optional<collect::SourceInfo> LookupSource(std::string_view write_key) const;
+
+  // Ad spend.
+  Status ImportSpend(const std::vector<store::SpendRow>& rows);
+  Result<std::vector<store::SpendRow>> ListSpend(const std::string& from_date,
+                                                 const std::string& to_date) const;
+
+  // Event scans for export and analysis.
+  Status ScanEvents(const store::ScanRequest& request, const store::ScanFn& fn) const;
+
+  // Forces buffered events into segments and checkpoints the log.
+  Status Checkpoint();
+
+  EngineStats Stats() const;
+  const Config& config() const { return config_; }
+  const collect::Limits& limits() const { return limits_; }
+
+  // Counts a request-level rejection (bad JSON, oversize, auth...) by reason.
+  void CountRejection(const std::string& reason, const std::string& source, size_t n = 1);
+
+  // Orderly shutdown: drains the log, flushes the store, saves dedupe state.
+  Status Close();
+
+ private:
+  explicit Engine(const Config& config);
+  Status Recover();
+  void MaintenanceLoop();
+  void CountAccepted(const std::string& source, size_t events, size_t bytes);
+
+  Config config_;
+  collect::Limits limits_;
+  collect::Normalizer normalizer_;
+  collect::SourceRegistry sources_;
+  std::unique_ptr<store::StateDb> state_;
+  std::unique_ptr<store::SpendStore> spend_;
+  std::unique_ptr<store::EventStore> store_;
+  std::unique_ptr<log::EventLog> log_;
+  std::unique_ptr<log::MessageDedupe> dedupe_;
+  std::string dedupe_path_;
+
+  std::atomic<bool> closing_{false};
+  std::thread maintenance_;
+  std::mutex maintenance_mu_;
+  std::condition_variable maintenance_cv_;
+  uint64_t truncated_lsn_ = 0;
+};
+
+}  // namespace quanyu

@@ -1,0 +1,151 @@
+// The admin REST API under /api/v1/ (docs/openapi.yaml). Every route needs
+// "Authorization: Bearer <admin key>".
+#include <openssl/crypto.h>
+
+#include <nlohmann/json.hpp>
+
+#include "collect/internal/url.h"
+#include "collect/segment_writer.h"
+#include "common/time_util.h"
+#include "server/router.h"
+
+namespace quanyu::server {
+namespace {
+
+using nlohmann::json;
+
+bool KeyMatches(std::string_view given, std::string_view expected) {
+  return !expected.empty() && given.size() == expected.size() &&
+         CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
+}
+
+std::string Param(const HttpRequest& r, std::string_view name) {
+  return collect::internal::QueryParam("?" + r.query, name);
+}
+
+Result<int64_t> TimeParam(const HttpRequest& r, std::string_view name, int64_t fallback) {
+  std::string v = Param(r, name);
+  if (v.empty()) return fallback;
+  auto t = ParseTimestamp(v);
+  if (!t.ok()) return t.status().WithContext(std::string("query parameter ") + std::string(name));
+  return *t;
+}
+
+HttpResponse ListSources(Engine* engine) {
+  json arr = json::array();
+  for (const auto& s : engine->ListSources()) {
+    arr.push_back({{"name", s.name}, {"type", s.type}, {"write_key", s.write_key}});
+  }
+  return JsonResponse(200, json{{"sources", arr}}.dump());
+}
+
+HttpResponse CreateSource(Engine* engine, const HttpRequest& r) {
+  json body = json::parse(r.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return ErrorResponse(Status::InvalidArgument("body must be a JSON object {\"name\", \"type\"}"));
+  }
+  if (!body.contains("name") || !body["name"].is_string()) {
+    return ErrorResponse(Status::InvalidArgument("\"name\" (string) is required"));
+  }
+  std::string type = body.value("type", "web");
+  auto s = engine->AddSource(body["name"].get<std::string>(), type);
+  if (!s.ok()) return ErrorResponse(s.status());
+  return JsonResponse(201, json{{"name", s->name}, {"type", s->type}, {"write_key", s->write_key}}.dump());
+}
+
+HttpResponse Stats(Engine* engine) {
+  EngineStats s = engine->Stats();
+  json j{{"events",
+          {{"stored", s.store.segment_events},
+           {"buffered", s.store.buffered_events},
+           {"total", s.store.segment_events + s.store.buffered_events}}},
+         {"segments", s.store.segments},
+         {"segment_bytes", s.store.segment_bytes},
+         {"checkpoint_lsn", s.store.checkpoint_lsn},
+         {"log", {{"durable_lsn", s.log_durable_lsn}, {"queued_bytes", s.log_queued_bytes}}},
+         {"dedupe_ids", s.dedupe_ids}};
+  if (s.store.min_timestamp_us || s.store.max_timestamp_us) {
+    j["first_event_at"] = FormatTimestamp(s.store.min_timestamp_us);
+    j["last_event_at"] = FormatTimestamp(s.store.max_timestamp_us);
+  }
+  return JsonResponse(200, j.dump());
+}
+
+HttpResponse ListEvents(Engine* engine, const HttpRequest& r) {
+  auto from = TimeParam(r, "from", INT64_MIN);
+  if (!from.ok()) return ErrorResponse(from.status());
+  auto to = TimeParam(r, "to", INT64_MAX);
+  if (!to.ok()) return ErrorResponse(to.status());
+  std::string limit_text = Param(r, "limit");
+  size_t limit = 100;
+  if (!limit_text.empty()) {
+    char* end = nullptr;
+    long v = std::strtol(limit_text.c_str(), &end, 10);
+    if (*end != '\0' || v < 1 || v > 10000) {
+      return ErrorResponse(Status::InvalidArgument("limit must be an integer in 1..10000"));
+    }
+    limit = static_cast<size_t>(v);
+  }
+  std::string name = Param(r, "event");
+  store::ScanRequest scan;
+  scan.from_us = *from;
+  scan.to_us = *to;
+  std::string out = "{\"events\":[";
+  size_t n = 0;
+  Status st = engine->ScanEvents(scan, [&](const store::EventBatch& batch) -> Status {
+    for (const auto& e : batch) {
+      if (!name.empty() && e.name != name) continue;
+      if (n == limit) return Status(StatusCode::kAlreadyExists, "limit");  // stop early
+      if (n++) out.push_back(',');
+      collect::AppendSegmentJson(e, &out);
+    }
+    return Status::OK();
+  });
+  if (!st.ok() && st.message() != "limit") return ErrorResponse(st);
+  out += "],\"count\":" + std::to_string(n) + "}";
+  return JsonResponse(200, std::move(out));
+}
+
+HttpResponse ListSpend(Engine* engine, const HttpRequest& r) {
+  auto rows = engine->ListSpend(Param(r, "from"), Param(r, "to"));
+  if (!rows.ok()) return ErrorResponse(rows.status());
+  json arr = json::array();
+  for (const auto& s : *rows) {
+    arr.push_back({{"date", s.date},
+                   {"channel", s.channel},
+                   {"campaign", s.campaign},
+                   {"spend", s.spend},
+                   {"impressions", s.impressions},
+                   {"clicks", s.clicks}});
+  }
+  return JsonResponse(200, json{{"spend", arr}}.dump());
+}
+
+}  // namespace
+
+void Router::HandleApi(HttpRequest& r, Respond respond) {
+  std::string_view auth = r.Header("authorization");
+  std::string token;
+  if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer ")) {
+    token = std::string(auth.substr(7));
+  }
+  if (admin_key_.empty()) {
+    return respond(ErrorResponse(Status::Unauthenticated(
+        "the admin API is disabled: start the server with QUANYU_ADMIN_KEY set")));
+  }
+  if (token.empty()) {
+    return respond(ErrorResponse(Status::Unauthenticated("missing admin key: send Authorization: Bearer KEY")));
+  }
+  if (!KeyMatches(token, admin_key_)) return respond(ErrorResponse(Status::Unauthenticated("unknown admin key")));
+
+  const std::string& p = r.path;
+  const std::string& m = r.method;
+  if (p == "/api/v1/sources" && m == "GET") return respond(ListSources(engine_));
+  if (p == "/api/v1/sources" && m == "POST") return respond(CreateSource(engine_, r));
+  if (p == "/api/v1/stats" && m == "GET") return respond(Stats(engine_));
+  if (p == "/api/v1/events" && m == "GET") return respond(ListEvents(engine_, r));
+  if (p == "/api/v1/spend" && m == "GET") return respond(ListSpend(engine_, r));
+  respond(ErrorResponse(Status::NotFound("no API route for " + m + " " + p)));
+}
+
+}  // namespace quanyu::server
