@@ -14,8 +14,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace quanyu::collect;
   static constexpr std::string_view kEndpoints[] = {
-      "batch", "track", "identify", "page", "screen", "group", "alias",
-      "b",     "t",     "i",        "p",    "s",      "g",     "a",     "import", "nope"};
+      "batch", "track", "identify", "page", "screen", "group", "alias",  "b",
+      "t",     "i",     "p",        "s",    "g",      "a",     "import", "nope"};
   if (size < 1) return 0;
   std::string_view endpoint = kEndpoints[data[0] % std::size(kEndpoints)];
   std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);

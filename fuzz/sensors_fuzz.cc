@@ -48,14 +48,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   SensorsRequest request;
   switch (mode % 6) {
-    case 0: request.raw_body = std::string(payload); break;
-    case 1: request.data = internal::Base64Encode(payload); break;
+    case 0:
+      request.raw_body = std::string(payload);
+      break;
+    case 1:
+      request.data = internal::Base64Encode(payload);
+      break;
     case 2:
       request.data_list = internal::Base64Encode(Gzip(payload));
       request.gzip = "1";
       break;
-    case 3: ParseSensorsForm(payload, &request); break;
-    case 4: request.data = std::string(payload); break;
+    case 3:
+      ParseSensorsForm(payload, &request);
+      break;
+    case 4:
+      request.data = std::string(payload);
+      break;
     case 5:
       request.data_list = internal::Base64Encode(payload, /*url_safe=*/true);
       request.gzip = "1";

@@ -14,7 +14,7 @@ PACKAGES=(
   libtomlplusplus-dev libcli11-dev libfmt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs npm                          # test clients (@segment/analytics-node, sa-sdk-node)
-  wrk nginx-light                     # benchmarks: load generator and HTTP ceiling
+  wrk nginx-light bc                  # benchmarks: load generator, HTTP ceiling, arithmetic
 )
 
 missing=()

@@ -1,8 +1,6 @@
 // Sensors Data (神策) protocol: golden tests over real SDK request shapes
 // (tests/golden/sensors/, see make_fixtures.py there), request-level errors,
 // and the base64 / gzip decoders underneath.
-#include "collect/sensors_format.h"
-
 #include <gtest/gtest.h>
 #include <zlib.h>
 
@@ -13,6 +11,7 @@
 
 #include "collect/internal/base64.h"
 #include "collect/internal/gzip.h"
+#include "collect/sensors_format.h"
 
 namespace quanyu::collect {
 namespace {
@@ -48,8 +47,10 @@ json EventToJson(const Event& e) {
   j["identifiers"] = json::array();
   for (const auto& id : e.identifiers) j["identifiers"].push_back(id.ToString());
   if (!e.campaign.empty()) {
-    j["campaign"] = {{"source", e.campaign.source}, {"medium", e.campaign.medium},
-                     {"name", e.campaign.name}, {"term", e.campaign.term},
+    j["campaign"] = {{"source", e.campaign.source},
+                     {"medium", e.campaign.medium},
+                     {"name", e.campaign.name},
+                     {"term", e.campaign.term},
                      {"content", e.campaign.content}};
   }
   if (!e.referrer.empty()) j["referrer"] = e.referrer;
@@ -100,13 +101,15 @@ TEST_P(SensorsGoldenTest, MatchesExpected) {
     GTEST_SKIP() << "rewrote " << expected_path;
   }
   json expected = json::parse(ReadFile(expected_path));
-  EXPECT_EQ(expected, actual) << "diff (expected → actual): " << json::diff(expected, actual).dump(2);
+  EXPECT_EQ(expected, actual) << "diff (expected → actual): "
+                              << json::diff(expected, actual).dump(2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Sdk, SensorsGoldenTest,
                          ::testing::Values("web_js_pageview", "web_js_batch", "android_batch_gzip",
-                                           "java_server_mime", "miniprogram_profile", "track_signup",
-                                           "id_bind_unbind", "raw_json_body", "rejections"));
+                                           "java_server_mime", "miniprogram_profile",
+                                           "track_signup", "id_bind_unbind", "raw_json_body",
+                                           "rejections"));
 
 // --- request-level errors -------------------------------------------------
 
@@ -151,21 +154,24 @@ TEST(SensorsRequestTest, BadGzipIsInvalidArgument) {
   auto r = ParseForm("gzip=1&data_list=" + Base64Encode("this is not gzip at all"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(r.status().message().find("data_list (gzip=1)"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("data_list (gzip=1)"), std::string::npos)
+      << r.status().message();
 }
 
 TEST(SensorsRequestTest, TruncatedGzipIsInvalidArgument) {
   std::string gz = Gzip(std::string(kOneTrack));
   auto r = ParseForm("gzip=1&data=" + Base64Encode(gz.substr(0, gz.size() / 2), true));
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("truncated gzip stream"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("truncated gzip stream"), std::string::npos)
+      << r.status().message();
 }
 
 TEST(SensorsRequestTest, NonJsonIsInvalidArgument) {
   auto r = ParseForm("data=" + Base64Encode("hello, world"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(r.status().message().find("data is not valid JSON"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("data is not valid JSON"), std::string::npos)
+      << r.status().message();
 }
 
 TEST(SensorsRequestTest, ScalarJsonIsInvalidArgument) {
@@ -196,7 +202,8 @@ TEST(SensorsRequestTest, GzipBombIsPayloadTooLarge) {
 TEST(SensorsRequestTest, DecodedBodyOverLimitIsPayloadTooLarge) {
   Limits limits;
   limits.max_batch_bytes = 64;
-  auto r = ParseForm("data=" + Base64Encode(std::string(kOneTrack) + std::string(100, ' ')), limits);
+  auto r =
+      ParseForm("data=" + Base64Encode(std::string(kOneTrack) + std::string(100, ' ')), limits);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kPayloadTooLarge);
 }
@@ -216,7 +223,8 @@ TEST(SensorsRequestTest, OversizedRecordIsRejectedAlone) {
   limits.max_event_bytes = 200;
   std::string big = R"({"type":"track","event":"Big","distinct_id":"u1","properties":{"blob":")" +
                     std::string(300, 'x') + "\"}}";
-  auto r = ParseForm("data_list=" + Base64Encode("[" + big + "," + std::string(kOneTrack) + "]"), limits);
+  auto r = ParseForm("data_list=" + Base64Encode("[" + big + "," + std::string(kOneTrack) + "]"),
+                     limits);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->events.size(), 1u);
   ASSERT_EQ(r->rejected.size(), 1u);
@@ -254,7 +262,8 @@ TEST(SensorsRequestTest, PlainJsonInDataParameterIsAccepted) {
 
 TEST(SensorsRequestTest, MissingTimeMeansReceivedTime) {
   SensorsRequest request;
-  request.raw_body = R"({"type":"profile_delete","distinct_id":"u1","properties":{"$is_login_id":true}})";
+  request.raw_body =
+      R"({"type":"profile_delete","distinct_id":"u1","properties":{"$is_login_id":true}})";
   auto r = ParseSensorsRequest(request, kReceivedUs, Limits{});
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->events.size(), 1u);
@@ -306,11 +315,13 @@ TEST(Base64Test, ToleratesMissingPaddingAndWhitespace) {
 TEST(Base64Test, MixedAlphabetsDecode) { EXPECT_EQ(Base64Decode("-_+/").value(), "\xfb\xff\xbf"); }
 
 TEST(Base64Test, ErrorsArePrecise) {
-  EXPECT_EQ(Base64Decode("ab*d").status().message(), "invalid base64 character '*' (0x2a) at offset 2");
+  EXPECT_EQ(Base64Decode("ab*d").status().message(),
+            "invalid base64 character '*' (0x2a) at offset 2");
   EXPECT_EQ(Base64Decode("ab\xff").status().message(), "invalid base64 character 0xff at offset 2");
   EXPECT_EQ(Base64Decode("abcde").status().message(),
             "invalid base64: truncated input (a final group of one character)");
-  EXPECT_EQ(Base64Decode("ab==cd").status().message(), "invalid base64: data after padding at offset 4");
+  EXPECT_EQ(Base64Decode("ab==cd").status().message(),
+            "invalid base64: data after padding at offset 4");
   EXPECT_FALSE(Base64Decode("ab===").ok());
   EXPECT_FALSE(Base64Decode("abcd=").ok());
 }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <filesystem>
@@ -331,6 +332,37 @@ TEST_F(EventLogTest, GroupCommitWritesAndSyncsOncePerGroup) {
   EXPECT_EQ(done, 21);
   EXPECT_EQ(faults.appends, 2);
   EXPECT_EQ(faults.syncs, 3);  // two groups and Close
+}
+
+TEST_F(EventLogTest, GroupWaitsForAsMuchCompanyAsLastTimeOnly) {
+  Faults faults;
+  LogOptions o = Options();
+  o.fs = std::make_shared<FaultFs>(&faults);
+  o.max_delay_us = 10'000'000;  // long enough that any wait would show
+  auto log = Open(o);
+
+  // A lone producer never waits for company (this would take 30 s if it did).
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(log->AppendSync(Payload(i)).ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+
+  // Make a group of two: the writer now expects two appends per group...
+  faults.HoldSyncs();
+  std::atomic<int> done{0};
+  auto count = [&](const Status& s, Lsn) { done += s.ok(); };
+  ASSERT_TRUE(log->Append("a", count).ok());
+  faults.WaitUntilSyncBlocked();
+  ASSERT_TRUE(log->Append("b", count).ok());
+  ASSERT_TRUE(log->Append("c", count).ok());
+  faults.ReleaseSyncs();
+  while (done < 3) std::this_thread::yield();
+
+  // ...so a single append waits for a second one, and both share one write.
+  const int appends_before = faults.appends;
+  ASSERT_TRUE(log->Append("d", count).ok());
+  ASSERT_TRUE(log->Append("e", count).ok());
+  while (done < 5) std::this_thread::yield();
+  EXPECT_EQ(faults.appends - appends_before, 1);
 }
 
 TEST_F(EventLogTest, BarrierWaitsForEarlierRecordsAndWritesNothing) {

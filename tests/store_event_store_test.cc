@@ -430,13 +430,42 @@ TEST(EventStoreTest, LargeDayIsSplitAndBatchesAreBounded) {
   EXPECT_EQ(store->Stats().segments, 3u);
   size_t total = 0, batches = 0;
   ASSERT_TRUE(store->Scan({.columns = {Column::kName}}, [&](const EventBatch& b) {
-    EXPECT_LE(b.size(), 65'536u);
+    EXPECT_LE(b.size(), kMaxScanBatchRows);
     total += b.size();
     ++batches;
     return Status::OK();
   }).ok());
   EXPECT_EQ(total, 70'000u);
-  EXPECT_EQ(batches, 2u);
+  EXPECT_EQ(batches, (70'000 + kMaxScanBatchRows - 1) / kMaxScanBatchRows);
+}
+
+// The scan reuses Event objects across batches: a row must never show a
+// value left over from an earlier row (absent optionals, fewer identifiers,
+// empty strings), whether it comes from a segment or the buffer.
+TEST(EventStoreTest, ReusedBatchRowsCarryNothingOver) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  std::vector<Event> events;
+  for (int i = 0; i < 3 * static_cast<int>(kMaxScanBatchRows); ++i) {
+    events.push_back(FullEvent(i, kT0 + (i * 7) % 5000));
+  }
+  std::vector<Event> flushed(events.begin(), events.begin() + 2 * kMaxScanBatchRows + 5);
+  std::vector<Event> buffered(events.begin() + 2 * kMaxScanBatchRows + 5, events.end());
+  store->Add(flushed, 1);
+  ASSERT_TRUE(store->Flush().ok());
+  store->Add(buffered, 2);
+  EXPECT_EQ(ScanAll(*store), SortedById(events));
+  const ColumnSet cols = {Column::kMessageId, Column::kIdentifiers, Column::kRevenue,
+                          Column::kTraits};
+  auto got = ScanAll(*store, {.columns = cols});
+  auto want = SortedById(events);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    ASSERT_EQ(got[i].identifiers, want[i].identifiers) << i;
+    ASSERT_EQ(got[i].revenue, want[i].revenue) << i;
+    ASSERT_EQ(got[i].traits_json, want[i].traits_json) << i;
+    ASSERT_TRUE(got[i].url.empty()) << i;
+  }
 }
 
 TEST(EventStoreTest, ScanStopsOnCallbackError) {

@@ -252,6 +252,34 @@ TEST(SegmentTest, GarbageRawBlocksAreRejected) {
   }
 }
 
+// A segment written before a column existed has no block for it: the column
+// reads as its default, even into an Event that held a value before.
+TEST(SegmentTest, ColumnMissingFromSegmentReadsAsDefault) {
+  TempDir dir;
+  const std::string path = dir.path() + "/1.qys";
+  ASSERT_TRUE(Write(path, {FullEvent(1, 5), FullEvent(3, 6)}).ok());
+  auto reader = SegmentReader::Open(path, nullptr);
+  ASSERT_TRUE(reader.ok());
+  SegmentFooter footer = (*reader)->footer();
+  const uint64_t data_end = fs::file_size(path) - kTrailerSize - kFooterFixedSize -
+                            footer.columns.size() * kColumnEntrySize;
+  std::erase_if(footer.columns, [](const ColumnMeta& m) { return m.column == Column::kRevenue; });
+  std::string bytes = ReadBytes(path).substr(0, data_end);
+  EncodeFooterAndTrailer(footer, &bytes);
+  WriteBytes(path, bytes);
+
+  reader = SegmentReader::Open(path, nullptr);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  EXPECT_EQ((*reader)->footer().Find(Column::kRevenue), nullptr);
+  auto rows = SegmentRows::Load(**reader, {Column::kRevenue, Column::kName}, 0, 100);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  Event e = FullEvent(1, 5);
+  ASSERT_TRUE(e.revenue.has_value());
+  rows->Fill(0, &e);
+  EXPECT_FALSE(e.revenue.has_value());
+  EXPECT_EQ(e.name, FullEvent(1, 5).name);
+}
+
 TEST(SegmentTest, CompressionRejectsWrongLength) {
   auto block = CompressBlock("hello hello hello", 3);
   ASSERT_TRUE(block.ok());

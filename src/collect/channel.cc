@@ -1,7 +1,6 @@
 #include "collect/channel.h"
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "collect/internal/url.h"
@@ -9,160 +8,190 @@
 namespace quanyu::collect {
 namespace {
 
-struct Alias {
-  std::string_view key;
+// A channel and the values that name it, '|'-separated: tables read like
+// docs/channels.md and stay one line per channel.
+struct Aliases {
   std::string_view channel;
+  std::string_view keys;
 };
 
 // Ad click ids appended to landing-page URLs by the ad platforms.
-constexpr Alias kClickIds[] = {
-    {"gclid", "google"},   {"gbraid", "google"}, {"wbraid", "google"},  {"dclid", "google"},
-    {"fbclid", "meta"},    {"ttclid", "tiktok"}, {"bd_vid", "baidu"},   {"gdt_vid", "wechat"},
-    {"qz_gdt", "wechat"},  {"msclkid", "paid_search"}};
+constexpr Aliases kClickIds[] = {
+    {"google", "gclid|gbraid|wbraid|dclid"},
+    {"meta", "fbclid"},
+    {"tiktok", "ttclid"},
+    {"baidu", "bd_vid"},
+    {"wechat", "gdt_vid|qz_gdt"},
+    {"paid_search", "msclkid"},
+};
 
 // Ocean Engine (巨量引擎) passes `clickid`, a name too generic on its own; it is
 // taken as Douyin only next to one of Ocean Engine's other macros.
-constexpr std::string_view kOceanEngineParams[] = {"adid", "creativeid", "promotionid", "projectid"};
+constexpr std::string_view kOceanEngineParams = "adid|creativeid|promotionid|projectid";
 
 // utm_source values (lower-cased). ByteDance's Chinese ad platform (Ocean
 // Engine) buys Douyin, Toutiao, Xigua and Pangle from one account, so they all
 // count as douyin; TikTok (overseas) is its own channel. Tencent Ads (广点通)
 // mostly buys WeChat Moments and official-account slots, so it is wechat.
-constexpr Alias kSourceAliases[] = {
-    {"douyin", "douyin"}, {"抖音", "douyin"}, {"dy", "douyin"}, {"oceanengine", "douyin"},
-    {"ocean_engine", "douyin"}, {"ocean engine", "douyin"}, {"巨量引擎", "douyin"},
-    {"巨量", "douyin"}, {"toutiao", "douyin"}, {"今日头条", "douyin"}, {"头条", "douyin"},
-    {"jrtt", "douyin"}, {"pangle", "douyin"}, {"穿山甲", "douyin"}, {"xigua", "douyin"},
-    {"kuaishou", "kuaishou"}, {"快手", "kuaishou"}, {"ks", "kuaishou"}, {"kwai", "kuaishou"},
-    {"磁力引擎", "kuaishou"}, {"磁力金牛", "kuaishou"},
-    {"xiaohongshu", "xiaohongshu"}, {"xhs", "xiaohongshu"}, {"小红书", "xiaohongshu"},
-    {"redbook", "xiaohongshu"}, {"rednote", "xiaohongshu"}, {"聚光", "xiaohongshu"},
-    {"weibo", "weibo"}, {"微博", "weibo"}, {"sina_weibo", "weibo"}, {"sinaweibo", "weibo"},
-    {"wecom", "wecom"}, {"wxwork", "wecom"}, {"qiwei", "wecom"}, {"企业微信", "wecom"},
-    {"企微", "wecom"}, {"workwechat", "wecom"},
-    {"wechat", "wechat"}, {"wx", "wechat"}, {"weixin", "wechat"}, {"微信", "wechat"},
-    {"wechat_mp", "wechat"}, {"公众号", "wechat"}, {"朋友圈", "wechat"}, {"moments", "wechat"},
-    {"视频号", "wechat"}, {"gdt", "wechat"}, {"广点通", "wechat"}, {"tencent_ads", "wechat"},
-    {"腾讯广告", "wechat"},
-    {"bilibili", "bilibili"}, {"b站", "bilibili"}, {"bili", "bilibili"}, {"哔哩哔哩", "bilibili"},
-    {"zhihu", "zhihu"}, {"知乎", "zhihu"},
-    {"baidu", "baidu"}, {"百度", "baidu"},
-    {"taobao", "taobao"}, {"淘宝", "taobao"}, {"alimama", "taobao"}, {"阿里妈妈", "taobao"},
-    {"tmall", "tmall"}, {"天猫", "tmall"},
-    {"jd", "jd"}, {"jingdong", "jd"}, {"京东", "jd"}, {"jd_union", "jd"},
-    {"pinduoduo", "pinduoduo"}, {"pdd", "pinduoduo"}, {"拼多多", "pinduoduo"},
-    {"yangkeduo", "pinduoduo"},
-    {"meituan", "meituan"}, {"美团", "meituan"}, {"dianping", "meituan"}, {"大众点评", "meituan"},
-    {"google", "google"}, {"google_ads", "google"}, {"googleads", "google"}, {"adwords", "google"},
-    {"facebook", "meta"}, {"fb", "meta"}, {"instagram", "meta"}, {"ig", "meta"}, {"meta", "meta"},
+constexpr Aliases kSourceAliases[] = {
+    {"douyin",
+     "douyin|抖音|dy|oceanengine|ocean_engine|ocean engine|巨量引擎|巨量|toutiao|今日头条|"
+     "头条|jrtt|pangle|穿山甲|xigua"},
+    {"kuaishou", "kuaishou|快手|ks|kwai|磁力引擎|磁力金牛"},
+    {"xiaohongshu", "xiaohongshu|xhs|小红书|redbook|rednote|聚光"},
+    {"weibo", "weibo|微博|sina_weibo|sinaweibo"},
+    {"wecom", "wecom|wxwork|qiwei|企业微信|企微|workwechat"},
+    {"wechat",
+     "wechat|wx|weixin|微信|wechat_mp|公众号|朋友圈|moments|视频号|gdt|广点通|"
+     "tencent_ads|腾讯广告"},
+    {"bilibili", "bilibili|b站|bili|哔哩哔哩"},
+    {"zhihu", "zhihu|知乎"},
+    {"baidu", "baidu|百度"},
+    {"taobao", "taobao|淘宝|alimama|阿里妈妈"},
+    {"tmall", "tmall|天猫"},
+    {"jd", "jd|jingdong|京东|jd_union"},
+    {"pinduoduo", "pinduoduo|pdd|拼多多|yangkeduo"},
+    {"meituan", "meituan|美团|dianping|大众点评"},
+    {"google", "google|google_ads|googleads|adwords"},
+    {"meta", "facebook|fb|instagram|ig|meta"},
     {"tiktok", "tiktok"},
-    {"email", "email"}, {"edm", "email"}, {"newsletter", "email"},
-    {"sms", "sms"}, {"短信", "sms"},
-    {"push", "push"}, {"jpush", "push"}, {"getui", "push"}, {"极光", "push"}, {"个推", "push"},
-    {"offline", "offline"}, {"pos", "offline"}, {"门店", "offline"}, {"qrcode", "offline"}};
+    {"email", "email|edm|newsletter"},
+    {"sms", "sms|短信"},
+    {"push", "push|jpush|getui|极光|个推"},
+    {"offline", "offline|pos|门店|qrcode"},
+};
 
 // Search engines other than Baidu and Google, which have channels of their own.
-constexpr std::string_view kSearchSources[] = {
-    "bing", "sogou", "搜狗", "so", "360", "360搜索", "sm", "shenma", "神马", "yahoo",
-    "duckduckgo", "yandex", "naver"};
+constexpr std::string_view kSearchSources =
+    "bing|sogou|搜狗|so|360|360搜索|sm|shenma|神马|yahoo|duckduckgo|yandex|naver";
 
 // Owned messaging: named by the medium even when utm_source names the sender.
-constexpr Alias kMessagingMedia[] = {
-    {"email", "email"}, {"e-mail", "email"}, {"edm", "email"}, {"newsletter", "email"},
-    {"sms", "sms"}, {"短信", "sms"}, {"text", "sms"}, {"push", "push"}, {"app_push", "push"},
-    {"push_notification", "push"}, {"notification", "push"}};
+constexpr Aliases kMessagingMedia[] = {
+    {"email", "email|e-mail|edm|newsletter"},
+    {"sms", "sms|短信|text"},
+    {"push", "push|app_push|push_notification|notification"},
+};
 
-constexpr std::string_view kPaidMedia[] = {"cpc", "ppc", "paid", "paidsearch", "paid_search", "sem", "cpm", "ocpc", "ocpm"};
-constexpr std::string_view kOrganicMedia[] = {"organic", "seo"};
+constexpr std::string_view kPaidMedia = "cpc|ppc|paid|paidsearch|paid_search|sem|cpm|ocpc|ocpm";
+constexpr std::string_view kOrganicMedia = "organic|seo";
 
-constexpr Alias kMediumAliases[] = {
-    {"cpc", "paid_search"}, {"ppc", "paid_search"}, {"paidsearch", "paid_search"},
-    {"paid_search", "paid_search"}, {"sem", "paid_search"},
-    {"organic", "organic_search"}, {"seo", "organic_search"},
-    {"social", "social"}, {"social_media", "social"}, {"sns", "social"}, {"paid_social", "social"},
-    {"display", "display"}, {"banner", "display"}, {"cpm", "display"},
-    {"affiliate", "affiliate"}, {"cps", "affiliate"},
+constexpr Aliases kMediumAliases[] = {
+    {"paid_search", "cpc|ppc|paidsearch|paid_search|sem"},
+    {"organic_search", "organic|seo"},
+    {"social", "social|social_media|sns|paid_social"},
+    {"display", "display|banner|cpm"},
+    {"affiliate", "affiliate|cps"},
     {"referral", "referral"},
-    {"offline", "offline"}, {"qrcode", "offline"}, {"print", "offline"}, {"pos", "offline"}};
+    {"offline", "offline|qrcode|print|pos"},
+};
 
-// Referrer hosts, matched as a suffix on a label boundary; first match wins,
-// so more specific hosts come first (mail.google.com before google.*).
-constexpr Alias kReferrerHosts[] = {
-    {"mail.google.com", "email"}, {"mail.qq.com", "email"}, {"exmail.qq.com", "email"},
-    {"mail.163.com", "email"}, {"mail.126.com", "email"}, {"mail.sina.com.cn", "email"},
-    {"mail.aliyun.com", "email"}, {"outlook.live.com", "email"}, {"outlook.office.com", "email"},
-    {"outlook.office365.com", "email"}, {"mail.yahoo.com", "email"},
-    {"work.weixin.qq.com", "wecom"},
-    {"weixin.qq.com", "wechat"}, {"servicewechat.com", "wechat"}, {"wx.qq.com", "wechat"},
-    {"wechat.com", "wechat"},
-    {"douyin.com", "douyin"}, {"iesdouyin.com", "douyin"}, {"amemv.com", "douyin"},
-    {"snssdk.com", "douyin"}, {"toutiao.com", "douyin"}, {"ixigua.com", "douyin"},
-    {"oceanengine.com", "douyin"},
-    {"kuaishou.com", "kuaishou"}, {"gifshow.com", "kuaishou"}, {"chenzhongtech.com", "kuaishou"},
-    {"kuaishouapp.com", "kuaishou"}, {"kwai.com", "kuaishou"},
-    {"xiaohongshu.com", "xiaohongshu"}, {"xhslink.com", "xiaohongshu"},
-    {"weibo.com", "weibo"}, {"weibo.cn", "weibo"}, {"t.cn", "weibo"},
-    {"bilibili.com", "bilibili"}, {"b23.tv", "bilibili"},
-    {"zhihu.com", "zhihu"},
-    {"taobao.com", "taobao"}, {"tb.cn", "taobao"}, {"alimama.com", "taobao"},
-    {"tmall.com", "tmall"}, {"tmall.hk", "tmall"},
-    {"jd.com", "jd"}, {"jd.hk", "jd"}, {"3.cn", "jd"},
-    {"yangkeduo.com", "pinduoduo"}, {"pinduoduo.com", "pinduoduo"},
-    {"meituan.com", "meituan"}, {"dianping.com", "meituan"},
-    {"facebook.com", "meta"}, {"fb.com", "meta"}, {"fb.me", "meta"}, {"instagram.com", "meta"},
-    {"messenger.com", "meta"}, {"whatsapp.com", "meta"}, {"threads.net", "meta"},
-    {"tiktok.com", "tiktok"},
-    {"googleadservices.com", "google"}, {"doubleclick.net", "google"},
-    {"googlesyndication.com", "google"},
-    {"bing.com", "organic_search"}, {"sogou.com", "organic_search"}, {"so.com", "organic_search"},
-    {"sm.cn", "organic_search"}, {"duckduckgo.com", "organic_search"},
-    {"naver.com", "organic_search"}, {"ecosia.org", "organic_search"},
-    {"search.brave.com", "organic_search"},
-    {"twitter.com", "social"}, {"x.com", "social"}, {"t.co", "social"}, {"linkedin.com", "social"},
-    {"lnkd.in", "social"}, {"reddit.com", "social"}, {"pinterest.com", "social"},
-    {"youtube.com", "social"}, {"youtu.be", "social"}, {"douban.com", "social"},
-    {"line.me", "social"}, {"vk.com", "social"}, {"quora.com", "social"}, {"t.me", "social"}};
+// Referrer hosts, matched as a suffix on a label boundary; the first match
+// wins, so specific hosts come first (mail.google.com before google.*).
+// baidu.com and google.* / yahoo.* / yandex.* are handled after this table.
+constexpr Aliases kReferrerHosts[] = {
+    {"email",
+     "mail.google.com|mail.qq.com|exmail.qq.com|mail.163.com|mail.126.com|"
+     "mail.sina.com.cn|mail.aliyun.com|outlook.live.com|outlook.office.com|"
+     "outlook.office365.com|mail.yahoo.com"},
+    {"wecom", "work.weixin.qq.com"},
+    {"wechat", "weixin.qq.com|servicewechat.com|wx.qq.com|wechat.com"},
+    {"douyin",
+     "douyin.com|iesdouyin.com|amemv.com|snssdk.com|toutiao.com|ixigua.com|"
+     "oceanengine.com"},
+    {"kuaishou", "kuaishou.com|gifshow.com|chenzhongtech.com|kuaishouapp.com|kwai.com"},
+    {"xiaohongshu", "xiaohongshu.com|xhslink.com"},
+    {"weibo", "weibo.com|weibo.cn|t.cn"},
+    {"bilibili", "bilibili.com|b23.tv"},
+    {"zhihu", "zhihu.com"},
+    {"taobao", "taobao.com|tb.cn|alimama.com"},
+    {"tmall", "tmall.com|tmall.hk"},
+    {"jd", "jd.com|jd.hk|3.cn"},
+    {"pinduoduo", "yangkeduo.com|pinduoduo.com"},
+    {"meituan", "meituan.com|dianping.com"},
+    {"meta", "facebook.com|fb.com|fb.me|instagram.com|messenger.com|whatsapp.com|threads.net"},
+    {"tiktok", "tiktok.com"},
+    {"google", "googleadservices.com|doubleclick.net|googlesyndication.com"},
+    {"organic_search",
+     "bing.com|sogou.com|so.com|sm.cn|duckduckgo.com|naver.com|ecosia.org|"
+     "search.brave.com"},
+    {"social",
+     "twitter.com|x.com|t.co|linkedin.com|lnkd.in|reddit.com|pinterest.com|"
+     "youtube.com|youtu.be|douban.com|line.me|vk.com|quora.com|t.me"},
+};
 
 // Search engines with a host per country (google.co.jp, yandex.ru ...).
-constexpr std::string_view kSearchLabels[] = {"google", "yahoo", "yandex"};
+constexpr std::string_view kSearchLabels = "google|yahoo|yandex";
 
-// Android apps that open a page pass "android-app://<package>" as referrer.
-constexpr Alias kAppPackages[] = {
-    {"com.tencent.mm", "wechat"}, {"com.tencent.wework", "wecom"},
-    {"com.ss.android.ugc.aweme", "douyin"}, {"com.ss.android.article.news", "douyin"},
-    {"com.smile.gifmaker", "kuaishou"}, {"com.kuaishou.nebula", "kuaishou"},
-    {"com.xingin.xhs", "xiaohongshu"}, {"com.sina.weibo", "weibo"}, {"tv.danmaku.bili", "bilibili"},
-    {"com.zhihu.android", "zhihu"}, {"com.taobao.taobao", "taobao"}, {"com.tmall.wireless", "tmall"},
-    {"com.jingdong.app.mall", "jd"}, {"com.xunmeng.pinduoduo", "pinduoduo"},
-    {"com.sankuai.meituan", "meituan"}, {"com.dianping.v1", "meituan"},
-    {"com.facebook.katana", "meta"}, {"com.instagram.android", "meta"},
-    {"com.zhiliaoapp.musically", "tiktok"}, {"com.ss.android.ugc.trill", "tiktok"},
-    {"com.google.android.gm", "email"}, {"com.baidu.searchbox", "organic_search"},
-    {"com.google.android.googlequicksearchbox", "organic_search"}};
+// Android apps that open a page pass "android-app://<package>" as referrer;
+// a package also matches its variants ("com.ss.android.ugc.aweme.lite").
+constexpr Aliases kAppPackages[] = {
+    {"wechat", "com.tencent.mm"},
+    {"wecom", "com.tencent.wework"},
+    {"douyin", "com.ss.android.ugc.aweme|com.ss.android.article.news"},
+    {"kuaishou", "com.smile.gifmaker|com.kuaishou.nebula"},
+    {"xiaohongshu", "com.xingin.xhs"},
+    {"weibo", "com.sina.weibo"},
+    {"bilibili", "tv.danmaku.bili"},
+    {"zhihu", "com.zhihu.android"},
+    {"taobao", "com.taobao.taobao"},
+    {"tmall", "com.tmall.wireless"},
+    {"jd", "com.jingdong.app.mall"},
+    {"pinduoduo", "com.xunmeng.pinduoduo"},
+    {"meituan", "com.sankuai.meituan|com.dianping.v1"},
+    {"meta", "com.facebook.katana|com.instagram.android"},
+    {"tiktok", "com.zhiliaoapp.musically|com.ss.android.ugc.trill"},
+    {"email", "com.google.android.gm"},
+    {"organic_search", "com.baidu.searchbox|com.google.android.googlequicksearchbox"},
+};
 
 // Source types (SourceConfig::type) that imply a channel. Own web and app
 // sources (web, ios, android, h5, server ...) imply none: direct. CRM exports
 // record what staff captured in stores, call centres and sales visits, so
 // they count as offline.
-constexpr Alias kSourceTypes[] = {
-    {"pos", "offline"}, {"offline", "offline"}, {"store", "offline"}, {"crm", "offline"},
-    {"wechat_mp", "wechat"}, {"wechat_oa", "wechat"}, {"wechat", "wechat"},
-    {"douyin_mp", "douyin"}, {"douyin_store", "douyin"}, {"kuaishou_store", "kuaishou"},
-    {"xiaohongshu_store", "xiaohongshu"}, {"tmall_store", "tmall"}, {"taobao_store", "taobao"},
-    {"jd_store", "jd"}, {"pdd_store", "pinduoduo"}, {"meituan_store", "meituan"},
-    {"wecom", "wecom"}, {"email", "email"}, {"sms", "sms"}, {"push", "push"}};
+constexpr Aliases kSourceTypes[] = {
+    {"offline", "pos|offline|store|crm"},
+    {"wechat", "wechat_mp|wechat_oa|wechat"},
+    {"douyin", "douyin_mp|douyin_store"},
+    {"kuaishou", "kuaishou_store"},
+    {"xiaohongshu", "xiaohongshu_store"},
+    {"tmall", "tmall_store"},
+    {"taobao", "taobao_store"},
+    {"jd", "jd_store"},
+    {"pinduoduo", "pdd_store"},
+    {"meituan", "meituan_store"},
+    {"wecom", "wecom"},
+    {"email", "email"},
+    {"sms", "sms"},
+    {"push", "push"},
+};
 
-template <size_t N>
-std::string_view Lookup(const Alias (&table)[N], std::string_view key) {
+// Calls `fn` on each '|'-separated key of `keys` until it returns true.
+template <typename Fn>
+bool AnyKey(std::string_view keys, Fn fn) {
+  while (true) {
+    auto bar = keys.find('|');
+    if (fn(keys.substr(0, bar))) return true;
+    if (bar == std::string_view::npos) return false;
+    keys.remove_prefix(bar + 1);
+  }
+}
+
+bool InList(std::string_view keys, std::string_view key) {
+  return AnyKey(keys, [&](std::string_view k) { return k == key; });
+}
+
+// The channel whose keys satisfy `match`, or "".
+template <size_t N, typename Match>
+std::string_view Find(const Aliases (&table)[N], Match match) {
   for (const auto& a : table) {
-    if (a.key == key) return a.channel;
+    if (AnyKey(a.keys, match)) return a.channel;
   }
   return {};
 }
 
 template <size_t N>
-bool Contains(const std::string_view (&list)[N], std::string_view key) {
-  return std::find(std::begin(list), std::end(list), key) != std::end(list);
+std::string_view Lookup(const Aliases (&table)[N], std::string_view key) {
+  return Find(table, [&](std::string_view k) { return k == key; });
 }
 
 std::string Lower(std::string_view s) {
@@ -176,14 +205,16 @@ std::string Lower(std::string_view s) {
 }
 
 bool HostMatches(std::string_view host, std::string_view suffix) {
-  if (host.size() < suffix.size() || host.substr(host.size() - suffix.size()) != suffix) return false;
+  if (host.size() < suffix.size() || host.substr(host.size() - suffix.size()) != suffix)
+    return false;
   return host.size() == suffix.size() || host[host.size() - suffix.size() - 1] == '.';
 }
 
 // "google.com", "www.google.co.jp": `label` followed by one or two short
 // top-level labels.
 bool IsSearchEngineHost(std::string_view host, std::string_view label) {
-  for (size_t pos = host.find(label); pos != std::string_view::npos; pos = host.find(label, pos + 1)) {
+  for (size_t pos = host.find(label); pos != std::string_view::npos;
+       pos = host.find(label, pos + 1)) {
     if (pos > 0 && host[pos - 1] != '.') continue;
     std::string_view rest = host.substr(pos + label.size());
     if (rest.empty() || rest[0] != '.') continue;
@@ -218,13 +249,14 @@ bool HasProperty(const std::string& properties_json, const std::string& name) {
   auto props = nlohmann::json::parse(properties_json, nullptr, /*allow_exceptions=*/false);
   if (!props.is_object()) return false;
   auto it = props.find(name);
-  return it != props.end() && !it->is_null() && !(it->is_string() && it->get_ref<const std::string&>().empty());
+  return it != props.end() && !it->is_null() &&
+         !(it->is_string() && it->get_ref<const std::string&>().empty());
 }
 
 // What the classifier looks at, extracted once per event.
 struct Signals {
   const Event* event;
-  std::string utm_source, utm_medium;  // lower-cased
+  std::string utm_source, utm_medium;   // lower-cased
   std::string url_host, referrer_host;  // lower-cased, without "www."
   std::string source_type;
 };
@@ -232,14 +264,9 @@ struct Signals {
 std::string_view FromClickIds(const Signals& s) {
   const std::string& url = s.event->url;
   if (url.empty() || url.find('?') == std::string::npos) return {};
-  for (const auto& c : kClickIds) {
-    if (!UrlParam(url, c.key).empty()) return c.channel;
-  }
-  if (!UrlParam(url, "clickid").empty()) {
-    for (auto p : kOceanEngineParams) {
-      if (!UrlParam(url, p).empty()) return "douyin";
-    }
-  }
+  auto present = [&](std::string_view param) { return !UrlParam(url, param).empty(); };
+  if (auto ch = Find(kClickIds, present); !ch.empty()) return ch;
+  if (present("clickid") && AnyKey(kOceanEngineParams, present)) return "douyin";
   return {};
 }
 
@@ -249,11 +276,11 @@ std::string_view FromUtm(const Signals& s) {
   if (source.empty() && medium.empty()) return {};
   if (auto ch = Lookup(kMessagingMedia, medium); !ch.empty()) return ch;
   if (auto ch = Lookup(kSourceAliases, source); !ch.empty()) {
-    if ((ch == "baidu" || ch == "google") && Contains(kOrganicMedia, medium)) return "organic_search";
+    if ((ch == "baidu" || ch == "google") && InList(kOrganicMedia, medium)) return "organic_search";
     return ch;
   }
-  if (Contains(kSearchSources, source)) {
-    return Contains(kPaidMedia, medium) ? "paid_search" : "organic_search";
+  if (InList(kSearchSources, source)) {
+    return InList(kPaidMedia, medium) ? "paid_search" : "organic_search";
   }
   if (auto ch = Lookup(kMediumAliases, medium); !ch.empty()) return ch;
   return "other";  // tagged, but with nothing we recognize
@@ -264,33 +291,35 @@ std::string_view FromReferrer(const Signals& s) {
   if (referrer.empty()) return {};
   constexpr std::string_view kAndroidApp = "android-app://";
   if (referrer.rfind(kAndroidApp, 0) == 0) {
-    std::string package = internal::UrlHost(referrer);
-    for (const auto& a : kAppPackages) {
-      if (package == a.key || package.rfind(std::string(a.key) + ".", 0) == 0) return a.channel;
-    }
-    return "referral";
+    const std::string package = internal::UrlHost(referrer);
+    auto is_package = [&](std::string_view p) {
+      return package.size() >= p.size() && std::string_view(package).substr(0, p.size()) == p &&
+             (package.size() == p.size() || package[p.size()] == '.');
+    };
+    auto ch = Find(kAppPackages, is_package);
+    return ch.empty() ? "referral" : ch;
   }
   const std::string& host = s.referrer_host;
   if (host.empty()) return {};
   // Navigation inside the brand's own site (or between its subdomains).
-  if (!s.url_host.empty() && (HostMatches(host, s.url_host) || HostMatches(s.url_host, host))) return {};
-  for (const auto& h : kReferrerHosts) {
-    if (HostMatches(host, h.key)) return h.channel;
-  }
+  if (!s.url_host.empty() && (HostMatches(host, s.url_host) || HostMatches(s.url_host, host)))
+    return {};
+  auto matches = [&](std::string_view suffix) { return HostMatches(host, suffix); };
+  if (auto ch = Find(kReferrerHosts, matches); !ch.empty()) return ch;
   if (HostMatches(host, "baidu.com")) {
     // Baidu's paid results click through baidu.com/baidu.php?url=...
     return referrer.find("/baidu.php") != std::string::npos ? "baidu" : "organic_search";
   }
-  for (auto label : kSearchLabels) {
-    if (IsSearchEngineHost(host, label)) return "organic_search";
-  }
+  auto is_search = [&](std::string_view label) { return IsSearchEngineHost(host, label); };
+  if (AnyKey(kSearchLabels, is_search)) return "organic_search";
   return "referral";
 }
 
 bool RuleMatches(const ChannelRule& r, const Signals& s) {
   if (!r.utm_source.empty() && Lower(r.utm_source) != s.utm_source) return false;
   if (!r.utm_medium.empty() && Lower(r.utm_medium) != s.utm_medium) return false;
-  if (!r.referrer_host.empty() && !HostMatches(s.referrer_host, Lower(r.referrer_host))) return false;
+  if (!r.referrer_host.empty() && !HostMatches(s.referrer_host, Lower(r.referrer_host)))
+    return false;
   if (!r.source_type.empty() && Lower(r.source_type) != s.source_type) return false;
   if (!r.click_id.empty() && UrlParam(s.event->url, r.click_id).empty() &&
       !HasProperty(s.event->properties_json, r.click_id)) {
@@ -328,10 +357,11 @@ std::string ChannelClassifier::Classify(const Event& event, std::string_view sou
 
 const std::vector<std::string>& ChannelClassifier::BuiltinChannels() {
   static const std::vector<std::string> kChannels = {
-      "douyin", "kuaishou", "xiaohongshu", "weibo", "wechat", "wecom", "bilibili", "zhihu",
-      "baidu", "taobao", "tmall", "jd", "pinduoduo", "meituan", "google", "meta", "tiktok",
-      "email", "sms", "push", "organic_search", "paid_search", "social", "display", "affiliate",
-      "referral", "offline", "other", "direct"};
+      "douyin",    "kuaishou", "xiaohongshu",    "weibo",       "wechat", "wecom",
+      "bilibili",  "zhihu",    "baidu",          "taobao",      "tmall",  "jd",
+      "pinduoduo", "meituan",  "google",         "meta",        "tiktok", "email",
+      "sms",       "push",     "organic_search", "paid_search", "social", "display",
+      "affiliate", "referral", "offline",        "other",       "direct"};
   return kChannels;
 }
 

@@ -11,18 +11,17 @@ namespace {
 constexpr size_t kMaxValueBytes = 512;
 
 // Junk of every namespace, compared after trimming and lower-casing.
-constexpr std::string_view kBuiltinJunk[] = {
-    "",     "null", "undefined", "anonymous", "none", "nil", "unknown", "0", "-1",
-    "nan",  "(null)", "[object object]"};
+constexpr std::string_view kBuiltinJunk[] = {"",     "null", "undefined", "anonymous",
+                                             "none", "nil",  "unknown",   "0",
+                                             "-1",   "nan",  "(null)",    "[object object]"};
 
 constexpr std::string_view kKnownNamespaces[] = {
-    "user_id",        "anonymous_id",          "member_id",       "phone",
-    "email",          "device_id",             "idfa",            "idfv",
-    "oaid",           "android_id",            "wechat_openid",   "wechat_unionid",
-    "douyin_openid",  "douyin_unionid",        "wecom_external_userid", "alipay_uid",
-    "taobao_nick",    "jd_pin",                "pdd_uid",         "xiaohongshu_id",
-    "weibo_uid",      "bilibili_mid",          "kuaishou_id",     "phone_sha256",
-    "email_sha256",   "phone_md5",             "email_md5"};
+    "user_id",       "anonymous_id",   "member_id",     "phone",          "email",
+    "device_id",     "idfa",           "idfv",          "oaid",           "android_id",
+    "wechat_openid", "wechat_unionid", "douyin_openid", "douyin_unionid", "wecom_external_userid",
+    "alipay_uid",    "taobao_nick",    "jd_pin",        "pdd_uid",        "xiaohongshu_id",
+    "weibo_uid",     "bilibili_mid",   "kuaishou_id",   "phone_sha256",   "email_sha256",
+    "phone_md5",     "email_md5"};
 
 // How a region writes national phone numbers, enough to reach E.164.
 struct PhonePlan {
@@ -37,17 +36,16 @@ struct PhonePlan {
 // CN: mobiles are 11 digits starting with 1; landlines are dialled 0 + area
 // code + number (9..11 digits after the 0).
 constexpr PhonePlan kPhonePlans[] = {
-    {"CN", "86", "1", 11, 11, true, 9, 11},
-    {"US", "1", "23456789", 10, 10, false, 0, 0},
-    {"GB", "44", "123456789", 10, 10, true, 9, 10},
-    {"HK", "852", "2345679", 8, 8, false, 0, 0},
-    {"TW", "886", "23456789", 8, 9, true, 8, 9},
-    {"SG", "65", "3689", 8, 8, false, 0, 0},
+    {"CN", "86", "1", 11, 11, true, 9, 11},         {"US", "1", "23456789", 10, 10, false, 0, 0},
+    {"GB", "44", "123456789", 10, 10, true, 9, 10}, {"HK", "852", "2345679", 8, 8, false, 0, 0},
+    {"TW", "886", "23456789", 8, 9, true, 8, 9},    {"SG", "65", "3689", 8, 8, false, 0, 0},
     {"JP", "81", "123456789", 9, 10, true, 9, 10},
 };
 
 std::string_view Trim(std::string_view s) {
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; };
+  auto space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+  };
   while (!s.empty() && space(s.front())) s.remove_prefix(1);
   while (!s.empty() && space(s.back())) s.remove_suffix(1);
   return s;
@@ -73,7 +71,9 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
 
 const PhonePlan* PlanForRegion(std::string_view region) {
   std::string upper = Upper(region);
@@ -87,7 +87,8 @@ const PhonePlan* PlanForRegion(std::string_view region) {
 const PhonePlan* PlanForCountryCode(std::string_view digits) {
   const PhonePlan* best = nullptr;
   for (const auto& p : kPhonePlans) {
-    if (StartsWith(digits, p.country_code) && (!best || p.country_code.size() > best->country_code.size())) {
+    if (StartsWith(digits, p.country_code) &&
+        (!best || p.country_code.size() > best->country_code.size())) {
       best = &p;
     }
   }
@@ -170,7 +171,8 @@ std::optional<std::string> NormalizeHex(std::string_view value, size_t length) {
 
 // "0", "00000000-0000-0000-0000-000000000000", "00:00:00:00:00:00", "-".
 bool OnlyZerosAndSeparators(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c == '0' || c == '-' || c == ':'; });
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c == '0' || c == '-' || c == ':'; });
 }
 
 }  // namespace
@@ -184,7 +186,8 @@ IdentifierNormalizer::IdentifierNormalizer(std::string default_region,
 bool IdentifierNormalizer::IsJunk(std::string_view value) const {
   std::string v = Lower(Trim(value));
   if (OnlyZerosAndSeparators(v)) return true;
-  if (std::find(std::begin(kBuiltinJunk), std::end(kBuiltinJunk), v) != std::end(kBuiltinJunk)) return true;
+  if (std::find(std::begin(kBuiltinJunk), std::end(kBuiltinJunk), v) != std::end(kBuiltinJunk))
+    return true;
   return junk_.count(v) > 0;
 }
 

@@ -191,7 +191,8 @@ std::optional<EventError> ReadExternalIds(const object& context, Event* e) {
   element v;
   if (context.at_key("externalIds").get(v) || v.is_null()) return std::nullopt;
   if (!v.is_array()) return EventError{"wrong_type", "context.externalIds must be an array"};
-  for (element item : v.get_array().value_unsafe()) {
+  simdjson::dom::array ids = v.get_array().value_unsafe();
+  for (element item : ids) {
     if (!item.is_object()) return EventError{"wrong_type", "context.externalIds entries must be objects"};
     object o = item.get_object().value_unsafe();
     std::string id, type;

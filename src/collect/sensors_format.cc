@@ -1,406 +1,21 @@
 #include "collect/sensors_format.h"
 
+#include <fmt/format.h>
 #include <simdjson.h>
 
 #include <algorithm>
-#include <cmath>
-#include <optional>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "collect/internal/base64.h"
 #include "collect/internal/gzip.h"
-#include "collect/internal/json_out.h"
+#include "collect/internal/sensors_record.h"
 #include "collect/internal/url.h"
 
 namespace quanyu::collect {
 namespace {
 
+using internal::JsonTypeName;
 using simdjson::dom::element;
-using simdjson::dom::element_type;
-using simdjson::dom::object;
-
-// Largest `time` accepted: 9999-12-31T23:59:59.999Z in milliseconds.
-constexpr int64_t kMaxMillis = 253'402'300'799'999;
-
-// SDK presets that describe the library, device and network rather than the
-// event; they go to context_json, like Segment's context.
-constexpr std::string_view kContextProperties[] = {
-    "$lib", "$lib_version", "$lib_method", "$lib_detail", "$lib_plugin_version",
-    "$app_id", "$app_name", "$app_version", "$os", "$os_version", "$model", "$manufacturer",
-    "$brand", "$browser", "$browser_version", "$browser_language", "$screen_width",
-    "$screen_height", "$screen_orientation", "$viewport_width", "$viewport_height",
-    "$network_type", "$carrier", "$wifi", "$ip", "$user_agent", "$device_id",
-    "$timezone_offset", "$mp_client_app_version", "$mp_client_basic_library_version"};
-
-bool IsContextProperty(std::string_view key) {
-  return std::find(std::begin(kContextProperties), std::end(kContextProperties), key) !=
-         std::end(kContextProperties);
-}
-
-// identities keys with a fixed namespace; see MapIdentityKey for the rest.
-constexpr std::pair<std::string_view, std::string_view> kIdentityKeys[] = {
-    {"$identity_login_id", "user_id"},         {"$identity_anonymous_id", "anonymous_id"},
-    {"$identity_cookie_id", "anonymous_id"},   {"$identity_mp_id", "anonymous_id"},
-    {"$identity_mobile", "phone"},             {"$identity_email", "email"},
-    {"$identity_android_id", "device_id"},     {"$identity_android_uuid", "device_id"},
-    {"$identity_ios_uuid", "device_id"},       {"$identity_android_oaid", "oaid"},
-    {"$identity_oaid", "oaid"},                {"$identity_idfa", "idfa"},
-    {"$identity_idfv", "idfv"},                {"$identity_mp_openid", "wechat_openid"},
-    {"$identity_mp_unionid", "wechat_unionid"}};
-
-constexpr std::string_view kIdentityPrefix = "$identity_";
-
-// A per-record failure: reason code for /metrics, message for the client.
-struct RecordError {
-  std::string reason;
-  std::string message;
-};
-
-const char* TypeName(element_type t) {
-  switch (t) {
-    case element_type::ARRAY: return "an array";
-    case element_type::OBJECT: return "an object";
-    case element_type::INT64:
-    case element_type::UINT64:
-    case element_type::DOUBLE: return "a number";
-    case element_type::STRING: return "a string";
-    case element_type::BOOL: return "a boolean";
-    case element_type::NULL_VALUE: return "null";
-  }
-  return "unknown";
-}
-
-RecordError WrongType(std::string_view what, std::string_view expected, const element& v) {
-  return {"wrong_type", fmt::format("{} must be {}, not {}", what, expected, TypeName(v.type()))};
-}
-
-// Identifier-like values: strings as-is, integers formatted (SDKs send
-// numeric ids), null or absent as "".
-std::optional<RecordError> ReadIdString(const element& v, std::string_view what, std::string* out) {
-  switch (v.type()) {
-    case element_type::STRING: *out = std::string(v.get_string().value_unsafe()); break;
-    case element_type::INT64: *out = std::to_string(v.get_int64().value_unsafe()); break;
-    case element_type::UINT64: *out = std::to_string(v.get_uint64().value_unsafe()); break;
-    case element_type::NULL_VALUE: out->clear(); break;
-    default: return WrongType(what, "a string", v);
-  }
-  return std::nullopt;
-}
-
-std::optional<RecordError> ReadIdField(const object& obj, std::string_view key, std::string* out) {
-  element v;
-  if (obj.at_key(key).get(v)) return std::nullopt;
-  return ReadIdString(v, key, out);
-}
-
-std::optional<RecordError> ReadObject(const object& obj, std::string_view key, object* out,
-                                      bool* present) {
-  element v;
-  *present = false;
-  if (obj.at_key(key).get(v) || v.is_null()) return std::nullopt;
-  if (!v.is_object()) return WrongType(key, "an object", v);
-  *out = v.get_object().value_unsafe();
-  *present = true;
-  return std::nullopt;
-}
-
-// `time`: epoch milliseconds; absent or null means "when received".
-std::optional<RecordError> ReadTime(const object& obj, int64_t received_us, int64_t* out) {
-  *out = received_us;
-  element v;
-  if (obj.at_key("time").get(v) || v.is_null()) return std::nullopt;
-  double ms = 0;
-  if (v.is_int64()) {
-    ms = static_cast<double>(v.get_int64().value_unsafe());
-  } else if (v.is_number()) {
-    ms = v.get_double().value_unsafe();
-  } else {
-    return RecordError{"invalid_timestamp",
-                       fmt::format("time must be epoch milliseconds, not {}", TypeName(v.type()))};
-  }
-  if (!(ms >= 0 && ms <= static_cast<double>(kMaxMillis))) {
-    return RecordError{"invalid_timestamp",
-                       fmt::format("time {} is outside 0..{} epoch milliseconds", ms, kMaxMillis)};
-  }
-  *out = v.is_int64() ? v.get_int64().value_unsafe() * 1000 : static_cast<int64_t>(ms * 1000.0);
-  return std::nullopt;
-}
-
-// `_track_id`: the SDK's per-record random id (a signed 32-bit int from the
-// app SDKs), used as the messageId.
-std::optional<RecordError> ReadTrackId(const object& obj, std::string* out) {
-  element v;
-  if (obj.at_key("_track_id").get(v)) return std::nullopt;
-  if (v.is_double()) {
-    double d = v.get_double().value_unsafe();
-    if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 9e15) {
-      *out = std::to_string(static_cast<int64_t>(d));
-      return std::nullopt;
-    }
-    return WrongType("_track_id", "an integer", v);
-  }
-  return ReadIdString(v, "_track_id", out);
-}
-
-// Numbers, or numeric strings ("199.00"), as doubles.
-std::optional<double> ToNumber(const element& v) {
-  if (v.is_number()) return v.get_double().value_unsafe();
-  if (v.is_string()) {
-    std::string s(v.get_string().value_unsafe());
-    char* end = nullptr;
-    double d = std::strtod(s.c_str(), &end);
-    if (!s.empty() && end == s.c_str() + s.size() && std::isfinite(d)) return d;
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string> ToIdLike(const element& v) {
-  std::string s;
-  if (v.is_string() || v.is_int64() || v.is_uint64()) {
-    (void)ReadIdString(v, "", &s);
-    return s;
-  }
-  return std::nullopt;
-}
-
-void AddIdentifier(Event* e, std::string_view ns, std::string_view scope, std::string_view value) {
-  if (value.empty()) return;
-  Identifier id{std::string(ns), std::string(scope), std::string(value)};
-  if (std::find(e->identifiers.begin(), e->identifiers.end(), id) == e->identifiers.end()) {
-    e->identifiers.push_back(std::move(id));
-  }
-}
-
-bool LooksLikeWechatAppId(std::string_view s) { return s.size() == 18 && s.substr(0, 2) == "wx"; }
-
-// Maps an `identities` key onto (namespace, scope).
-std::pair<std::string, std::string> MapIdentityKey(std::string_view key, std::string_view app_id) {
-  for (auto [k, ns] : kIdentityKeys) {
-    if (k == key) {
-      std::string scope;
-      if (ns == "wechat_openid" && LooksLikeWechatAppId(app_id)) scope = std::string(app_id);
-      return {std::string(ns), scope};
-    }
-  }
-  // The mini-program SDK names a scoped openid "$identity_mp_<appid>_openid".
-  constexpr std::string_view kMp = "$identity_mp_", kOpenid = "_openid";
-  if (key.size() > kMp.size() + kOpenid.size() && key.substr(0, kMp.size()) == kMp &&
-      key.substr(key.size() - kOpenid.size()) == kOpenid) {
-    return {"wechat_openid",
-            std::string(key.substr(kMp.size(), key.size() - kMp.size() - kOpenid.size()))};
-  }
-  if (key.substr(0, kIdentityPrefix.size()) == kIdentityPrefix) key.remove_prefix(kIdentityPrefix.size());
-  return {std::string(key), ""};
-}
-
-// Appends `"key":<value>` to a JSON object under construction ("{" initially).
-template <typename Json>  // element or object
-void AppendMember(std::string* out, std::string_view key, const Json& v) {
-  if (out->size() > 1) out->push_back(',');
-  internal::AppendJsonString(out, key);
-  out->push_back(':');
-  *out += simdjson::minify(v);
-}
-
-std::string CloseObject(std::string* out) {
-  if (out->size() <= 1) return "";
-  out->push_back('}');
-  return std::move(*out);
-}
-
-// The revenue key used for the typed column: the first of revenue, $revenue,
-// order_amount whose value is numeric. The others stay in properties_json.
-std::string_view ChooseRevenueKey(const object& props, double* revenue) {
-  for (std::string_view key : {"revenue", "$revenue", "order_amount"}) {
-    element v;
-    if (props.at_key(key).get(v)) continue;
-    if (auto d = ToNumber(v)) {
-      *revenue = *d;
-      return key;
-    }
-  }
-  return {};
-}
-
-// Lifts campaign, page and commerce properties of a track-like record into
-// typed fields. Returns true if `key` was consumed.
-bool LiftTrackProperty(std::string_view key, const element& v, std::string_view revenue_key,
-                       Event* e) {
-  if (key == revenue_key) return true;
-  std::string* text = nullptr;
-  if (key == "$utm_source") text = &e->campaign.source;
-  else if (key == "$utm_medium") text = &e->campaign.medium;
-  else if (key == "$utm_campaign") text = &e->campaign.name;
-  else if (key == "$utm_term") text = &e->campaign.term;
-  else if (key == "$utm_content") text = &e->campaign.content;
-  else if (key == "$referrer") text = &e->referrer;
-  else if (key == "$url") text = &e->url;
-  else if (key == "currency") text = &e->currency;
-  if (text != nullptr) {
-    if (!v.is_string()) return false;
-    *text = std::string(v.get_string().value_unsafe());
-    return true;
-  }
-  if (key == "order_id" || key == "product_id") {
-    auto id = ToIdLike(v);
-    if (!id) return false;
-    (key == "order_id" ? e->order_id : e->product_id) = std::move(*id);
-    return true;
-  }
-  if (key == "quantity") {
-    e->quantity = ToNumber(v);
-    return e->quantity.has_value();
-  }
-  return false;
-}
-
-bool IsProfileType(EventType t) {
-  return t >= EventType::kProfileSet && t <= EventType::kProfileDelete;
-}
-
-std::optional<RecordError> ReadType(const object& obj, EventType* type) {
-  element v;
-  if (obj.at_key("type").get(v) || v.is_null()) return RecordError{"unknown_type", "record without a type"};
-  if (!v.is_string()) return WrongType("type", "a string", v);
-  std::string_view name = v.get_string().value_unsafe();
-  auto t = EventTypeFromName(name);
-  if (!t || (*t != EventType::kTrack && *t < EventType::kTrackSignup)) {
-    return RecordError{"unknown_type", fmt::format("unknown record type \"{}\"", name)};
-  }
-  *type = *t;
-  return std::nullopt;
-}
-
-std::optional<RecordError> ReadName(const object& obj, EventType type, std::string* name) {
-  element v;
-  if (!obj.at_key("event").get(v) && !v.is_null()) {
-    if (!v.is_string()) return WrongType("event", "a string", v);
-    *name = std::string(v.get_string().value_unsafe());
-  }
-  if (!name->empty() || IsProfileType(type)) return std::nullopt;
-  switch (type) {
-    case EventType::kTrack: return RecordError{"missing_event", "track needs a non-empty event"};
-    case EventType::kTrackSignup: *name = "$SignUp"; break;
-    case EventType::kIdBind: *name = "$BindID"; break;
-    case EventType::kIdUnbind: *name = "$UnbindID"; break;
-    default: break;
-  }
-  return std::nullopt;
-}
-
-// distinct_id / login_id / anonymous_id / original_id / identities →
-// user_id, anonymous_id and the identifiers carried.
-std::optional<RecordError> ReadIdentity(const object& obj, bool has_props, const object& props,
-                                        EventType type, Event* e) {
-  std::string distinct_id, login_id, anonymous_id, original_id, app_id;
-  if (auto err = ReadIdField(obj, "distinct_id", &distinct_id)) return err;
-  if (auto err = ReadIdField(obj, "login_id", &login_id)) return err;
-  if (auto err = ReadIdField(obj, "anonymous_id", &anonymous_id)) return err;
-  if (auto err = ReadIdField(obj, "original_id", &original_id)) return err;
-  bool is_login = type == EventType::kTrackSignup;  // distinct_id of $SignUp is the login id
-  if (has_props) {
-    element v;
-    if (!props.at_key("$is_login_id").get(v) && v.is_bool()) is_login = is_login || v.get_bool().value_unsafe();
-    if (!props.at_key("$app_id").get(v) && v.is_string()) app_id = std::string(v.get_string().value_unsafe());
-  }
-  object identities;
-  bool has_identities;
-  if (auto err = ReadObject(obj, "identities", &identities, &has_identities)) return err;
-
-  std::vector<Identifier> from_identities;
-  if (has_identities) {
-    for (auto [key, v] : identities) {
-      std::string value;
-      if (auto err = ReadIdString(v, fmt::format("identities.{}", key), &value)) return err;
-      if (value.empty()) continue;
-      auto [ns, scope] = MapIdentityKey(key, app_id);
-      from_identities.push_back({std::move(ns), std::move(scope), std::move(value)});
-    }
-  }
-  auto identity_value = [&](std::string_view ns) -> std::string {
-    for (const auto& id : from_identities) {
-      if (id.ns == ns) return id.value;
-    }
-    return "";
-  };
-
-  if (!login_id.empty()) {
-    e->user_id = login_id;  // distinct_id then is the login id too
-  } else if (is_login) {
-    e->user_id = distinct_id;
-  } else {
-    e->user_id = identity_value("user_id");
-  }
-  if (!anonymous_id.empty()) {
-    e->anonymous_id = anonymous_id;
-  } else if (login_id.empty() && !is_login && !distinct_id.empty()) {
-    e->anonymous_id = distinct_id;
-  } else if (!original_id.empty()) {
-    e->anonymous_id = original_id;
-  } else {
-    e->anonymous_id = identity_value("anonymous_id");
-  }
-
-  if (type == EventType::kIdUnbind) {
-    // Only the identities are what to unbind; distinct_id just names the user.
-    for (const auto& id : from_identities) AddIdentifier(e, id.ns, id.scope, id.value);
-    if (e->identifiers.empty()) {
-      return RecordError{"missing_identity", "track_id_unbind needs the identity to unbind in identities"};
-    }
-    return std::nullopt;
-  }
-  AddIdentifier(e, "user_id", "", e->user_id);
-  AddIdentifier(e, "anonymous_id", "", e->anonymous_id);
-  if (type == EventType::kTrackSignup) AddIdentifier(e, "anonymous_id", "", original_id);
-  for (const auto& id : from_identities) AddIdentifier(e, id.ns, id.scope, id.value);
-  if (e->identifiers.empty()) {
-    return RecordError{"missing_identity",
-                       "every record needs a distinct_id, login_id, anonymous_id or identities"};
-  }
-  return std::nullopt;
-}
-
-std::optional<RecordError> ParseRecord(const object& obj, int64_t received_us, Event* e) {
-  e->received_us = received_us;
-  if (auto err = ReadType(obj, &e->type)) return err;
-  if (auto err = ReadName(obj, e->type, &e->name)) return err;
-  if (auto err = ReadTime(obj, received_us, &e->timestamp_us)) return err;
-  if (auto err = ReadTrackId(obj, &e->message_id)) return err;
-
-  object props, lib;
-  bool has_props, has_lib;
-  if (auto err = ReadObject(obj, "properties", &props, &has_props)) return err;
-  if (auto err = ReadObject(obj, "lib", &lib, &has_lib)) return err;
-  if (auto err = ReadIdentity(obj, has_props, props, e->type, e)) return err;
-
-  std::string context = "{";
-  if (has_lib) AppendMember(&context, "lib", lib);
-  for (std::string_view key : {"project", "_flush_time"}) {
-    element v;
-    if (!obj.at_key(key).get(v) && !v.is_null()) AppendMember(&context, key, v);
-  }
-  std::string rest = "{";
-  if (has_props) {
-    const bool profile = IsProfileType(e->type);
-    double revenue = 0;
-    std::string_view revenue_key = profile ? std::string_view() : ChooseRevenueKey(props, &revenue);
-    if (!revenue_key.empty()) e->revenue = revenue;
-    for (auto [key, v] : props) {
-      if (key == "$is_login_id") continue;
-      if (IsContextProperty(key)) {
-        AppendMember(&context, key, v);
-      } else if (profile || !LiftTrackProperty(key, v, revenue_key, e)) {
-        AppendMember(&rest, key, v);
-      }
-    }
-  }
-  if (e->campaign.empty() && !e->url.empty()) internal::CampaignFromUrl(e->url, &e->campaign);
-  (IsProfileType(e->type) ? e->traits_json : e->properties_json) = CloseObject(&rest);
-  e->context_json = CloseObject(&context);
-  return std::nullopt;
-}
 
 // Turns one request parameter into JSON text: plain JSON as-is, otherwise
 // base64, gzip'd when it carries the gzip magic or `gzip` is "1".
@@ -415,8 +30,8 @@ Result<std::string> DecodeParameter(std::string_view name, std::string_view valu
         "{}: encrypted payloads (gzip=9) are not supported; turn off the SDK's encryption", name));
   }
   if (value.size() > limits.max_batch_bytes * 4 / 3 + 4) {
-    return Status::PayloadTooLarge(fmt::format("{} of {} bytes exceeds the limit of {} bytes",
-                                               name, value.size(), limits.max_batch_bytes));
+    return Status::PayloadTooLarge(fmt::format("{} of {} bytes exceeds the limit of {} bytes", name,
+                                               value.size(), limits.max_batch_bytes));
   }
   auto looks_json = [](std::string_view s) { return !s.empty() && (s[0] == '{' || s[0] == '['); };
   if (looks_json(value)) {  // some clients send the JSON itself, URL-encoded
@@ -432,14 +47,16 @@ Result<std::string> DecodeParameter(std::string_view name, std::string_view valu
   auto decoded = internal::Base64Decode(b64);
   if (!decoded.ok()) return decoded.status().WithContext(name);
   if (decoded->size() > limits.max_batch_bytes) {
-    return Status::PayloadTooLarge(fmt::format("decoded {} of {} bytes exceeds the limit of {} bytes",
-                                               name, decoded->size(), limits.max_batch_bytes));
+    return Status::PayloadTooLarge(
+        fmt::format("decoded {} of {} bytes exceeds the limit of {} bytes", name, decoded->size(),
+                    limits.max_batch_bytes));
   }
   std::string_view bytes = *decoded;
   while (!bytes.empty() && is_space(bytes.front())) bytes.remove_prefix(1);
   if (internal::LooksGzipped(bytes) || (gzip == "1" && !looks_json(bytes))) {
     auto inflated = internal::GunzipCapped(*decoded, limits.max_batch_bytes * 4);
-    if (!inflated.ok()) return inflated.status().WithContext(fmt::format("{} (gzip={})", name, gzip));
+    if (!inflated.ok())
+      return inflated.status().WithContext(fmt::format("{} (gzip={})", name, gzip));
     return inflated;
   }
   return decoded;
@@ -457,7 +74,8 @@ Result<ParsedRequest> ParseSensorsRequest(const SensorsRequest& request, int64_t
   } else if (!request.raw_body.empty()) {
     name = "body", value = request.raw_body;
   } else {
-    return Status::InvalidArgument("no data: expected a data or data_list parameter or a JSON body");
+    return Status::InvalidArgument(
+        "no data: expected a data or data_list parameter or a JSON body");
   }
   ASSIGN_OR_RETURN(std::string json, DecodeParameter(name, value, request.gzip, limits));
 
@@ -470,8 +88,9 @@ Result<ParsedRequest> ParseSensorsRequest(const SensorsRequest& request, int64_t
   ParsedRequest out;
   auto parse_one = [&](const element& item, int index) {
     if (!item.is_object()) {
-      out.rejected.push_back({index, "wrong_type",
-                              fmt::format("a record must be an object, not {}", TypeName(item.type()))});
+      out.rejected.push_back(
+          {index, "wrong_type",
+           fmt::format("a record must be an object, not {}", JsonTypeName(item.type()))});
       return;
     }
     size_t size = simdjson::minify(item).size();
@@ -482,7 +101,8 @@ Result<ParsedRequest> ParseSensorsRequest(const SensorsRequest& request, int64_t
       return;
     }
     Event e;
-    if (auto err = ParseRecord(item.get_object().value_unsafe(), received_us, &e)) {
+    if (auto err =
+            internal::ParseSensorsRecord(item.get_object().value_unsafe(), received_us, &e)) {
       out.rejected.push_back({index, std::move(err->reason), std::move(err->message)});
       return;
     }
@@ -493,8 +113,8 @@ Result<ParsedRequest> ParseSensorsRequest(const SensorsRequest& request, int64_t
     return out;
   }
   if (!root.is_array()) {
-    return Status::InvalidArgument(
-        fmt::format("{} must hold a JSON object or array, not {}", name, TypeName(root.type())));
+    return Status::InvalidArgument(fmt::format("{} must hold a JSON object or array, not {}", name,
+                                               JsonTypeName(root.type())));
   }
   auto array = root.get_array().value_unsafe();
   if (array.size() > limits.max_batch_events) {

@@ -280,13 +280,10 @@ Status Engine::Checkpoint() {
 }
 
 void Engine::MaintenanceLoop() {
-  auto* queue_gauge = MetricsRegistry::Default()->GetGauge(
-      "quanyu_log_queue_depth_bytes", "Bytes appended to the log and not yet durable");
   std::unique_lock lock(maintenance_mu_);
   while (!closing_) {
     maintenance_cv_.wait_for(lock, std::chrono::seconds(1));
     if (closing_) break;
-    queue_gauge->Set(static_cast<int64_t>(log_->QueuedBytes()));
     uint64_t cp = store_->CheckpointLsn();
     if (cp > truncated_lsn_) {
       // The snapshot must cover every id up to the checkpoint before the

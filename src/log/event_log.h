@@ -86,6 +86,7 @@ class EventLog {
   // LastDurableLsn() at the call (appends may continue meanwhile). Stops and
   // returns fn's error if it returns one; IOError if a file cannot be read.
   // Damaged regions are skipped and counted in `stats`.
+  // `fn` must not call TruncateUpTo (it waits for Replay to finish).
   virtual Status Replay(Lsn after, const ReplayFn& fn, ReplayStats* stats = nullptr) = 0;
 
   // Deletes log files all of whose records have LSN <= upto (they are

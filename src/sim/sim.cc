@@ -217,8 +217,9 @@ Result<SimResult> RunSimulation(const SimOptions& options, const EventSink& sink
     result.sources.push_back({std::string(src.name), std::string(src.type)});
   }
   result.spend = world.spend_rows;
-  ASSIGN_OR_RETURN(result.ground_truth_json,
-                   internal::BuildGroundTruth(world, stats, collect_identity ? &identity : nullptr));
+  ASSIGN_OR_RETURN(
+      result.ground_truth_json,
+      internal::BuildGroundTruth(world, stats, collect_identity ? &identity : nullptr));
   return result;
 }
 

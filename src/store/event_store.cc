@@ -34,7 +34,7 @@ using internal::SegmentReader;
 using internal::SegmentRows;
 using internal::SegmentWriter;
 
-constexpr size_t kBatchRows = 65'536;
+constexpr size_t kBatchRows = kMaxScanBatchRows;
 
 // A segment named by the manifest, with its footer cached so scans read only
 // column blocks.
@@ -46,21 +46,25 @@ struct LiveSegment {
 using SegmentList = std::vector<std::shared_ptr<const LiveSegment>>;
 
 // Collects scan output into batches of up to kBatchRows for the caller's fn.
+// The Event objects are reused from batch to batch: every row overwrites all
+// the columns it was asked for and the rest stay at their defaults, so reuse
+// saves constructing, destroying and re-allocating the strings of each row.
 class BatchSink {
  public:
-  explicit BatchSink(const ScanFn& fn) : fn_(fn) { batch_.reserve(1024); }
-  Event* NewRow() { return &batch_.emplace_back(); }
-  Status MaybeEmit() { return batch_.size() >= kBatchRows ? Emit() : Status::OK(); }
+  explicit BatchSink(const ScanFn& fn) : fn_(fn) {}
+  Event* NewRow() { return used_ < batch_.size() ? &batch_[used_++] : (++used_, &batch_.emplace_back()); }
+  Status MaybeEmit() { return used_ >= kBatchRows ? Emit() : Status::OK(); }
   Status Emit() {
-    if (batch_.empty()) return Status::OK();
-    Status s = fn_(batch_);
-    batch_.clear();
-    return s;
+    if (used_ == 0) return Status::OK();
+    if (used_ < batch_.size()) batch_.resize(used_);  // only the last batch is short
+    used_ = 0;
+    return fn_(batch_);
   }
 
  private:
   const ScanFn& fn_;
   EventBatch batch_;
+  size_t used_ = 0;  // rows of batch_ filled for the current batch
 };
 
 struct StoreMetrics {

@@ -106,9 +106,11 @@ struct ScanRequest {
   bool include_buffered = true;  // also scan events not yet flushed
 };
 
-// Rows of one scan step, at most 65,536. Only the requested columns are
-// filled; the others keep their default values. Events within a batch are not
-// sorted by time (segments are, so batches are mostly in time order).
+// Rows of one scan step, at most kMaxScanBatchRows (small enough for a batch
+// of Events to stay in cache). Only the requested columns are filled; the
+// others keep their default values. Events within a batch are not sorted by
+// time (segments are, so batches are mostly in time order).
+inline constexpr size_t kMaxScanBatchRows = 8192;
 using EventBatch = std::vector<Event>;
 // Called with each batch; the batch is only valid during the call. Calls are
 // serialized (never concurrent) and happen on the thread that called Scan.

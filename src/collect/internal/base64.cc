@@ -1,9 +1,9 @@
 #include "collect/internal/base64.h"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <cstdint>
-
-#include <fmt/format.h>
 
 namespace quanyu::collect::internal {
 namespace {
@@ -40,22 +40,26 @@ Result<std::string> Base64Decode(std::string_view in) {
   std::string out;
   out.reserve(in.size() / 4 * 3 + 3);
   uint32_t acc = 0;
-  int bits = 0;       // bits held in acc
-  size_t sextets = 0; // data characters seen
+  int bits = 0;        // bits held in acc
+  size_t sextets = 0;  // data characters seen
   size_t pads = 0;
   for (size_t i = 0; i < in.size(); ++i) {
     auto c = static_cast<unsigned char>(in[i]);
     int8_t v = kTable[c];
     if (v == kSpace) continue;
     if (v == kPad) {
-      if (++pads > 2) return Status::InvalidArgument(fmt::format("invalid base64: too much padding at offset {}", i));
+      if (++pads > 2)
+        return Status::InvalidArgument(
+            fmt::format("invalid base64: too much padding at offset {}", i));
       continue;
     }
     if (v == kInvalid) {
-      return Status::InvalidArgument(fmt::format("invalid base64 character {} at offset {}", Describe(c), i));
+      return Status::InvalidArgument(
+          fmt::format("invalid base64 character {} at offset {}", Describe(c), i));
     }
     if (pads > 0) {
-      return Status::InvalidArgument(fmt::format("invalid base64: data after padding at offset {}", i));
+      return Status::InvalidArgument(
+          fmt::format("invalid base64: data after padding at offset {}", i));
     }
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
@@ -66,7 +70,8 @@ Result<std::string> Base64Decode(std::string_view in) {
     }
   }
   if (sextets % 4 == 1) {
-    return Status::InvalidArgument("invalid base64: truncated input (a final group of one character)");
+    return Status::InvalidArgument(
+        "invalid base64: truncated input (a final group of one character)");
   }
   // Short padding is tolerated like missing padding; excess padding is not.
   if ((sextets % 4 == 0 && pads > 0) || (sextets % 4 == 3 && pads > 1)) {

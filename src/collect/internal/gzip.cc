@@ -1,10 +1,9 @@
 #include "collect/internal/gzip.h"
 
+#include <fmt/format.h>
 #include <zlib.h>
 
 #include <algorithm>
-
-#include <fmt/format.h>
 
 namespace quanyu::collect::internal {
 namespace {
@@ -17,25 +16,32 @@ Container Detect(std::string_view in) {
     auto cmf = static_cast<unsigned char>(in[0]);
     auto flg = static_cast<unsigned char>(in[1]);
     // CM = 8 (deflate), CINFO <= 7, header checksum.
-    if ((cmf & 0x0f) == 8 && (cmf >> 4) <= 7 && ((cmf << 8) | flg) % 31 == 0) return Container::kZlib;
+    if ((cmf & 0x0f) == 8 && (cmf >> 4) <= 7 && ((cmf << 8) | flg) % 31 == 0)
+      return Container::kZlib;
   }
   return Container::kRawDeflate;
 }
 
 int WindowBits(Container c) {
   switch (c) {
-    case Container::kGzip: return 15 + 16;
-    case Container::kZlib: return 15;
-    case Container::kRawDeflate: return -15;
+    case Container::kGzip:
+      return 15 + 16;
+    case Container::kZlib:
+      return 15;
+    case Container::kRawDeflate:
+      return -15;
   }
   return 15;
 }
 
 const char* Name(Container c) {
   switch (c) {
-    case Container::kGzip: return "gzip";
-    case Container::kZlib: return "zlib";
-    case Container::kRawDeflate: return "deflate";
+    case Container::kGzip:
+      return "gzip";
+    case Container::kZlib:
+      return "zlib";
+    case Container::kRawDeflate:
+      return "deflate";
   }
   return "deflate";
 }

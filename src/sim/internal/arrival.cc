@@ -9,7 +9,8 @@ namespace {
 
 constexpr std::string_view kDigits = "0123456789";
 constexpr std::string_view kAlnum = "abcdefghijklmnopqrstuvwxyz0123456789";
-constexpr std::string_view kMixed = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+constexpr std::string_view kMixed =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 void AppendRandom(Rng* rng, std::string_view alphabet, int n, std::string* out) {
   for (int i = 0; i < n; ++i) *out += alphabet[rng->Below(alphabet.size())];
@@ -110,11 +111,20 @@ void DescribeTouch(const Session& s, const Person& p, Rng* rng, Arrival* a) {
     }
     std::string_view click_param;
     switch (s.channel) {
-      case ChannelId::kDouyin: click_param = "clickid"; break;
-      case ChannelId::kBaidu: click_param = "bd_vid"; break;
-      case ChannelId::kWechat: click_param = "gdt_vid"; break;
-      case ChannelId::kKuaishou: click_param = "callback"; break;
-      default: break;
+      case ChannelId::kDouyin:
+        click_param = "clickid";
+        break;
+      case ChannelId::kBaidu:
+        click_param = "bd_vid";
+        break;
+      case ChannelId::kWechat:
+        click_param = "gdt_vid";
+        break;
+      case ChannelId::kKuaishou:
+        click_param = "callback";
+        break;
+      default:
+        break;
     }
     if (!click_param.empty()) {
       a->query += '&';

@@ -18,14 +18,14 @@
 namespace quanyu::sim::internal {
 
 struct Arrival {
-  bool tagged = false;          // campaign non-empty
+  bool tagged = false;  // campaign non-empty
   Campaign campaign;
-  std::string referrer;         // "" when the platform sends none
-  std::string query;            // landing URL query without '?', "" if none
-  std::string_view web_path;    // "/", "/landing/<campaign>", "/products/<sku>"...
-  std::string_view mp_path;     // mini-program page path
-  std::string_view page_name;   // "Landing" or "Home"
-  int wechat_scene = 1089;      // WeChat mini-program scene value
+  std::string referrer;        // "" when the platform sends none
+  std::string query;           // landing URL query without '?', "" if none
+  std::string_view web_path;   // "/", "/landing/<campaign>", "/products/<sku>"...
+  std::string_view mp_path;    // mini-program page path
+  std::string_view page_name;  // "Landing" or "Home"
+  int wechat_scene = 1089;     // WeChat mini-program scene value
   std::string_view douyin_launch_from = "homepage";
 };
 

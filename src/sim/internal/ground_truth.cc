@@ -1,8 +1,9 @@
 #include "sim/internal/ground_truth.h"
 
-#include <exception>
-
 #include <fmt/format.h>
+
+#include <cmath>
+#include <exception>
 #include <nlohmann/json.hpp>
 
 #include "common/time_util.h"
@@ -11,6 +12,13 @@ namespace quanyu::sim::internal {
 namespace {
 
 using nlohmann::json;
+
+// Sums of fen amounts, rounded back to the fen (hides binary rounding noise).
+double SumMoney(const std::vector<double>& xs) {
+  double total = 0;
+  for (double x : xs) total += x;
+  return std::round(total * 100.0) / 100.0;
+}
 
 bool Has(uint32_t used, IdSlot slot) { return (used >> static_cast<int>(slot)) & 1u; }
 
@@ -29,8 +37,7 @@ json ChannelsJson(const World& w, const SimStats& s) {
   for (int c = 0; c < kChannelCount; ++c) {
     const auto i = static_cast<size_t>(c);
     const ChannelSpec& spec = kChannels[i];
-    double spend = 0;
-    for (double x : w.channel_spend[i]) spend += x;
+    const double spend = SumMoney(w.channel_spend[i]);
     json ch = {{"name", spec.name},
                {"utm_source", spec.utm_source},
                {"paid", !spec.paid_medium.empty()},
@@ -60,8 +67,7 @@ json CampaignsJson(const World& w, const SimStats& s) {
   json campaigns = json::array();
   for (int k = 0; k < kCampaignCount; ++k) {
     const CampaignSpec& c = kCampaigns[static_cast<size_t>(k)];
-    double spend = 0;
-    for (double x : w.campaign_spend[static_cast<size_t>(k)]) spend += x;
+    const double spend = SumMoney(w.campaign_spend[static_cast<size_t>(k)]);
     campaigns.push_back({{"name", c.name},
                          {"channel", Spec(c.channel).name},
                          {"flight_days", c.flight_days},
@@ -77,7 +83,8 @@ json CommerceJson(const SimStats& s) {
   json by_source = json::object();
   for (int i = 0; i < kSourceCount; ++i) {
     if (s.orders_by_source[static_cast<size_t>(i)] > 0) {
-      by_source[std::string(kSources[static_cast<size_t>(i)].name)] = s.orders_by_source[static_cast<size_t>(i)];
+      by_source[std::string(kSources[static_cast<size_t>(i)].name)] =
+          s.orders_by_source[static_cast<size_t>(i)];
     }
   }
   return {
@@ -124,31 +131,36 @@ json IdentifiersJson(const World& w, const SimStats& s) {
                       {"platform", i < 2 ? "ios" : "android"},
                       {"persons", s.shared_device_persons[i]}});
   }
-  return {{"junk",
-           {{"rate", w.options.junk_identifier_rate},
-            {"values", values},
-            {"events_with_identifiers", s.events_with_identifiers},
-            {"injected", s.junk_injected},
-            {"by_value", by_value}}},
-          {"shared_devices",
-           {{"share_of_app_users", kBehavior.shared_device}, {"devices", shared}}},
-          {"scopes",
-           {{"wechat_mini_program_appid", "wx_mp_1"},
-            {"wechat_official_account_appid", "wx_oa_2"},
-            {"wechat_open_platform", "open_1"},
-            {"douyin_mini_program_appid", "dy_mp_1"}}}};
+  return {
+      {"junk",
+       {{"rate", w.options.junk_identifier_rate},
+        {"values", values},
+        {"events_with_identifiers", s.events_with_identifiers},
+        {"injected", s.junk_injected},
+        {"by_value", by_value}}},
+      {"shared_devices", {{"share_of_app_users", kBehavior.shared_device}, {"devices", shared}}},
+      {"scopes",
+       {{"wechat_mini_program_appid", "wx_mp_1"},
+        {"wechat_official_account_appid", "wx_oa_2"},
+        {"wechat_open_platform", "open_1"},
+        {"douyin_mini_program_appid", "dy_mp_1"}}}};
 }
 
 json EventCountsJson(const SimStats& s) {
   json by_type = json::object(), by_name = json::object(), by_source = json::object();
   for (int i = 0; i < kEventTypeCount; ++i) {
     if (s.by_type[static_cast<size_t>(i)] > 0) {
-      by_type[std::string(EventTypeName(static_cast<EventType>(i)))] = s.by_type[static_cast<size_t>(i)];
+      by_type[std::string(EventTypeName(static_cast<EventType>(i)))] =
+          s.by_type[static_cast<size_t>(i)];
     }
   }
-  for (int i = 0; i < kTrackNameCount; ++i) by_name[std::string(kTrackNames[static_cast<size_t>(i)])] = s.by_name[static_cast<size_t>(i)];
-  for (int i = 0; i < kSourceCount; ++i) by_source[std::string(kSources[static_cast<size_t>(i)].name)] = s.by_source[static_cast<size_t>(i)];
-  return {{"total", s.events}, {"by_type", by_type}, {"by_name", by_name}, {"by_source", by_source}};
+  for (int i = 0; i < kTrackNameCount; ++i)
+    by_name[std::string(kTrackNames[static_cast<size_t>(i)])] = s.by_name[static_cast<size_t>(i)];
+  for (int i = 0; i < kSourceCount; ++i)
+    by_source[std::string(kSources[static_cast<size_t>(i)].name)] =
+        s.by_source[static_cast<size_t>(i)];
+  return {
+      {"total", s.events}, {"by_type", by_type}, {"by_name", by_name}, {"by_source", by_source}};
 }
 
 json PeopleJson(const SimStats& s) {
@@ -244,8 +256,9 @@ Result<std::string> BuildGroundTruth(const World& w, const SimStats& s,
                 {"people", PeopleJson(s)},
                 {"identifiers", IdentifiersJson(w, s)},
                 {"event_counts", EventCountsJson(s)}};
-    json id_doc = {{"included", identity != nullptr},
-                   {"normalization", "phone E.164 (+86...), email trimmed lower-case, others as sent"}};
+    json id_doc = {
+        {"included", identity != nullptr},
+        {"normalization", "phone E.164 (+86...), email trimmed lower-case, others as sent"}};
     if (identity != nullptr) {
       json persons = json::array();
       for (const auto& p : *identity) {

@@ -8,9 +8,8 @@ namespace quanyu::sim::internal {
 namespace {
 
 // Relative activity per Beijing-time hour (evening peak, quiet nights).
-constexpr std::array<double, 24> kHourWeights = {2,   1,   0.5, 0.3, 0.3, 0.5, 1,   2,
-                                                 3,   4,   4.5, 4.5, 5,   4.5, 4,   4,
-                                                 4,   4,   4.5, 5.5, 7,   8,   7,   4};
+constexpr std::array<double, 24> kHourWeights = {
+    2, 1, 0.5, 0.3, 0.3, 0.5, 1, 2, 3, 4, 4.5, 4.5, 5, 4.5, 4, 4, 4, 4, 4.5, 5.5, 7, 8, 7, 4};
 constexpr int64_t kMicrosPerHour = 3'600'000'000;
 constexpr int64_t kMicrosPerMinute = 60'000'000;
 constexpr int64_t kBeijingOffset = 8 * kMicrosPerHour;
@@ -73,7 +72,9 @@ SourceId JourneyPlanner::DirectSource(const Person& p, Rng* rng) const {
   return SourceId::kDouyinMp;
 }
 
-SourceId JourneyPlanner::OnlineSource(const Person& p, Rng* rng) const { return DirectSource(p, rng); }
+SourceId JourneyPlanner::OnlineSource(const Person& p, Rng* rng) const {
+  return DirectSource(p, rng);
+}
 
 void JourneyPlanner::AddTouches(const Person& p, Rng* rng, std::vector<Session>* out,
                                 SimStats* stats) {
@@ -199,7 +200,8 @@ void JourneyPlanner::AddRepeatPurchases(const Person& p, int64_t first, Rng* rng
   for (;;) {
     t += rng->Exponential(1.0 / p.purchase_rate) * kMicrosPerDay;
     if (t >= static_cast<double>(last_start_)) break;
-    const int day = static_cast<int>((static_cast<int64_t>(t) - world_.options.start_us) / kMicrosPerDay);
+    const int day =
+        static_cast<int>((static_cast<int64_t>(t) - world_.options.start_us) / kMicrosPerDay);
     int64_t ts = TimeOnDay(day, rng);
     if (ts < prev + kMicrosPerHour) ts = Clamp(prev + kMicrosPerHour);
     Session s;
@@ -224,8 +226,8 @@ void JourneyPlanner::AddExtras(const Person& p, Rng* rng, std::vector<Session>* 
   const size_t planned = out->size();
   for (size_t i = 0; i < planned; ++i) {
     if (!(*out)[i].purchase || !rng->Chance(b.nps_response)) continue;
-    const double t = static_cast<double>((*out)[i].ts) + kMicrosPerHour +
-                     rng->Exponential(3.0) * kMicrosPerDay;
+    const double t =
+        static_cast<double>((*out)[i].ts) + kMicrosPerHour + rng->Exponential(3.0) * kMicrosPerDay;
     if (t >= static_cast<double>(last_start_)) continue;
     Session s;
     s.kind = SessionKind::kNps;
@@ -239,7 +241,8 @@ void JourneyPlanner::AddExtras(const Person& p, Rng* rng, std::vector<Session>* 
       Session s;
       s.kind = SessionKind::kInvite;
       s.ts = TimeOnDay(static_cast<int>(rng->Below(days)), rng);
-      s.source = p.mini_program ? SourceId::kWechatMp : (p.has_app ? AppSource(p) : SourceId::kWebsite);
+      s.source =
+          p.mini_program ? SourceId::kWechatMp : (p.has_app ? AppSource(p) : SourceId::kWebsite);
       out->push_back(s);
     }
   }

@@ -41,10 +41,10 @@ struct Session {
   uint8_t web_device = 0;
   ChannelId channel = ChannelId::kDouyin;  // kTouch only
   bool paid = false;
-  int16_t campaign = -1;      // index into kCampaigns when paid
-  uint8_t variant = 0;        // touch flavour (e.g. note read vs search)
-  bool reminder = false;      // opened from an owned SMS / push / template reminder
-  bool purchase = false;      // ends with an order
+  int16_t campaign = -1;  // index into kCampaigns when paid
+  uint8_t variant = 0;    // touch flavour (e.g. note read vs search)
+  bool reminder = false;  // opened from an owned SMS / push / template reminder
+  bool purchase = false;  // ends with an order
   bool first_purchase = false;
   bool withdraw_marketing = false;
 };

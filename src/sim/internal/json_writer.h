@@ -6,11 +6,10 @@
 // Thread-safety: a JsonObjectWriter writes one string owned by its caller.
 #pragma once
 
+#include <charconv>
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include <fmt/format.h>
 
 namespace quanyu::sim::internal {
 
@@ -25,11 +24,21 @@ inline void AppendJsonString(std::string_view s, std::string* out) {
     out->append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
       default:
         out->append("\\u00");
         out->push_back(kHex[c >> 4]);
@@ -58,13 +67,16 @@ class JsonObjectWriter {
   }
   JsonObjectWriter& Int(std::string_view key, int64_t value) {
     Key(key);
-    fmt::format_to(std::back_inserter(*out_), "{}", value);
+    char buf[24];
+    out_->append(buf, static_cast<size_t>(std::to_chars(buf, buf + sizeof(buf), value).ptr - buf));
     return *this;
   }
-  // Money and prices: two decimals.
+  // Money and prices: two decimals. REQUIRES: |value| < 1e15.
   JsonObjectWriter& Money(std::string_view key, double value) {
     Key(key);
-    fmt::format_to(std::back_inserter(*out_), "{:.2f}", value);
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::fixed, 2);
+    out_->append(buf, static_cast<size_t>(r.ptr - buf));
     return *this;
   }
   JsonObjectWriter& Bool(std::string_view key, bool value) {

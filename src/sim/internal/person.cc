@@ -1,9 +1,9 @@
 #include "sim/internal/person.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/format.h>
 
 #include "sim/internal/catalog.h"
 
@@ -77,7 +77,8 @@ void DrawEmail(Rng* rng, std::string* email) {
   email->clear();
   const double u = rng->Uniform();
   if (u < 0.6) {
-    fmt::format_to(std::back_inserter(*email), "{}@qq.com", rng->Between(10'000'000, 3'999'999'999));
+    fmt::format_to(std::back_inserter(*email), "{}@qq.com",
+                   rng->Between(10'000'000, 3'999'999'999));
     return;
   }
   static constexpr std::array<std::string_view, 6> kNames = {"xiaoyu", "mengmeng", "lily",
@@ -116,11 +117,13 @@ void DrawPerson(const World& world, int64_t index, Rng* rng, Person* p) {
 
   p->engagement = rng->Gamma(b.engagement_shape, 1.0 / b.engagement_shape);
   for (int c = 0; c < kPlatformChannelCount; ++c) {
-    p->on_platform[static_cast<size_t>(c)] = rng->Chance(kChannels[static_cast<size_t>(c)].platform_share);
+    p->on_platform[static_cast<size_t>(c)] =
+        rng->Chance(kChannels[static_cast<size_t>(c)].platform_share);
   }
 
   p->web_devices = rng->Chance(b.second_web_device) ? 2 : 1;
-  for (int i = 0; i < p->web_devices; ++i) RandomUuid(rng, kHexLower, &p->web_anon[static_cast<size_t>(i)]);
+  for (int i = 0; i < p->web_devices; ++i)
+    RandomUuid(rng, kHexLower, &p->web_anon[static_cast<size_t>(i)]);
   p->has_app = rng->Chance(b.app_user);
   p->ios = rng->Chance(b.ios_share);
   p->shared_device = -1;
@@ -149,11 +152,13 @@ void DrawPerson(const World& world, int64_t index, Rng* rng, Person* p) {
   RandomChars(rng, kBase64Url, 27, &p->oa_openid);
   p->unionid.assign("o");
   RandomChars(rng, kBase64Url, 27, &p->unionid);
-  p->douyin_mp = p->on_platform[static_cast<size_t>(ChannelId::kDouyin)] && rng->Chance(b.douyin_mp_user);
+  p->douyin_mp =
+      p->on_platform[static_cast<size_t>(ChannelId::kDouyin)] && rng->Chance(b.douyin_mp_user);
   p->dy_openid.assign("_000");
   RandomChars(rng, kBase64Url.substr(0, 62), 32, &p->dy_openid);
 
-  p->phone.assign(kPhonePrefixes[StableHash(seed, static_cast<uint64_t>(index), 4) % kPhonePrefixes.size()]);
+  p->phone.assign(
+      kPhonePrefixes[StableHash(seed, static_cast<uint64_t>(index), 4) % kPhonePrefixes.size()]);
   fmt::format_to(std::back_inserter(p->phone), "{:08d}",
                  Scramble(index, 3'141'593, 2'718'281, 100'000'000));
   if (rng->Chance(b.email_share)) {
@@ -196,7 +201,8 @@ void DrawPerson(const World& world, int64_t index, Rng* rng, Person* p) {
   if (!p->member_at_start && rng->Chance(b.referred_share) && world.options.persons > 1) {
     const auto n = static_cast<uint64_t>(world.options.persons);
     for (uint64_t k = 0; k < 200; ++k) {
-      const auto q = static_cast<int64_t>(StableHash(seed, static_cast<uint64_t>(index), 100 + k) % n);
+      const auto q =
+          static_cast<int64_t>(StableHash(seed, static_cast<uint64_t>(index), 100 + k) % n);
       if (q != index && IsAdvocate(seed, q)) {
         p->inviter = q;
         break;

@@ -18,8 +18,23 @@ namespace quanyu::sim::internal {
 
 // Every identifier a person may show, for the ground-truth identity map.
 enum class IdSlot : uint8_t {
-  kUserId, kMemberId, kWebAnon0, kWebAnon1, kAppAnon, kDeviceId, kOaid, kMpAnon, kMpOpenid,
-  kOaAnon, kOaOpenid, kUnionid, kDyAnon, kDyOpenid, kPhone, kEmail, kTaobaoNick,
+  kUserId,
+  kMemberId,
+  kWebAnon0,
+  kWebAnon1,
+  kAppAnon,
+  kDeviceId,
+  kOaid,
+  kMpAnon,
+  kMpOpenid,
+  kOaAnon,
+  kOaOpenid,
+  kUnionid,
+  kDyAnon,
+  kDyOpenid,
+  kPhone,
+  kEmail,
+  kTaobaoNick,
 };
 inline constexpr int kIdSlotCount = 17;
 
@@ -31,16 +46,16 @@ struct Person {
   std::array<std::string, 2> web_anon;  // analytics.js anonymousId per browser
   bool has_app = false;
   bool ios = false;
-  int shared_device = -1;               // index into kSharedDevices, or -1
-  std::string app_id;                   // IDFV (iOS) or Android ID
-  std::string oaid;                     // Android only; empty if none
+  int shared_device = -1;  // index into kSharedDevices, or -1
+  std::string app_id;      // IDFV (iOS) or Android ID
+  std::string oaid;        // Android only; empty if none
   bool wechat = false, mini_program = false, oa_follower = false, unionid_authorized = false;
   std::string mp_openid, oa_openid, unionid;
   bool douyin_mp = false;
   std::string dy_openid;
-  std::string phone;                    // 11 digits, 1[3-9]x...
-  std::string email;                    // canonical (lower case); empty if none
-  std::string member_id;                // m_XXXXXXXX (valid once a member)
+  std::string phone;      // 11 digits, 1[3-9]x...
+  std::string email;      // canonical (lower case); empty if none
+  std::string member_id;  // m_XXXXXXXX (valid once a member)
   std::string taobao_nick;
   bool member_at_start = false;
 
@@ -60,7 +75,7 @@ struct Person {
   bool consent_analytics = true, consent_marketing = false, withdraws_marketing = false;
   bool advocate = false;
   bool signs_up_without_purchase = false;
-  int64_t inviter = -1;      // person who invited this one, or -1
+  int64_t inviter = -1;  // person who invited this one, or -1
 };
 
 // Fills `person` for `index`, drawing from `rng` (the person's own stream).

@@ -1,5 +1,7 @@
 // SessionWriter: orders (online checkouts, Tmall and POS imports) and the
 // after-purchase events (NPS answers, referral invites).
+#include <fmt/format.h>
+
 #include <cmath>
 
 #include "common/time_util.h"
@@ -40,8 +42,8 @@ double SessionWriter::FillOrder(Event& e, SourceId source, bool first, double va
       e.order_id = fmt::format("3{:09d}{:03d}", number, orders_);
       break;
     case SourceId::kPos:
-      e.order_id = fmt::format("POS-{}-{:09d}{:03d}", kCities[static_cast<size_t>(p_->city)].store_code,
-                               number, orders_);
+      e.order_id = fmt::format("POS-{}-{:09d}{:03d}",
+                               kCities[static_cast<size_t>(p_->city)].store_code, number, orders_);
       break;
     default:
       e.order_id = fmt::format("QY{:09d}{:03d}", number, orders_);

@@ -1,5 +1,7 @@
 #include "sim/internal/session_writer.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "common/time_util.h"
@@ -20,19 +22,26 @@ bool IsImport(SourceId s) {
 
 SessionWriter::SessionWriter(const World& world) : world_(world) {
   for (int i = 0; i < static_cast<int>(kProducts.size()); ++i) {
-    products_by_category_[static_cast<size_t>(kProducts[static_cast<size_t>(i)].category)].push_back(i);
+    products_by_category_[static_cast<size_t>(kProducts[static_cast<size_t>(i)].category)]
+        .push_back(i);
   }
 }
 
 Device SessionWriter::DeviceOf(SourceId source, int web_device) const {
   switch (source) {
-    case SourceId::kWebsite: return web_device == 0 ? Device::kWeb0 : Device::kWeb1;
+    case SourceId::kWebsite:
+      return web_device == 0 ? Device::kWeb0 : Device::kWeb1;
     case SourceId::kAppIos:
-    case SourceId::kAppAndroid: return Device::kApp;
-    case SourceId::kWechatMp: return Device::kMiniProgram;
-    case SourceId::kWechatOa: return Device::kOfficialAccount;
-    case SourceId::kDouyinMp: return Device::kDouyinMp;
-    default: return Device::kNone;
+    case SourceId::kAppAndroid:
+      return Device::kApp;
+    case SourceId::kWechatMp:
+      return Device::kMiniProgram;
+    case SourceId::kWechatOa:
+      return Device::kOfficialAccount;
+    case SourceId::kDouyinMp:
+      return Device::kDouyinMp;
+    default:
+      return Device::kNone;
   }
 }
 
@@ -50,7 +59,8 @@ void SessionWriter::Begin(const Person& person, Rng* rng, EventPool* out, SimSta
   used_ = 0;
   pending_ = false;
   ++stats->persons;
-  if (person.shared_device >= 0) ++stats->shared_device_persons[static_cast<size_t>(person.shared_device)];
+  if (person.shared_device >= 0)
+    ++stats->shared_device_persons[static_cast<size_t>(person.shared_device)];
   if (member_) {
     ++stats->members_at_start;
     CrmSync(world_.options.start_us + static_cast<int64_t>(rng->Below(6 * kMicrosPerHour)));
@@ -69,8 +79,9 @@ Event& SessionWriter::Emit(int64_t ts, EventType type, SourceId source, Device d
   Event& e = out_->Next();
   e.timestamp_us = std::min(ts, world_.end_us - 1);
   // SDKs deliver within seconds; imports (Tmall, POS, CRM) arrive in hourly batches.
-  e.received_us = e.timestamp_us + (IsImport(source) ? rng_->Between(600'000'000, 12 * kMicrosPerHour)
-                                                     : rng_->Between(50'000, 3'000'000));
+  e.received_us =
+      e.timestamp_us + (IsImport(source) ? rng_->Between(600'000'000, 12 * kMicrosPerHour)
+                                         : rng_->Between(50'000, 3'000'000));
   e.type = type;
   e.name.assign(name);
   e.source.assign(Spec(source).name);
@@ -107,7 +118,8 @@ void SessionWriter::Seal() {
   pending_ = false;
   Event& e = out_->Back();
   const auto n = static_cast<size_t>(pending_count_);
-  if (e.identifiers.size() > n) e.identifiers.erase(e.identifiers.begin() + static_cast<ptrdiff_t>(n), e.identifiers.end());
+  if (e.identifiers.size() > n)
+    e.identifiers.erase(e.identifiers.begin() + static_cast<ptrdiff_t>(n), e.identifiers.end());
   if (n == 0) return;
   ++stats_->events_with_identifiers;
   if (rng_->Chance(world_.options.junk_identifier_rate)) {
@@ -172,9 +184,14 @@ int SessionWriter::PickProduct() {
 
 void SessionWriter::Write(const Session& s) {
   switch (s.kind) {
-    case SessionKind::kNps: Nps(s); return;
-    case SessionKind::kInvite: Invite(s); return;
-    default: break;
+    case SessionKind::kNps:
+      Nps(s);
+      return;
+    case SessionKind::kInvite:
+      Invite(s);
+      return;
+    default:
+      break;
   }
   if (s.source == SourceId::kTmallStore || s.source == SourceId::kPos) {
     WriteStoreOrder(s);
@@ -299,7 +316,8 @@ void SessionWriter::WriteOnline(const Session& s) {
 
   if (s.kind == SessionKind::kDirect && rng_->Chance(0.1)) {
     Event& e = Track(t, s.source, device, TrackName::kProductsSearched);
-    JsonObjectWriter(&e.properties_json).Str("query", kSearchKeywords[rng_->Below(kSearchKeywords.size())]);
+    JsonObjectWriter(&e.properties_json)
+        .Str("query", kSearchKeywords[rng_->Below(kSearchKeywords.size())]);
     Step(&t);
   }
   const int64_t views =

@@ -29,7 +29,15 @@
 namespace quanyu::sim::internal {
 
 // Where on the person's side an event comes from.
-enum class Device : uint8_t { kWeb0, kWeb1, kApp, kMiniProgram, kOfficialAccount, kDouyinMp, kNone };
+enum class Device : uint8_t {
+  kWeb0,
+  kWeb1,
+  kApp,
+  kMiniProgram,
+  kOfficialAccount,
+  kDouyinMp,
+  kNone
+};
 inline constexpr int kDeviceCount = 6;
 
 class SessionWriter {

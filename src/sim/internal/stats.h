@@ -15,14 +15,24 @@
 namespace quanyu::sim::internal {
 
 enum class TrackName : uint8_t {
-  kApplicationOpened, kProductsSearched, kProductViewed, kProductAdded, kCheckoutStarted,
-  kOrderCompleted, kSignedUp, kReferralSignup, kReferralInviteSent, kNpsSurveyAnswered,
-  kConsentUpdated, kOfficialAccountFollowed, kArticleRead,
+  kApplicationOpened,
+  kProductsSearched,
+  kProductViewed,
+  kProductAdded,
+  kCheckoutStarted,
+  kOrderCompleted,
+  kSignedUp,
+  kReferralSignup,
+  kReferralInviteSent,
+  kNpsSurveyAnswered,
+  kConsentUpdated,
+  kOfficialAccountFollowed,
+  kArticleRead,
 };
 inline constexpr std::array<std::string_view, 13> kTrackNames = {
-    "Application Opened", "Products Searched",   "Product Viewed",       "Product Added",
-    "Checkout Started",   "Order Completed",     "Signed Up",            "Referral Signup",
-    "Referral Invite Sent", "NPS Survey Answered", "Consent Updated",    "Official Account Followed",
+    "Application Opened",   "Products Searched",   "Product Viewed",  "Product Added",
+    "Checkout Started",     "Order Completed",     "Signed Up",       "Referral Signup",
+    "Referral Invite Sent", "NPS Survey Answered", "Consent Updated", "Official Account Followed",
     "Article Read"};
 inline constexpr int kTrackNameCount = static_cast<int>(kTrackNames.size());
 

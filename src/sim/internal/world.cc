@@ -49,7 +49,8 @@ std::vector<double> ChannelRhythm(int channel, int days, int64_t first_day, Rng*
   for (int d = 0; d < days; ++d) {
     const int weekday = static_cast<int>(((first_day + d) % 7 + 7 + 3) % 7);  // 0 = Monday
     const double week = weekday >= 5 ? 1.25 : 1.0;
-    m[static_cast<size_t>(d)] = week * (1.0 + 0.35 * std::sin(6.283185307179586 * d / period + phase));
+    m[static_cast<size_t>(d)] =
+        week * (1.0 + 0.35 * std::sin(6.283185307179586 * d / period + phase));
   }
   return m;
 }
@@ -66,8 +67,8 @@ void AddSpendRows(World* w, Rng* rng) {
       const ChannelSpec& spec = kChannels[static_cast<size_t>(c)];
       const double channel_spend = w->channel_spend[static_cast<size_t>(c)][static_cast<size_t>(d)];
       const double landings = persons * spec.platform_share *
-                              w->paid_rate[static_cast<size_t>(c)][static_cast<size_t>(d)] *
-                              spend / channel_spend;
+                              w->paid_rate[static_cast<size_t>(c)][static_cast<size_t>(d)] * spend /
+                              channel_spend;
       SpendRow row;
       row.date = date;
       row.channel = std::string(spec.name);
@@ -128,9 +129,8 @@ Result<World> BuildWorld(const SimOptions& options) {
     cdf.assign(n_days, 0.0);
     double total = 0;
     for (size_t d = 0; d < n_days; ++d) {
-      paid[d] = spec.max_paid_rate *
-                Hill(w.channel_spend[static_cast<size_t>(c)][d], spec.half_saturation * w.scale,
-                     spec.hill_shape);
+      paid[d] = spec.max_paid_rate * Hill(w.channel_spend[static_cast<size_t>(c)][d],
+                                          spec.half_saturation * w.scale, spec.hill_shape);
       total += spec.organic_rate + paid[d];
       cdf[d] = total;
     }

@@ -19,7 +19,15 @@
 namespace quanyu::sim::internal {
 
 enum class SourceId : uint8_t {
-  kWebsite, kAppIos, kAppAndroid, kWechatMp, kWechatOa, kDouyinMp, kTmallStore, kPos, kCrm,
+  kWebsite,
+  kAppIos,
+  kAppAndroid,
+  kWechatMp,
+  kWechatOa,
+  kDouyinMp,
+  kTmallStore,
+  kPos,
+  kCrm,
 };
 inline constexpr int kSourceCount = 9;
 
@@ -28,32 +36,46 @@ struct SourceSpec {
   std::string_view type;  // collect's source type
 };
 inline constexpr std::array<SourceSpec, kSourceCount> kSources = {{
-    {"website", "web"},         {"app_ios", "ios"},         {"app_android", "android"},
-    {"wechat_mp", "wechat_mp"}, {"wechat_oa", "wechat_oa"}, {"douyin_mp", "douyin_mp"},
-    {"tmall_store", "tmall_store"}, {"pos", "pos"},         {"crm", "crm"},
+    {"website", "web"},
+    {"app_ios", "ios"},
+    {"app_android", "android"},
+    {"wechat_mp", "wechat_mp"},
+    {"wechat_oa", "wechat_oa"},
+    {"douyin_mp", "douyin_mp"},
+    {"tmall_store", "tmall_store"},
+    {"pos", "pos"},
+    {"crm", "crm"},
 }};
 inline const SourceSpec& Spec(SourceId s) { return kSources[static_cast<int>(s)]; }
 
 // Touch channels. The first kPlatformChannelCount are platforms a person uses
 // (or not); kReferral is a friend's invite link.
 enum class ChannelId : uint8_t {
-  kDouyin, kKuaishou, kXiaohongshu, kWeibo, kBilibili, kZhihu, kBaidu, kWechat, kReferral,
+  kDouyin,
+  kKuaishou,
+  kXiaohongshu,
+  kWeibo,
+  kBilibili,
+  kZhihu,
+  kBaidu,
+  kWechat,
+  kReferral,
 };
 inline constexpr int kChannelCount = 9;
 inline constexpr int kPlatformChannelCount = 8;
 
 struct ChannelSpec {
-  std::string_view name;        // the channel the ingest classifier should assign
-  std::string_view utm_source;  // utm_source on tagged links
-  std::string_view paid_medium; // utm_medium of paid clicks ("" = never paid)
-  double platform_share;        // share of persons active on the platform
-  double organic_rate;          // organic touches per platform user per day
-  double max_paid_rate;         // paid touches per platform user per day at saturation
-  double effect;                // P(one touch triggers the first purchase)
-  double half_saturation;       // Hill K: CNY/day per 100k persons giving half of max_paid_rate
-  double hill_shape;            // Hill n
-  double daily_budget;          // mean CNY/day per 100k persons
-  double cpm;                   // CNY per 1000 impressions
+  std::string_view name;         // the channel the ingest classifier should assign
+  std::string_view utm_source;   // utm_source on tagged links
+  std::string_view paid_medium;  // utm_medium of paid clicks ("" = never paid)
+  double platform_share;         // share of persons active on the platform
+  double organic_rate;           // organic touches per platform user per day
+  double max_paid_rate;          // paid touches per platform user per day at saturation
+  double effect;                 // P(one touch triggers the first purchase)
+  double half_saturation;        // Hill K: CNY/day per 100k persons giving half of max_paid_rate
+  double hill_shape;             // Hill n
+  double daily_budget;           // mean CNY/day per 100k persons
+  double cpm;                    // CNY per 1000 impressions
 };
 inline constexpr std::array<ChannelSpec, kChannelCount> kChannels = {{
     {"douyin", "douyin", "feed", 0.70, 0.0060, 0.022, 0.025, 3000, 1.2, 2500, 28},
@@ -100,35 +122,35 @@ inline constexpr int kCampaignCount = static_cast<int>(kCampaigns.size());
 // mean 1 (Gamma(k, 1/k)).
 struct BehaviorParams {
   double engagement_shape = 1.5;
-  double direct_visit_rate = 0.02;        // direct sessions per person-day
-  double baseline_purchase = 0.04;        // P(first purchase with no touch)
-  double same_session_purchase = 0.5;     // triggered purchase happens in the touch session
-  double purchase_lag_mean_days = 2.0;    // otherwise after Exp(mean) days
+  double direct_visit_rate = 0.02;      // direct sessions per person-day
+  double baseline_purchase = 0.04;      // P(first purchase with no touch)
+  double same_session_purchase = 0.5;   // triggered purchase happens in the touch session
+  double purchase_lag_mean_days = 2.0;  // otherwise after Exp(mean) days
   // Repeat purchases after the first (BG/NBD, time unit = day).
   double bg_r = 0.6, bg_alpha = 30.0, bg_a = 1.0, bg_b = 3.0;
   // Order value (Gamma-Gamma): value ~ Gamma(p, scale 1/nu), nu ~ Gamma(q, rate gamma).
   double gg_p = 6.0, gg_q = 4.0, gg_gamma = 150.0;
   double repeat_at_preferred_store = 0.6;
-  double repeat_reminder = 0.3;           // online repeat sessions opened from SMS/WeChat reminders
+  double repeat_reminder = 0.3;  // online repeat sessions opened from SMS/WeChat reminders
   // Devices and accounts.
   double app_user = 0.35, ios_share = 0.4, second_web_device = 0.35;
-  double mini_program_user = 0.55;        // of WeChat users
-  double oa_follower_at_start = 0.25;     // of WeChat users
-  double oa_follow_on_touch = 0.2;        // non-followers following on a WeChat touch
-  double unionid_authorized = 0.7;        // mini-program users whose unionid the brand sees
-  double douyin_mp_user = 0.3;            // of Douyin users
+  double mini_program_user = 0.55;     // of WeChat users
+  double oa_follower_at_start = 0.25;  // of WeChat users
+  double oa_follow_on_touch = 0.2;     // non-followers following on a WeChat touch
+  double unionid_authorized = 0.7;     // mini-program users whose unionid the brand sees
+  double douyin_mp_user = 0.3;         // of Douyin users
   double email_share = 0.35;
-  double shared_device = 0.002;           // app users on an in-store demo device
+  double shared_device = 0.002;  // app users on an in-store demo device
   // Membership.
   double member_at_start = 0.25;
   double signup_without_purchase = 0.10;  // of non-members with an online session
   double tmall_membership_join = 0.4;     // Tmall buyers joining the brand membership
   double browse_login = 0.25;             // members logging in on a browsing session
   // Advocacy, NPS, consent.
-  double advocate_share = 0.2;            // of members at start
-  double invites_mean = 1.5;              // invites per advocate (Poisson)
+  double advocate_share = 0.2;  // of members at start
+  double invites_mean = 1.5;    // invites per advocate (Poisson)
   double referred_share = 0.03;
-  double nps_response = 0.15;             // per order
+  double nps_response = 0.15;  // per order
   std::array<double, 11> nps_scores = {0.02, 0.01, 0.02, 0.03, 0.03, 0.05,
                                        0.09, 0.12, 0.18, 0.20, 0.25};
   double consent_analytics = 0.92, consent_marketing = 0.55;
@@ -139,21 +161,21 @@ inline constexpr BehaviorParams kBehavior{};
 // Identifier values that are junk (never a person) and in-store demo devices
 // shared by many persons. Both are ground truth for One-ID's guards.
 inline constexpr std::array<std::string_view, 8> kJunkValues = {
-    "null", "undefined", "0", "-1", "anonymous", "", "00000000-0000-0000-0000-000000000000",
+    "null",  "undefined", "0", "-1", "anonymous", "", "00000000-0000-0000-0000-000000000000",
     "(null)"};
 inline constexpr std::array<std::string_view, 4> kSharedDevices = {
-    "DEMO-IPAD-SH001-0000-000000000001", "DEMO-IPAD-BJ002-0000-000000000002",
-    "a1b2c3d4e5f60001", "a1b2c3d4e5f60002"};  // two iOS, two Android ids
+    "DEMO-IPAD-SH001-0000-000000000001", "DEMO-IPAD-BJ002-0000-000000000002", "a1b2c3d4e5f60001",
+    "a1b2c3d4e5f60002"};  // two iOS, two Android ids
 
 struct World {
   SimOptions options;
   int64_t end_us = 0;
-  int64_t first_day = 0;   // DayOf(options.start_us)
-  double scale = 1.0;      // persons / 100,000: spend and Hill K scale with it
-  std::vector<std::vector<double>> campaign_spend;                     // [campaign][day] CNY
-  std::array<std::vector<double>, kChannelCount> channel_spend;        // [channel][day] CNY
-  std::array<std::vector<double>, kChannelCount> paid_rate;            // per user-day
-  std::array<std::vector<double>, kChannelCount> touch_cdf;            // cumulative per day
+  int64_t first_day = 0;  // DayOf(options.start_us)
+  double scale = 1.0;     // persons / 100,000: spend and Hill K scale with it
+  std::vector<std::vector<double>> campaign_spend;               // [campaign][day] CNY
+  std::array<std::vector<double>, kChannelCount> channel_spend;  // [channel][day] CNY
+  std::array<std::vector<double>, kChannelCount> paid_rate;      // per user-day
+  std::array<std::vector<double>, kChannelCount> touch_cdf;      // cumulative per day
   std::vector<SpendRow> spend_rows;
 };
 

@@ -80,22 +80,23 @@ std::string_view ColumnName(Column c) {
   return i < kColumnNames.size() ? kColumnNames[i] : std::string_view("unknown");
 }
 
+void ResetColumn(Column c, Event* e) {
+  if (auto* s = StringField(e, c)) {
+    s->clear();
+  } else if (auto* d = DoubleField(e, c)) {
+    d->reset();
+  } else if (auto* v = Int64Field(e, c)) {
+    *v = 0;
+  } else if (c == Column::kType) {
+    e->type = EventType::kTrack;
+  } else if (c == Column::kIdentifiers) {
+    e->identifiers.clear();
+  }
+}
+
 void KeepColumns(ColumnSet columns, Event* e) {
-  if (columns.bits() == ColumnSet::All().bits()) return;
   for (int i = 0; i < kColumnCount; ++i) {
-    auto c = static_cast<Column>(i);
-    if (columns.Has(c)) continue;
-    if (auto* s = StringField(e, c)) {
-      std::string().swap(*s);
-    } else if (auto* d = DoubleField(e, c)) {
-      d->reset();
-    } else if (auto* v = Int64Field(e, c)) {
-      *v = 0;
-    } else if (c == Column::kType) {
-      e->type = EventType::kTrack;
-    } else if (c == Column::kIdentifiers) {
-      std::vector<Identifier>().swap(e->identifiers);
-    }
+    if (!columns.Has(static_cast<Column>(i))) ResetColumn(static_cast<Column>(i), e);
   }
 }
 

@@ -96,6 +96,8 @@ auto* Int64Field(E* e, Column c) {
   }
 }
 
+// Resets the field `column` stores to its default.
+void ResetColumn(Column column, Event* e);
 // Resets every field not in `columns` to its default.
 void KeepColumns(ColumnSet columns, Event* e);
 

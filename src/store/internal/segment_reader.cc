@@ -73,6 +73,10 @@ Result<SegmentRows> SegmentRows::Load(const SegmentReader& reader, ColumnSet col
     if (!decoded.ok()) return decoded.status().WithContext(reader.path());
     rows.columns_[static_cast<size_t>(meta.column)] = std::move(*decoded);
   }
+  for (int i = 0; i < kColumnCount; ++i) {
+    const auto c = static_cast<Column>(i);
+    if (columns.Has(c) && !rows.columns_[i]) rows.missing_.push_back(c);
+  }
   return rows;
 }
 
@@ -80,6 +84,7 @@ void SegmentRows::Fill(size_t row, Event* e) const {
   for (const auto& c : columns_) {
     if (c) c->Fill(row, e);
   }
+  for (Column c : missing_) ResetColumn(c, e);
 }
 
 }  // namespace quanyu::store::internal

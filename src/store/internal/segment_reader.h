@@ -13,6 +13,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "store/event_store.h"
@@ -61,13 +62,15 @@ class SegmentRows {
 
   size_t begin() const { return begin_; }
   size_t end() const { return end_; }
-  // Sets the requested columns of *e from `row`.
+  // Sets every requested column of *e from `row`; requested columns the
+  // segment lacks are reset to their defaults. Other fields are untouched.
   // REQUIRES: begin() <= row < end().
   void Fill(size_t row, Event* e) const;
 
  private:
   size_t begin_ = 0, end_ = 0;
   std::array<std::unique_ptr<DecodedColumn>, kColumnCount> columns_;
+  std::vector<Column> missing_;  // requested, but not in this segment
 };
 
 }  // namespace quanyu::store::internal

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Runs every benchmark of issue 2 and appends the figures to bench/RESULTS.md:
+#   1. HTTP ingest with wrk (Segment batches of 100, keep-alive, durable acks)
+#      beside nginx answering a static 200 on the same machine (the ceiling);
+#   2. bulk import of simulator JSONL beside a bare simdjson parse of it;
+#   3. the log beside RocksDB WriteBatch(sync=true) on the same records;
+#   4. the store: bytes and resident memory per event; 5. the simulator.
+# Usage: bench/run.sh [--quick]   (--quick: smaller sizes, for a smoke run)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+QUICK=0; [[ "${1:-}" == "--quick" ]] && QUICK=1
+./scripts/install-deps.sh >/dev/null
+QUANYU_BUILD_DIR=build ./scripts/build.sh -DQUANYU_BUILD_BENCH=ON >/dev/null
+B=build; Q=$B/quanyu
+WORK=$(mktemp -d /tmp/quanyu-bench.XXXXXX)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+OUT=$WORK/results.md
+DURATION=$([[ $QUICK == 1 ]] && echo 5s || echo 20s)
+PERSONS=$([[ $QUICK == 1 ]] && echo 20000 || echo 200000)
+
+{
+  echo "## $(date -u +%Y-%m-%d) — $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+  echo
+} > "$OUT"
+
+# --- 1. HTTP ingest vs nginx ---------------------------------------------------
+PORT=18400; NGX_PORT=18401
+mkdir -p "$WORK/nginx"
+cat > "$WORK/nginx/nginx.conf" <<NGX
+worker_processes 2;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx;
+  proxy_temp_path $WORK/nginx; fastcgi_temp_path $WORK/nginx; uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;
+  server { listen 127.0.0.1:$NGX_PORT; location / { return 200 '{"success":true}'; } }
+}
+NGX
+nginx -c "$WORK/nginx/nginx.conf"
+wrk_result() { grep RESULT | sed 's/RESULT //'; }
+field() { echo "$1" | tr ' ' '\n' | grep "^$2=" | cut -d= -f2; }
+
+NGX=$(wrk -t2 -c64 -d$DURATION -s bench/http/static.lua http://127.0.0.1:$NGX_PORT/ | wrk_result)
+kill "$(cat "$WORK/nginx/nginx.pid")"
+
+KEY=$($Q source add bench --type server --data "$WORK/http-data" 2>/dev/null)
+$Q serve --data "$WORK/http-data" --listen 127.0.0.1:$PORT >"$WORK/serve.log" 2>&1 &
+SERVER=$!
+for _ in $(seq 50); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.1; done
+ING=$(WRITE_KEY=$KEY wrk -t2 -c64 -d$DURATION -s bench/http/ingest.lua http://127.0.0.1:$PORT | wrk_result)
+ACCEPTED=$(curl -s http://127.0.0.1:$PORT/metrics | awk '/^quanyu_events_accepted_total/ {s+=$2} END {print s+0}')
+kill -TERM $SERVER; wait $SERVER || true
+ING_REQ=$(field "$ING" requests); ING_S=$(field "$ING" duration_s)
+NGX_REQ=$(field "$NGX" requests); NGX_S=$(field "$NGX" duration_s)
+{
+  echo "### HTTP ingest (wrk -t2 -c64 -d$DURATION, Segment batches of 100 events, fsync before ack)"
+  echo
+  echo "| server | requests/s | events/s | p50 ms | p99 ms | errors |"
+  echo "|---|---|---|---|---|---|"
+  printf "| quanyu /v1/batch | %.0f | %.0f (durable: %s in total) | %s | %s | %s |\n" \
+    "$(echo "$ING_REQ / $ING_S" | bc -l)" "$(echo "$ACCEPTED / $ING_S" | bc -l)" "$ACCEPTED" \
+    "$(field "$ING" p50_ms)" "$(field "$ING" p99_ms)" "$(field "$ING" errors)"
+  printf "| nginx static 200 (ceiling) | %.0f | — | %s | %s | %s |\n" \
+    "$(echo "$NGX_REQ / $NGX_S" | bc -l)" "$(field "$NGX" p50_ms)" "$(field "$NGX" p99_ms)" "$(field "$NGX" errors)"
+  echo
+  echo "wrk shares the 2 cores with the server under test."
+  echo
+} >> "$OUT"
+
+# --- 2. Bulk import vs bare simdjson -------------------------------------------
+$Q sim --persons $PERSONS --output "$WORK/sim.jsonl" 2>/dev/null
+LINES=$(wc -l < "$WORK/sim.jsonl")
+PARSE=$($B/bench/jsonl_parse_bench "$WORK/sim.jsonl")
+START=$(date +%s.%N)
+$Q import "$WORK/sim.jsonl" --data "$WORK/import-data" --source sim >/dev/null 2>&1
+END=$(date +%s.%N)
+IMPORT_EPS=$(echo "$LINES / ($END - $START)" | bc -l)
+{
+  echo "### Bulk import of simulator JSONL ($LINES events, $(du -m "$WORK/sim.jsonl" | cut -f1) MB)"
+  echo
+  echo "| path | events/s |"
+  echo "|---|---|"
+  printf "| quanyu import (parse, normalize, dedupe, log fsync, store) | %.0f |\n" "$IMPORT_EPS"
+  printf "| bare simdjson parse of each line (the limit) | %s |\n" "$PARSE"
+  echo
+} >> "$OUT"
+
+# --- 3-5. Log, store, simulator -------------------------------------------------
+{
+  echo "### Log: durable appends beside RocksDB WriteBatch(sync=true)"
+  echo
+  $B/bench/log_bench
+  echo
+  echo "### Store"
+  echo
+  $B/bench/store_bench $([[ $QUICK == 1 ]] && echo 200000 || echo 2000000)
+  echo
+  echo "### Simulator"
+  echo
+  $B/bench/sim_bench $([[ $QUICK == 1 ]] && echo 100000 || echo 1000000)
+  echo
+} >> "$OUT" 2>&1
+
+cat "$OUT"
+if [[ $QUICK == 0 ]]; then
+  { echo; cat "$OUT"; } >> bench/RESULTS.md
+  echo "appended to bench/RESULTS.md"
+fi
