@@ -7,7 +7,6 @@
 // Run, not asserted (bench/README in STYLE.md). Scans read from the page
 // cache right after the flush, so they measure decode cost, not the disk.
 #include <sys/resource.h>
-
 #include <time.h>
 
 #include <chrono>
@@ -55,17 +54,40 @@ double CpuSeconds() {
 class EventGenerator {
  public:
   explicit EventGenerator(uint64_t seed) : rng_(seed) {
-    const char* names[] = {"page_view", "product_view", "add_to_cart", "remove_from_cart",
-                           "checkout_started", "order_completed", "signup", "login", "logout",
-                           "search", "share", "video_play", "video_complete", "coupon_claimed",
-                           "coupon_used", "live_room_enter", "live_room_leave", "follow",
-                           "comment", "like", "app_open", "app_close", "push_open",
-                           "form_submit", "lead_created", "payment_failed", "refund_requested",
-                           "review_posted", "wishlist_add", "mini_program_open"};
+    const char* names[] = {"page_view",
+                           "product_view",
+                           "add_to_cart",
+                           "remove_from_cart",
+                           "checkout_started",
+                           "order_completed",
+                           "signup",
+                           "login",
+                           "logout",
+                           "search",
+                           "share",
+                           "video_play",
+                           "video_complete",
+                           "coupon_claimed",
+                           "coupon_used",
+                           "live_room_enter",
+                           "live_room_leave",
+                           "follow",
+                           "comment",
+                           "like",
+                           "app_open",
+                           "app_close",
+                           "push_open",
+                           "form_submit",
+                           "lead_created",
+                           "payment_failed",
+                           "refund_requested",
+                           "review_posted",
+                           "wishlist_add",
+                           "mini_program_open"};
     for (const char* n : names) names_.push_back(n);
-    for (const char* c : {"douyin", "wechat", "xiaohongshu", "baidu", "weibo", "kuaishou",
-                          "bilibili", "taobao", "jd", "pinduoduo", "google", "email", "sms",
-                          "direct", "organic_search"}) {
+    for (const char* c :
+         {"douyin", "wechat", "xiaohongshu", "baidu", "weibo", "kuaishou", "bilibili", "taobao",
+          "jd", "pinduoduo", "google", "email", "sms", "direct", "organic_search"}) {
       channels_.push_back(c);
     }
     for (const char* s : {"web", "ios", "android", "mini_program", "server"}) sources_.push_back(s);
@@ -112,7 +134,8 @@ class EventGenerator {
                         std::to_string(Uniform(0, 9)) + R"(","session_id":")" + Hex(16) +
                         R"(","is_first_visit":)" + (Uniform(0, 4) ? "false" : "true") + "}";
     e.context_json = R"({"library":{"name":"quanyu-js","version":"1.4.2"},"os":")" +
-                     std::string(Uniform(0, 1) ? "iOS" : "Android") + R"(","consent":{"analytics":true}})";
+                     std::string(Uniform(0, 1) ? "iOS" : "Android") +
+                     R"(","consent":{"analytics":true}})";
     return e;
   }
 
@@ -159,7 +182,7 @@ int main(int argc, char** argv) {
 
   store::StoreOptions options;
   options.dir = dir;
-  options.flush_events = n + 1;              // only the explicit Flush below
+  options.flush_events = n + 1;  // only the explicit Flush below
   options.flush_interval_us = int64_t{1} << 60;
   auto opened = store::EventStore::Open(options);
   if (!opened.ok()) {
@@ -236,8 +259,8 @@ int main(int argc, char** argv) {
   std::printf("%-44s %14.1f\n", "log encoding bytes per event (EncodeEvent)", log_bytes / dn);
   std::printf("%-44s %14.2f\n", "compression vs log encoding (x)",
               static_cast<double>(log_bytes) / static_cast<double>(stats.segment_bytes));
-  std::printf("%-44s %14.0f %14.0f\n", "Add throughput (events/s, encode+buffer)",
-              dn / add_seconds, dn / add_cpu);
+  std::printf("%-44s %14.0f %14.0f\n", "Add throughput (events/s, encode+buffer)", dn / add_seconds,
+              dn / add_cpu);
   std::printf("%-44s %14.0f %14.0f\n", "flush throughput (events/s)", dn / flush_seconds,
               dn / flush_cpu);
   std::printf("%-44s %14.2f\n", "flush time (s)", flush_seconds);

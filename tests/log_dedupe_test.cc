@@ -128,7 +128,7 @@ TEST(MessageDedupeTest, SnapshotRoundTrip) {
   for (int i = 0; i < 1000; ++i) ASSERT_TRUE(a.Insert("web", "m" + std::to_string(i), i));
   ASSERT_TRUE(a.SaveSnapshot(path).ok());
   EXPECT_FALSE(fs::exists(path + ".tmp"));
-  EXPECT_EQ(fs::file_size(path), 24u + 1000 * 24 + 4);
+  EXPECT_EQ(fs::file_size(path), 32u + 1000 * 32 + 4);
 
   MessageDedupe b(kWindow);
   ASSERT_TRUE(b.Insert("web", "not-in-snapshot", 0));
@@ -193,6 +193,37 @@ TEST(MessageDedupeTest, SaveToUnwritablePathIsIOError) {
   Status s = a.SaveSnapshot("/nonexistent-dir/quanyu/dedupe.snap");
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.code(), StatusCode::kCorruption);
+}
+
+}  // namespace
+}  // namespace quanyu::log
+
+namespace quanyu::log {
+namespace {
+
+// Regression: a snapshot saved while an append was still in flight must not
+// hold that id, or a client re-sending it after a crash would see its event
+// dropped as a duplicate even though it was never stored.
+TEST(MessageDedupeCommitTest, SnapshotHoldsOnlyIdsCommittedUpToItsLsn) {
+  char tmpl[] = "/tmp/quanyu-dedupe.XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  std::string path = dir + "/dedupe.snap";
+  MessageDedupe d(1'000'000'000);
+  ASSERT_TRUE(d.Insert("s", "durable", 100));
+  ASSERT_TRUE(d.Insert("s", "later", 100));
+  ASSERT_TRUE(d.Insert("s", "in-flight", 100));
+  d.Commit("s", "durable", 5);
+  d.Commit("s", "later", 9);
+  ASSERT_TRUE(d.SaveSnapshot(path, 5).ok());
+
+  MessageDedupe loaded(1'000'000'000);
+  uint64_t covered = 0;
+  ASSERT_TRUE(loaded.LoadSnapshot(path, &covered).ok());
+  EXPECT_EQ(covered, 5u);
+  EXPECT_TRUE(loaded.Contains("s", "durable"));
+  EXPECT_FALSE(loaded.Contains("s", "later"));      // comes back from the log replay
+  EXPECT_FALSE(loaded.Contains("s", "in-flight"));  // never durable: a re-send is new
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

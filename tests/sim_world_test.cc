@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -413,6 +414,20 @@ TEST(SimWorldTest, SinkErrorStopsTheSimulation) {
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kResourceExhausted);
   EXPECT_LE(calls, 4);
+}
+
+TEST(SimWorldTest, ThrowingCallbacksBecomeInternalErrors) {
+  auto throwing_sink = [](std::vector<Event>&&) -> Status { throw std::runtime_error("boom"); };
+  auto result = RunSimulation(SmallWorld(500), throwing_sink);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kInternal);
+  EXPECT_NE(result.status().message().find("boom"), std::string::npos);
+
+  auto ok_sink = [](std::vector<Event>&&) { return Status::OK(); };
+  auto progress = [](int64_t) { throw std::runtime_error("progress"); };
+  auto second = RunSimulation(SmallWorld(500), ok_sink, progress);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kInternal);
 }
 
 TEST(SimWorldTest, InvalidOptionsAreRejected) {

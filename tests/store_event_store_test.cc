@@ -1,8 +1,6 @@
 // Tests of EventStore: round trips through flush and reopen, time-range and
 // column-subset scans, buffered visibility, checkpoints, background flushes
 // and recovery from crash leftovers.
-#include "store/event_store.h"
-
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -15,6 +13,7 @@
 
 #include "common/metrics.h"
 #include "common/time_util.h"
+#include "store/event_store.h"
 #include "store/internal/manifest.h"
 #include "store/internal/segment_reader.h"
 
@@ -61,7 +60,8 @@ Event FullEvent(int i, int64_t ts) {
   e.user_id = i % 2 ? "" : "u" + std::to_string(i);
   e.anonymous_id = "a-" + std::to_string(i) + "-ñ";
   for (int k = 0; k <= i % 3; ++k) {
-    e.identifiers.push_back({"wechat_openid", "wxapp" + std::to_string(k), "o" + std::to_string(i)});
+    e.identifiers.push_back(
+        {"wechat_openid", "wxapp" + std::to_string(k), "o" + std::to_string(i)});
   }
   e.campaign = {"baidu", "cpc", "春节", "", i % 2 ? "c" : ""};
   e.referrer = i % 2 ? "" : "https://r.example/";
@@ -85,9 +85,8 @@ std::vector<Event> ScanAll(const EventStore& store, ScanRequest req = {}) {
     return Status::OK();
   });
   EXPECT_TRUE(s.ok()) << s.ToString();
-  std::stable_sort(out.begin(), out.end(), [](const Event& a, const Event& b) {
-    return a.message_id < b.message_id;
-  });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Event& a, const Event& b) { return a.message_id < b.message_id; });
   return out;
 }
 
@@ -144,10 +143,13 @@ TEST(EventStoreTest, SegmentsAreSortedByTimestamp) {
   store->Add(events, 1);
   ASSERT_TRUE(store->Flush().ok());
   std::vector<int64_t> order;
-  ASSERT_TRUE(store->Scan({.columns = {Column::kTimestamp}}, [&](const EventBatch& b) {
-    for (const auto& e : b) order.push_back(e.timestamp_us);
-    return Status::OK();
-  }).ok());
+  ASSERT_TRUE(store
+                  ->Scan({.columns = {Column::kTimestamp}},
+                         [&](const EventBatch& b) {
+                           for (const auto& e : b) order.push_back(e.timestamp_us);
+                           return Status::OK();
+                         })
+                  .ok());
   EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
   EXPECT_EQ(order.size(), 100u);
 }
@@ -169,7 +171,7 @@ TEST(EventStoreTest, TimeRangeFilteringAcrossDayPartitions) {
     return ScanAll(*store, {.from_us = from, .to_us = to}).size();
   };
   EXPECT_EQ(count(INT64_MIN, INT64_MAX), 96u);
-  EXPECT_EQ(count(kT0 + kDay, kT0 + 2 * kDay), 24u);                   // exactly one day
+  EXPECT_EQ(count(kT0 + kDay, kT0 + 2 * kDay), 24u);                  // exactly one day
   EXPECT_EQ(count(kT0 + kDay - kDay / 24, kT0 + 2 * kDay + 1), 26u);  // straddles three days
   EXPECT_EQ(count(kT0 + kDay / 24, kT0 + kDay / 24 + 1), 1u);         // inclusive start
   EXPECT_EQ(count(kT0 + kDay / 24 + 1, kT0 + 2 * kDay / 24), 0u);     // exclusive end
@@ -234,8 +236,9 @@ TEST(EventStoreTest, ScanReadsOnlyRequestedColumnBlocks) {
   std::string bytes = ReadBytes(path);
   bytes[props.offset + props.compressed_length / 2] ^= 0x01;
   WriteBytes(path, bytes);
-  EXPECT_EQ(ScanAll(*store, {.columns = {Column::kName, Column::kTimestamp, Column::kUserId}}).size(),
-            2000u);
+  EXPECT_EQ(
+      ScanAll(*store, {.columns = {Column::kName, Column::kTimestamp, Column::kUserId}}).size(),
+      2000u);
   Status s = store->Scan({.columns = {Column::kName, Column::kProperties}},
                          [](const EventBatch&) { return Status::OK(); });
   EXPECT_EQ(s.code(), StatusCode::kCorruption) << s.ToString();
@@ -429,12 +432,15 @@ TEST(EventStoreTest, LargeDayIsSplitAndBatchesAreBounded) {
   ASSERT_TRUE(store->Flush().ok());
   EXPECT_EQ(store->Stats().segments, 3u);
   size_t total = 0, batches = 0;
-  ASSERT_TRUE(store->Scan({.columns = {Column::kName}}, [&](const EventBatch& b) {
-    EXPECT_LE(b.size(), kMaxScanBatchRows);
-    total += b.size();
-    ++batches;
-    return Status::OK();
-  }).ok());
+  ASSERT_TRUE(store
+                  ->Scan({.columns = {Column::kName}},
+                         [&](const EventBatch& b) {
+                           EXPECT_LE(b.size(), kMaxScanBatchRows);
+                           total += b.size();
+                           ++batches;
+                           return Status::OK();
+                         })
+                  .ok());
   EXPECT_EQ(total, 70'000u);
   EXPECT_EQ(batches, (70'000 + kMaxScanBatchRows - 1) / kMaxScanBatchRows);
 }

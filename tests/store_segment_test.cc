@@ -237,9 +237,15 @@ TEST(SegmentTest, GarbageRawBlocksAreRejected) {
     for (int trial = 0; trial < 300; ++trial) {
       std::string bad = good;
       switch (trial % 3) {
-        case 0: bad.resize(rng() % (bad.size() + 1)); break;
-        case 1: if (!bad.empty()) bad[rng() % bad.size()] = static_cast<char>(rng()); break;
-        case 2: bad.push_back(static_cast<char>(rng())); break;
+        case 0:
+          bad.resize(rng() % (bad.size() + 1));
+          break;
+        case 1:
+          if (!bad.empty()) bad[rng() % bad.size()] = static_cast<char>(rng());
+          break;
+        case 2:
+          bad.push_back(static_cast<char>(rng()));
+          break;
       }
       auto decoded = DecodeColumn(column, enc->encoding(), bad, events.size());
       if (!decoded.ok()) {

@@ -1,6 +1,4 @@
 // Tests of StateDb (the RocksDB adapter) and SpendStore on top of it.
-#include "store/spend_store.h"
-
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -8,6 +6,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "store/spend_store.h"
 #include "store/state_db.h"
 
 namespace quanyu::store {
@@ -79,8 +78,12 @@ TEST(StateDbTest, SecondOpenOfSamePathFails) {
 TEST(StateDbTest, ScanPrefixIsOrderedAndBounded) {
   TempDir dir;
   auto db = OpenDb(dir.path() + "/state");
-  ASSERT_TRUE(db->PutMany({{"source/b", "2"}, {"source/a", "1"}, {"source0", "x"},
-                           {"sourc", "y"}, {"spend/x", "z"}, {"source/\xff", "3"}})
+  ASSERT_TRUE(db->PutMany({{"source/b", "2"},
+                           {"source/a", "1"},
+                           {"source0", "x"},
+                           {"sourc", "y"},
+                           {"spend/x", "z"},
+                           {"source/\xff", "3"}})
                   .ok());
   auto got = Collect(*db, "source/");
   ASSERT_EQ(got.size(), 3u);

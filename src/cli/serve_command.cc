@@ -24,14 +24,27 @@ std::string RandomKey(const char* prefix) {
   return key;
 }
 
-// Runs the server until SIGINT/SIGTERM, then shuts the engine down cleanly.
-// `banner` is printed once the socket is bound.
-Status Serve(Engine* engine, const Config& config, const std::function<void(int port)>& banner) {
+sigset_t ShutdownSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // worker threads inherit the mask
+  return signals;
+}
+
+// Blocks SIGINT/SIGTERM in this thread so every thread started afterwards
+// (the engine's and the server's) inherits the mask and Serve() can take the
+// signal with sigwait. REQUIRES: called before Engine::Open.
+void BlockShutdownSignals() {
+  sigset_t signals = ShutdownSignals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
+
+// Runs the server until SIGINT/SIGTERM, then shuts the engine down cleanly.
+// `banner` is printed once the socket is bound.
+// REQUIRES: BlockShutdownSignals() was called before the engine was opened.
+Status Serve(Engine* engine, const Config& config, const std::function<void(int port)>& banner) {
+  sigset_t signals = ShutdownSignals();
 
   server::ServerOptions so;
   so.listen = config.listen;
@@ -66,6 +79,7 @@ void RegisterServe(CLI::App& app) {
   cmd->add_option("--listen", flags->listen, "HOST:PORT to listen on (default 127.0.0.1:8080)");
   cmd->add_option("--config", flags->config, "quanyu.toml")->check(CLI::ExistingFile);
   cmd->callback([flags] {
+    BlockShutdownSignals();
     auto config = LoadEffectiveConfig(flags->config, flags->data);
     if (!config.ok()) return Fail(config.status());
     if (!flags->listen.empty()) config->listen = flags->listen;
@@ -138,6 +152,7 @@ void RegisterDemo(CLI::App& app) {
   cmd->add_option("--days", flags->days, "Simulated days")->capture_default_str();
   cmd->add_option("--seed", flags->seed, "Simulation seed")->capture_default_str();
   cmd->callback([flags] {
+    BlockShutdownSignals();
     auto config = LoadEffectiveConfig("", flags->data);
     if (!config.ok()) return Fail(config.status());
     config->listen = flags->listen;

@@ -84,7 +84,7 @@ Result<sim::SimResult> RunSimIntoEngine(Engine* engine, const SimRunOptions& opt
     }
     return rows;
   }()));
-  RETURN_IF_ERROR(engine->Checkpoint());
+  RETURN_IF_ERROR(engine->FinishBulkLoad());
   progress.Finish(events.load(), "events");
   RETURN_IF_ERROR(WriteSideFiles(result, options));
   return result;

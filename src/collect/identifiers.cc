@@ -1,7 +1,6 @@
 #include "collect/identifiers.h"
 
 #include <algorithm>
-#include <array>
 #include <optional>
 
 namespace quanyu::collect {
@@ -35,12 +34,18 @@ struct PhonePlan {
 
 // CN: mobiles are 11 digits starting with 1; landlines are dialled 0 + area
 // code + number (9..11 digits after the 0).
+// clang-format off
 constexpr PhonePlan kPhonePlans[] = {
-    {"CN", "86", "1", 11, 11, true, 9, 11},         {"US", "1", "23456789", 10, 10, false, 0, 0},
-    {"GB", "44", "123456789", 10, 10, true, 9, 10}, {"HK", "852", "2345679", 8, 8, false, 0, 0},
-    {"TW", "886", "23456789", 8, 9, true, 8, 9},    {"SG", "65", "3689", 8, 8, false, 0, 0},
-    {"JP", "81", "123456789", 9, 10, true, 9, 10},
+    // region  cc     leading       national  trunk 0  after trunk
+    {"CN",     "86",  "1",          11, 11,   true,    9, 11},
+    {"US",     "1",   "23456789",   10, 10,   false,   0, 0},
+    {"GB",     "44",  "123456789",  10, 10,   true,    9, 10},
+    {"HK",     "852", "2345679",    8,  8,    false,   0, 0},
+    {"TW",     "886", "23456789",   8,  9,    true,    8, 9},
+    {"SG",     "65",  "3689",       8,  8,    false,   0, 0},
+    {"JP",     "81",  "123456789",  9,  10,   true,    9, 10},
 };
+// clang-format on
 
 std::string_view Trim(std::string_view s) {
   auto space = [](char c) {

@@ -81,18 +81,27 @@ Result<std::unique_ptr<Engine>> Engine::Open(const Config& config) {
 }
 
 Status Engine::Recover() {
-  RETURN_IF_ERROR(dedupe_->LoadSnapshot(dedupe_path_));
+  // The dedupe snapshot covers ids committed at LSN <= covered; the store
+  // holds every event with LSN <= checkpoint. The log is never truncated past
+  // the smaller of the two, so replaying from there rebuilds both exactly.
+  uint64_t covered = 0;
+  RETURN_IF_ERROR(dedupe_->LoadSnapshot(dedupe_path_, &covered));
   uint64_t checkpoint = store_->CheckpointLsn();
   uint64_t replayed = 0;
-  RETURN_IF_ERROR(log_->Replay(checkpoint, [&](log::Lsn lsn, std::string_view payload) -> Status {
+  RETURN_IF_ERROR(log_->Replay(std::min(covered, checkpoint), [&](log::Lsn lsn, std::string_view payload) -> Status {
     ASSIGN_OR_RETURN(std::vector<Event> events, DecodeEventBatch(payload));
-    for (const auto& e : events) dedupe_->Insert(e.source, e.message_id, e.received_us);
-    replayed += events.size();
-    store_->Add(std::move(events), lsn);
+    for (const auto& e : events) {
+      dedupe_->Insert(e.source, e.message_id, e.received_us);
+      dedupe_->Commit(e.source, e.message_id, lsn);
+    }
+    if (lsn > checkpoint) {
+      replayed += events.size();
+      store_->Add(std::move(events), lsn);
+    }
     return Status::OK();
   }));
   dedupe_->Expire(SystemClock::Default()->NowMicros());
-  truncated_lsn_ = checkpoint;
+  truncated_lsn_ = std::min(covered, checkpoint);
   if (replayed) spdlog::info("recovered {} events from the log after checkpoint {}", replayed, checkpoint);
   return Status::OK();
 }
@@ -176,6 +185,7 @@ void Engine::Ingest(IngestRequest request, IngestCallback done) {
       CountRejection("log_error", source_name, events->size());
       shared_result->status = status;
     } else if (!events->empty()) {
+      for (const auto& e : *events) dedupe_->Commit(e.source, e.message_id, lsn);
       shared_result->accepted = events->size();
       CountAccepted(source_name, events->size(), bytes);
       store_->Add(std::move(*events), lsn);
@@ -237,6 +247,8 @@ IngestResult Engine::BulkLoad(const collect::SourceInfo& source, std::vector<Eve
   }
   result.accepted = fresh.size();
   CountAccepted(source.name, fresh.size(), 0);
+  // The ids stay pending (out of dedupe snapshots) until FinishBulkLoad has
+  // flushed the events to segments.
   store_->Add(std::move(fresh), log_->LastDurableLsn());
   return result;
 }
@@ -266,6 +278,17 @@ Status Engine::ScanEvents(const store::ScanRequest& request, const store::ScanFn
   return store_->Scan(request, fn);
 }
 
+Status Engine::FinishBulkLoad() {
+  {
+    std::lock_guard lock(maintenance_mu_);
+    auto barrier = log_->AppendSync("");
+    if (!barrier.ok()) return barrier.status();
+    ASSIGN_OR_RETURN(uint64_t cp, store_->Flush());
+    dedupe_->CommitAllPending(cp);
+  }
+  return Checkpoint();
+}
+
 Status Engine::Checkpoint() {
   std::lock_guard lock(maintenance_mu_);
   // A barrier makes every append issued before now durable and added.
@@ -273,7 +296,7 @@ Status Engine::Checkpoint() {
   if (!barrier.ok()) return barrier.status();
   ASSIGN_OR_RETURN(uint64_t cp, store_->Flush());
   dedupe_->Expire(SystemClock::Default()->NowMicros());
-  RETURN_IF_ERROR(dedupe_->SaveSnapshot(dedupe_path_));
+  RETURN_IF_ERROR(dedupe_->SaveSnapshot(dedupe_path_, cp));
   RETURN_IF_ERROR(log_->TruncateUpTo(cp));
   truncated_lsn_ = cp;
   return Status::OK();
@@ -289,7 +312,7 @@ void Engine::MaintenanceLoop() {
       // The snapshot must cover every id up to the checkpoint before the
       // log records that would rebuild them are deleted.
       dedupe_->Expire(SystemClock::Default()->NowMicros());
-      Status st = dedupe_->SaveSnapshot(dedupe_path_);
+      Status st = dedupe_->SaveSnapshot(dedupe_path_, cp);
       if (st.ok()) st = log_->TruncateUpTo(cp);
       if (st.ok()) {
         truncated_lsn_ = cp;
@@ -316,8 +339,11 @@ Status Engine::Close() {
   Status result;
   if (log_) log_->Close();  // drains: every queued append completes and reaches the store
   if (store_) result = store_->Close();
-  if (result.ok() && dedupe_) result = dedupe_->SaveSnapshot(dedupe_path_);
-  if (result.ok() && log_ && store_) result = log_->TruncateUpTo(store_->CheckpointLsn());
+  if (result.ok() && dedupe_ && store_) {
+    uint64_t cp = store_->CheckpointLsn();
+    result = dedupe_->SaveSnapshot(dedupe_path_, cp);
+    if (result.ok()) result = log_->TruncateUpTo(cp);
+  }
   return result;
 }
 

@@ -79,9 +79,11 @@ class Engine {
 
   // Bulk path that bypasses the log for loading a fresh data set (the
   // simulator): same normalization and dedupe, events go straight to the
-  // store's buffer. Nothing is durable until Checkpoint() returns; a crash
-  // before that loses the load (re-run it). Returns accepted/duplicates.
+  // store's buffer. Nothing is durable until FinishBulkLoad() returns; a
+  // crash before that loses the load (re-run it). REQUIRES: no concurrent
+  // Ingest while a bulk load runs.
   IngestResult BulkLoad(const collect::SourceInfo& source, std::vector<Event> events);
+  Status FinishBulkLoad();
 
   // Sources.
   Result<SourceConfig> AddSource(const std::string& name, const std::string& type);

@@ -14,12 +14,16 @@ namespace {
 
 constexpr size_t kShards = 16;                    // a power of two
 constexpr uint32_t kSnapshotMagic = 0x44445951u;  // bytes 51 59 44 44, "QYDD"
-constexpr uint32_t kSnapshotVersion = 1;
-constexpr size_t kSnapshotHeaderBytes = 24;  // magic, version, window_us, count
-constexpr size_t kSnapshotEntryBytes = 24;   // hash lo, hash hi, first_seen_us
+constexpr uint32_t kSnapshotVersion = 2;
+constexpr size_t kSnapshotHeaderBytes = 32;  // magic, version, window_us, covered_lsn, count
+constexpr size_t kSnapshotEntryBytes = 32;   // hash lo, hash hi, first_seen_us, lsn
 constexpr size_t kSnapshotTrailerBytes = 4;  // checksum
 
-using SeenMap = std::unordered_map<Hash128, int64_t, Hash128Hasher>;  // key -> first seen
+struct Seen {
+  int64_t first_seen_us;
+  uint64_t lsn;  // MessageDedupe::kPending until Commit()
+};
+using SeenMap = std::unordered_map<Hash128, Seen, Hash128Hasher>;
 
 size_t ShardIndex(const Hash128& key) { return key.hi >> 60 & (kShards - 1); }
 
@@ -55,13 +59,29 @@ bool MessageDedupe::Insert(std::string_view source, std::string_view message_id,
   const Hash128 key = KeyOf(source, message_id);
   Impl::Shard& shard = impl_->ShardOf(key);
   std::lock_guard<std::mutex> l(shard.mu);
-  auto [it, inserted] = shard.seen.try_emplace(key, now_us);
+  auto [it, inserted] = shard.seen.try_emplace(key, Seen{now_us, kPending});
   if (inserted) return true;
-  if (it->second < now_us - impl_->window_us) {
-    it->second = now_us;  // remembered, but from before the window: not a duplicate
+  if (it->second.first_seen_us < now_us - impl_->window_us) {
+    it->second = Seen{now_us, kPending};  // remembered, but from before the window: not a duplicate
     return true;
   }
   return false;
+}
+
+void MessageDedupe::Commit(std::string_view source, std::string_view message_id, uint64_t lsn) {
+  const Hash128 key = KeyOf(source, message_id);
+  Impl::Shard& shard = impl_->ShardOf(key);
+  std::lock_guard<std::mutex> l(shard.mu);
+  if (auto it = shard.seen.find(key); it != shard.seen.end()) it->second.lsn = lsn;
+}
+
+void MessageDedupe::CommitAllPending(uint64_t lsn) {
+  for (Impl::Shard& shard : impl_->shards) {
+    std::lock_guard<std::mutex> l(shard.mu);
+    for (auto& [key, seen] : shard.seen) {
+      if (seen.lsn == kPending) seen.lsn = lsn;
+    }
+  }
 }
 
 void MessageDedupe::Erase(std::string_view source, std::string_view message_id) {
@@ -82,7 +102,7 @@ void MessageDedupe::Expire(int64_t now_us) {
   const int64_t cutoff = now_us - impl_->window_us;
   for (Impl::Shard& shard : impl_->shards) {
     std::lock_guard<std::mutex> l(shard.mu);
-    std::erase_if(shard.seen, [cutoff](const auto& kv) { return kv.second < cutoff; });
+    std::erase_if(shard.seen, [cutoff](const auto& kv) { return kv.second.first_seen_us < cutoff; });
   }
 }
 
@@ -95,29 +115,33 @@ size_t MessageDedupe::size() const {
   return n;
 }
 
-Status MessageDedupe::SaveSnapshot(const std::string& path) const {
+Status MessageDedupe::SaveSnapshot(const std::string& path, uint64_t upto_lsn) const {
   std::string buf;
   PutFixed32(&buf, kSnapshotMagic);
   PutFixed32(&buf, kSnapshotVersion);
   PutFixed64(&buf, static_cast<uint64_t>(impl_->window_us));
+  PutFixed64(&buf, upto_lsn);
   PutFixed64(&buf, 0);  // count, patched below
   uint64_t count = 0;
   for (const Impl::Shard& shard : impl_->shards) {
     std::lock_guard<std::mutex> l(shard.mu);
     buf.reserve(buf.size() + shard.seen.size() * kSnapshotEntryBytes + kSnapshotTrailerBytes);
-    for (const auto& [key, first_seen] : shard.seen) {
+    for (const auto& [key, seen] : shard.seen) {
+      if (seen.lsn > upto_lsn) continue;  // not yet covered by the checkpoint
       PutFixed64(&buf, key.lo);
       PutFixed64(&buf, key.hi);
-      PutFixed64(&buf, static_cast<uint64_t>(first_seen));
+      PutFixed64(&buf, static_cast<uint64_t>(seen.first_seen_us));
+      PutFixed64(&buf, seen.lsn);
+      ++count;
     }
-    count += shard.seen.size();
   }
-  std::memcpy(buf.data() + 16, &count, 8);
+  std::memcpy(buf.data() + 24, &count, 8);
   PutFixed32(&buf, Checksum32(buf));
   return WriteFileAtomically(PosixLogFs().get(), path, buf).WithContext("saving dedupe snapshot");
 }
 
-Status MessageDedupe::LoadSnapshot(const std::string& path) {
+Status MessageDedupe::LoadSnapshot(const std::string& path, uint64_t* covered_lsn) {
+  uint64_t covered = 0;
   Result<std::string> read = ReadWholeFile(PosixLogFs().get(), path);
   std::array<SeenMap, kShards> loaded;
   if (!read.ok() && read.status().code() != StatusCode::kNotFound) {
@@ -135,7 +159,8 @@ Status MessageDedupe::LoadSnapshot(const std::string& path) {
     }
     if (DecodeFixed32(data.data()) != kSnapshotMagic) return corrupt("bad magic");
     if (DecodeFixed32(data.data() + 4) != kSnapshotVersion) return corrupt("unknown version");
-    const uint64_t count = DecodeFixed64(data.data() + 16);
+    covered = DecodeFixed64(data.data() + 16);
+    const uint64_t count = DecodeFixed64(data.data() + 24);
     if (count != (body - kSnapshotHeaderBytes) / kSnapshotEntryBytes ||
         (body - kSnapshotHeaderBytes) % kSnapshotEntryBytes != 0) {
       return corrupt("entry count does not match size");
@@ -143,13 +168,14 @@ Status MessageDedupe::LoadSnapshot(const std::string& path) {
     for (uint64_t i = 0; i < count; ++i) {
       const char* p = data.data() + kSnapshotHeaderBytes + i * kSnapshotEntryBytes;
       const Hash128 key{DecodeFixed64(p), DecodeFixed64(p + 8)};
-      loaded[ShardIndex(key)][key] = static_cast<int64_t>(DecodeFixed64(p + 16));
+      loaded[ShardIndex(key)][key] = Seen{static_cast<int64_t>(DecodeFixed64(p + 16)), DecodeFixed64(p + 24)};
     }
   }
   for (size_t i = 0; i < kShards; ++i) {
     std::lock_guard<std::mutex> l(impl_->shards[i].mu);
     impl_->shards[i].seen.swap(loaded[i]);
   }
+  if (covered_lsn) *covered_lsn = covered;
   return Status::OK();
 }
 

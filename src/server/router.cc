@@ -158,7 +158,10 @@ void Router::HandleSegment(HttpRequest& request, std::string_view endpoint, Resp
 
 void Router::HandleSensors(HttpRequest& request, bool gif, Respond respond) {
   int64_t received = SystemClock::Default()->NowMicros();
-  if (Status st = DecodeBody(request); !st.ok()) return respond(ErrorResponse(st));
+  if (Status st = DecodeBody(request); !st.ok()) {
+    engine_->CountRejection(st.code() == StatusCode::kPayloadTooLarge ? "body_too_large" : "bad_encoding", "");
+    return respond(ErrorResponse(st));
+  }
   collect::SensorsRequest sreq;
   collect::ParseSensorsForm(request.query, &sreq);
   std::string content_type = LowerAscii(request.Header("content-type"));

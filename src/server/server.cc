@@ -37,13 +37,26 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  // Waits up to idle_timeout_s for the next request to begin, then gives
+  // the whole request read_timeout_s to arrive (slow clients are cut off).
   void Read() {
     parser_.emplace();
     parser_->body_limit(BodyLimit(*engine_));
     parser_->header_limit(16 * 1024);
-    // Idle keep-alive connections and slow clients both hit this deadline.
-    stream_.expires_after(std::chrono::seconds(first_ ? options_.read_timeout_s : options_.idle_timeout_s));
-    first_ = false;
+    if (buffer_.size() > 0 || first_) {
+      first_ = false;
+      return ReadRequest();
+    }
+    stream_.expires_after(std::chrono::seconds(options_.idle_timeout_s));
+    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
+      if (ec) return self->Close();
+      self->buffer_.commit(n);
+      self->ReadRequest();
+    });
+  }
+
+  void ReadRequest() {
+    stream_.expires_after(std::chrono::seconds(options_.read_timeout_s));
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
   }

@@ -8,6 +8,7 @@
 #include <exception>
 #include <mutex>
 #include <numeric>
+#include <system_error>
 #include <thread>
 
 #include "sim/internal/event_pool.h"
@@ -124,11 +125,11 @@ void RunShard(const World& world, const EventSink& sink, bool collect_identity, 
     internal::Rng rng(internal::StableHash(o.seed, static_cast<uint64_t>(p), 0));
     internal::DrawPerson(world, p, &rng, &person);
     planner.Plan(person, &rng, &sessions, &shard->stats);
-    const size_t begin = batch.size();
+    const size_t begin = batch.Size();
     writer.Begin(person, &rng, &batch, &shard->stats);
     for (const auto& s : sessions) writer.Write(s);
     const uint32_t used = writer.End();
-    const size_t n = batch.size() - begin;
+    const size_t n = batch.Size() - begin;
     if (n > 0) ++shard->stats.persons_with_events;
     if (collect_identity) {
       auto& ids = shard->identity.emplace_back();
@@ -138,7 +139,7 @@ void RunShard(const World& world, const EventSink& sink, bool collect_identity, 
     SortByTime(&batch, begin, n, &order, &placed);
     for (size_t i = 0; i < n; ++i) SetMessageId(prefix, p, i, &batch[begin + i].message_id);
     co->persons_done.fetch_add(1, std::memory_order_relaxed);
-    if (batch.size() >= batch_size) {
+    if (batch.Size() >= batch_size) {
       Status st = CallSink(sink, &batch);
       if (!st.ok()) {
         shard->status = std::move(st);
@@ -147,13 +148,64 @@ void RunShard(const World& world, const EventSink& sink, bool collect_identity, 
       }
     }
   }
-  if (!batch.empty()) {
+  if (!batch.Empty()) {
     Status st = CallSink(sink, &batch);
     if (!st.ok()) {
       shard->status = std::move(st);
       co->stop.store(true);
     }
   }
+}
+
+// Runs the shards on their own threads and reports progress from this one.
+// Returns the first failing shard's status.
+Status RunShards(const World& world, const EventSink& sink, const ProgressFn& progress,
+                 bool collect_identity, std::vector<Shard>* shards) {
+  Coordination co;
+  std::vector<std::thread> workers;
+  workers.reserve(shards->size());
+  Status status;
+  co.running = static_cast<int>(shards->size());
+  try {
+    for (auto& shard : *shards) {
+      workers.emplace_back([&world, &sink, collect_identity, &co, &shard] {
+        RunShard(world, sink, collect_identity, &co, &shard);
+        std::lock_guard lock(co.mu);
+        --co.running;
+        co.cv.notify_all();
+      });
+    }
+  } catch (const std::system_error& e) {  // no thread could be created
+    std::lock_guard lock(co.mu);
+    co.running -= static_cast<int>(shards->size() - workers.size());
+    co.stop.store(true);
+    status = Status::ResourceExhausted(std::string("sim: cannot start threads: ") + e.what());
+  }
+  auto report = [&] {
+    if (!progress || !status.ok()) return;
+    try {
+      progress(co.persons_done.load());
+    } catch (...) {
+      co.stop.store(true);
+      status = Status::Internal("sim: progress callback threw");
+    }
+  };
+  {
+    std::unique_lock lock(co.mu);
+    while (co.running > 0) {
+      co.cv.wait_for(lock, std::chrono::milliseconds(200));
+      if (co.running == 0) break;
+      lock.unlock();
+      report();
+      lock.lock();
+    }
+  }
+  for (auto& w : workers) w.join();
+  for (const auto& shard : *shards) {
+    if (status.ok() && !shard.status.ok()) status = shard.status;
+  }
+  report();
+  return status;
 }
 
 }  // namespace
@@ -168,39 +220,14 @@ Result<SimResult> RunSimulation(const SimOptions& options, const EventSink& sink
   threads = static_cast<int>(std::min<int64_t>(threads, options.persons));
   const bool collect_identity = options.persons <= options.identity_truth_max_persons;
 
+  // Contiguous person ranges; which thread simulates whom changes nothing
+  // but the interleaving of batches.
   std::vector<Shard> shards(static_cast<size_t>(threads));
   for (int t = 0; t < threads; ++t) {
     shards[static_cast<size_t>(t)].begin = options.persons * t / threads;
     shards[static_cast<size_t>(t)].end = options.persons * (t + 1) / threads;
   }
-  Coordination co;
-  co.running = threads;
-  std::vector<std::thread> workers;
-  workers.reserve(static_cast<size_t>(threads));
-  for (int t = 0; t < threads; ++t) {
-    workers.emplace_back([&, t] {
-      RunShard(world, sink, collect_identity, &co, &shards[static_cast<size_t>(t)]);
-      std::lock_guard lock(co.mu);
-      --co.running;
-      co.cv.notify_all();
-    });
-  }
-  {
-    std::unique_lock lock(co.mu);
-    while (co.running > 0) {
-      co.cv.wait_for(lock, std::chrono::milliseconds(200));
-      if (progress && co.running > 0) {
-        lock.unlock();
-        progress(co.persons_done.load());
-        lock.lock();
-      }
-    }
-  }
-  for (auto& w : workers) w.join();
-  for (const auto& s : shards) {
-    if (!s.status.ok()) return s.status;
-  }
-  if (progress) progress(co.persons_done.load());
+  RETURN_IF_ERROR(RunShards(world, sink, progress, collect_identity, &shards));
 
   internal::SimStats stats;
   std::vector<internal::PersonIdentifiers> identity;

@@ -39,7 +39,7 @@ struct SimOptions {
   // replaced by a junk value ("null", "undefined", "0", ...). See docs/sim.md.
   double junk_identifier_rate = 0.01;
   // The identifier -> true person map is written into the ground truth only
-  // when persons <= this (it grows ~400 bytes per person).
+  // when persons <= this (it grows ~250 bytes per person).
   int64_t identity_truth_max_persons = 100'000;
 };
 
@@ -80,8 +80,11 @@ struct SimResult {
 // properties. The channel is left empty: the ingest path classifies it.
 // `progress` is called from the calling thread only, about every 200 ms and
 // once at the end.
-// Returns InvalidArgument for out-of-range options, or the sink's first
-// error (the other threads stop at their next batch).
+// Returns InvalidArgument for out-of-range options or a missing sink, or the
+// error of a failing sink call (the other threads stop before their next
+// person); exceptions thrown by the sink or progress callback are caught and
+// returned as Internal. Thread-safety: reentrant; `sink` must be safe to call
+// concurrently.
 Result<SimResult> RunSimulation(const SimOptions& options, const EventSink& sink,
                                 const ProgressFn& progress = nullptr);
 

@@ -9,13 +9,13 @@
 #include <deque>
 #include <future>
 #include <mutex>
-#include <set>
 #include <system_error>
 #include <thread>
 
 #include "common/event_codec.h"
 #include "common/metrics.h"
 #include "common/time_util.h"
+#include "store/internal/batch_sink.h"
 #include "store/internal/file.h"
 #include "store/internal/manifest.h"
 #include "store/internal/row_chunk.h"
@@ -25,6 +25,7 @@
 namespace quanyu::store {
 namespace {
 
+using internal::BatchSink;
 using internal::Manifest;
 using internal::RowChunk;
 using internal::RowChunks;
@@ -34,8 +35,6 @@ using internal::SegmentReader;
 using internal::SegmentRows;
 using internal::SegmentWriter;
 
-constexpr size_t kBatchRows = kMaxScanBatchRows;
-
 // A segment named by the manifest, with its footer cached so scans read only
 // column blocks.
 struct LiveSegment {
@@ -44,28 +43,6 @@ struct LiveSegment {
   SegmentFooter footer;
 };
 using SegmentList = std::vector<std::shared_ptr<const LiveSegment>>;
-
-// Collects scan output into batches of up to kBatchRows for the caller's fn.
-// The Event objects are reused from batch to batch: every row overwrites all
-// the columns it was asked for and the rest stay at their defaults, so reuse
-// saves constructing, destroying and re-allocating the strings of each row.
-class BatchSink {
- public:
-  explicit BatchSink(const ScanFn& fn) : fn_(fn) {}
-  Event* NewRow() { return used_ < batch_.size() ? &batch_[used_++] : (++used_, &batch_.emplace_back()); }
-  Status MaybeEmit() { return used_ >= kBatchRows ? Emit() : Status::OK(); }
-  Status Emit() {
-    if (used_ == 0) return Status::OK();
-    if (used_ < batch_.size()) batch_.resize(used_);  // only the last batch is short
-    used_ = 0;
-    return fn_(batch_);
-  }
-
- private:
-  const ScanFn& fn_;
-  EventBatch batch_;
-  size_t used_ = 0;  // rows of batch_ filled for the current batch
-};
 
 struct StoreMetrics {
   Gauge* segments;
@@ -116,7 +93,6 @@ class EventStoreImpl final : public EventStore {
 
  private:
   std::string PathOf(const SegmentEntry& e) const { return options_.dir + "/" + e.RelativePath(); }
-  Status RemoveUnlistedFiles();
   void BackgroundLoop();
   bool FlushDueLocked() const;
   // Writes `chunks` as segments numbered from *next_seq. Appends each file
@@ -134,7 +110,8 @@ class EventStoreImpl final : public EventStore {
   mutable std::atomic<uint64_t> scan_bytes_read_{0};
 
   std::mutex flush_mu_;  // one flush at a time; held while writing files; taken before mu_
-  std::vector<std::string> orphans_;  // guarded by flush_mu_: files to delete after the next manifest
+  std::vector<std::string>
+      orphans_;  // guarded by flush_mu_: files to delete after the next manifest
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -144,8 +121,8 @@ class EventStoreImpl final : public EventStore {
   uint64_t active_events_ = 0, active_bytes_ = 0;
   uint64_t flushing_events_ = 0, flushing_bytes_ = 0;
   uint64_t added_lsn_ = 0;  // highest LSN passed to Add
-  Manifest manifest_;      // as last written
-  SegmentList segments_;   // manifest_.segments, opened
+  Manifest manifest_;       // as last written
+  SegmentList segments_;    // manifest_.segments, opened
   int64_t last_flush_us_ = 0;
   uint64_t flush_failures_ = 0;
   bool opened_ = false;  // Init succeeded: Close has something to flush
@@ -158,25 +135,7 @@ Status EventStoreImpl::Init() {
   const std::string& dir = options_.dir;
   const std::string events_dir = dir + "/" + std::string(internal::kEventsDir);
   RETURN_IF_ERROR(internal::CreateDirs(dir));
-  ASSIGN_OR_RETURN(std::optional<Manifest> manifest, internal::ReadManifest(dir));
-  if (!manifest) {
-    // A new store writes its manifest before any segment, so segments
-    // without one mean the manifest was lost: refuse rather than delete them.
-    if (auto days = internal::ListDir(events_dir); days.ok()) {
-      for (const auto& day : *days) {
-        auto files = internal::ListDir(events_dir + "/" + day.name);
-        if (!files.ok()) continue;
-        for (const auto& f : *files) {
-          if (f.name.ends_with(internal::kSegmentSuffix)) {
-            return Status::Corruption(dir + ": segments exist but MANIFEST is missing");
-          }
-        }
-      }
-    }
-    manifest.emplace();
-    RETURN_IF_ERROR(internal::WriteManifest(dir, *manifest));
-  }
-  manifest_ = std::move(*manifest);
+  ASSIGN_OR_RETURN(manifest_, internal::OpenManifest(dir));
   RETURN_IF_ERROR(internal::CreateDirs(events_dir));
   for (const SegmentEntry& e : manifest_.segments) {
     auto seg = std::make_shared<LiveSegment>();
@@ -194,7 +153,7 @@ Status EventStoreImpl::Init() {
     }
     segments_.push_back(std::move(seg));
   }
-  RETURN_IF_ERROR(RemoveUnlistedFiles());
+  RETURN_IF_ERROR(internal::RemoveUnlistedFiles(dir, manifest_));
   added_lsn_ = manifest_.checkpoint_lsn;
   last_flush_us_ = clock_->NowMicros();
   {
@@ -203,28 +162,6 @@ Status EventStoreImpl::Init() {
   }
   opened_ = true;
   flusher_ = std::thread([this] { BackgroundLoop(); });
-  return Status::OK();
-}
-
-Status EventStoreImpl::RemoveUnlistedFiles() {
-  const std::string tmp = options_.dir + "/" + std::string(internal::kManifestName) + ".tmp";
-  if (internal::FileExists(tmp)) RETURN_IF_ERROR(internal::RemoveFile(tmp));
-  std::set<std::string> listed;
-  for (const auto& e : manifest_.segments) listed.insert(e.RelativePath());
-  const std::string events = std::string(internal::kEventsDir);
-  ASSIGN_OR_RETURN(auto days, internal::ListDir(options_.dir + "/" + events));
-  for (const auto& day : days) {
-    if (!day.is_dir) continue;
-    ASSIGN_OR_RETURN(auto files, internal::ListDir(options_.dir + "/" + events + "/" + day.name));
-    for (const auto& f : files) {
-      const std::string rel = events + "/" + day.name + "/" + f.name;
-      const bool ours = f.name.ends_with(internal::kSegmentSuffix) ||
-                        f.name.ends_with(std::string(internal::kSegmentSuffix) + ".tmp");
-      if (!ours || listed.contains(rel)) continue;
-      spdlog::warn("event store: removing {} (not in MANIFEST; left by an interrupted flush)", rel);
-      RETURN_IF_ERROR(internal::RemoveFile(options_.dir + "/" + rel));
-    }
-  }
   return Status::OK();
 }
 
@@ -325,8 +262,9 @@ Result<SegmentList> EventStoreImpl::WriteSegments(const RowChunks& chunks, uint6
     }
   }
   // Sorting by time also groups rows by day; stable keeps log order on ties.
-  std::stable_sort(refs.begin(), refs.end(),
-                   [](const RowRef& a, const RowRef& b) { return a.timestamp_us < b.timestamp_us; });
+  std::stable_sort(refs.begin(), refs.end(), [](const RowRef& a, const RowRef& b) {
+    return a.timestamp_us < b.timestamp_us;
+  });
   SegmentList out;
   Event event;
   size_t i = 0;
@@ -390,9 +328,9 @@ Status EventStoreImpl::Scan(const ScanRequest& request, const ScanFn& fn) const 
 
 Status EventStoreImpl::ScanSegments(const SegmentList& segments, const ScanRequest& request,
                                     BatchSink* sink) const {
-  auto load = [this, &request](std::shared_ptr<const LiveSegment> seg) -> Result<SegmentRows> {
-    ASSIGN_OR_RETURN(auto reader,
-                     SegmentReader::Open(seg->path, &scan_bytes_read_, &seg->footer));
+  auto load = [this,
+               &request](const std::shared_ptr<const LiveSegment>& seg) -> Result<SegmentRows> {
+    ASSIGN_OR_RETURN(auto reader, SegmentReader::Open(seg->path, &scan_bytes_read_, &seg->footer));
     return SegmentRows::Load(*reader, request.columns, request.from_us, request.to_us);
   };
   auto launch = [&load](std::shared_ptr<const LiveSegment> seg) {
@@ -500,20 +438,25 @@ void EventStoreImpl::BackgroundLoop() {
 }
 
 Status EventStoreImpl::Close() {
+  bool first;
   {
     std::lock_guard l(mu_);
-    if (closed_ || !opened_) return Status::OK();
+    if (!opened_) return Status::OK();
+    first = !closed_;
     closed_ = stopping_ = true;
   }
-  cv_.notify_all();
-  if (flusher_.joinable()) flusher_.join();
-  return Flush().status();
+  if (first) {
+    cv_.notify_all();
+    flusher_.join();
+  }
+  return Flush().status();  // a no-op unless something was added since
 }
 
 Status ValidateOptions(const StoreOptions& o) {
   if (o.dir.empty()) return Status::InvalidArgument("store dir is empty");
   if (o.flush_events == 0) return Status::InvalidArgument("flush_events must be positive");
-  if (o.flush_interval_us <= 0) return Status::InvalidArgument("flush_interval_us must be positive");
+  if (o.flush_interval_us <= 0)
+    return Status::InvalidArgument("flush_interval_us must be positive");
   if (o.max_segment_rows == 0) return Status::InvalidArgument("max_segment_rows must be positive");
   if (o.scan_threads < 1) return Status::InvalidArgument("scan_threads must be at least 1");
   if (o.zstd_level < ZSTD_minCLevel() || o.zstd_level > ZSTD_maxCLevel()) {

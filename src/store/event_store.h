@@ -42,10 +42,10 @@ enum class Column : uint16_t {
   kTimestamp = 0,
   kReceived,
   kType,
-  kName,            // dictionary
+  kName,  // dictionary
   kMessageId,
-  kSource,          // dictionary
-  kChannel,         // dictionary
+  kSource,   // dictionary
+  kChannel,  // dictionary
   kUserId,
   kAnonymousId,
   kIdentifiers,
@@ -90,13 +90,13 @@ class ColumnSet {
 };
 
 struct StoreOptions {
-  std::string dir;                        // created if missing
-  size_t flush_events = 500'000;          // the background thread flushes past this many buffered
+  std::string dir;                         // created if missing
+  size_t flush_events = 500'000;           // the background thread flushes past this many buffered
   int64_t flush_interval_us = 10'000'000;  // ... or when this long has passed since the last flush
-  size_t max_segment_rows = 1u << 20;     // a flush splits larger day partitions into several segments
+  size_t max_segment_rows = 1u << 20;  // a flush splits larger day partitions into several segments
   int zstd_level = 3;
-  int scan_threads = 2;                   // segments decoded concurrently by one Scan (>= 1)
-  const Clock* clock = nullptr;           // nullptr = SystemClock; measures flush_interval_us
+  int scan_threads = 2;          // segments decoded concurrently by one Scan (>= 1)
+  const Clock* clock = nullptr;  // nullptr = SystemClock; measures flush_interval_us
 };
 
 struct ScanRequest {
@@ -119,7 +119,7 @@ using ScanFn = std::function<Status(const EventBatch& batch)>;
 struct StoreStats {
   uint64_t segments = 0;
   uint64_t segment_events = 0;
-  uint64_t segment_bytes = 0;   // on disk
+  uint64_t segment_bytes = 0;    // on disk
   uint64_t buffered_events = 0;  // including events of a flush in progress
   uint64_t buffered_bytes = 0;   // approximate resident size of the buffer
   uint64_t checkpoint_lsn = 0;
@@ -173,7 +173,8 @@ class EventStore {
   virtual StoreStats Stats() const = 0;
 
   // Stops the background flusher, then flushes; returns that flush's status.
-  // Idempotent (later calls return OK). Flush and Scan still work afterwards.
+  // Later calls only flush what was added since (nothing: OK). Add, Flush and
+  // Scan still work afterwards, without the background thread.
   virtual Status Close() = 0;
 };
 

@@ -16,14 +16,16 @@ constexpr uint8_t kValueVersion = 1;
 Status CheckDate(std::string_view date) {
   auto ts = ParseTimestamp(date);
   if (date.size() != 10 || !ts.ok() || FormatDay(DayOf(*ts)) != date) {
-    return Status::InvalidArgument("spend date must be YYYY-MM-DD, got \"" + std::string(date) + "\"");
+    return Status::InvalidArgument("spend date must be YYYY-MM-DD, got \"" + std::string(date) +
+                                   "\"");
   }
   return Status::OK();
 }
 
 Status CheckRow(const SpendRow& r) {
   RETURN_IF_ERROR(CheckDate(r.date));
-  if (r.channel.empty()) return Status::InvalidArgument("spend row for " + r.date + " has no channel");
+  if (r.channel.empty())
+    return Status::InvalidArgument("spend row for " + r.date + " has no channel");
   if (r.channel.find(kSep) != std::string::npos || r.campaign.find(kSep) != std::string::npos) {
     return Status::InvalidArgument("spend channel or campaign contains a NUL byte");
   }

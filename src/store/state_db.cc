@@ -123,7 +123,8 @@ Status StateDb::Scan(std::string_view start, std::string_view end, const StateSc
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
     for (it->Seek(ToSlice(start)); it->Valid(); it->Next()) {
       rocksdb::Slice k = it->key(), v = it->value();
-      RETURN_IF_ERROR(fn(std::string_view(k.data(), k.size()), std::string_view(v.data(), v.size())));
+      RETURN_IF_ERROR(
+          fn(std::string_view(k.data(), k.size()), std::string_view(v.data(), v.size())));
     }
     return FromRocks(it->status(), "scan");
   });

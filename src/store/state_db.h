@@ -32,7 +32,9 @@ struct StateDbOptions {
 // A group of writes applied atomically by StateDb::Write.
 class StateWriteBatch {
  public:
-  void Put(std::string key, std::string value) { ops_.push_back({std::move(key), std::move(value), false}); }
+  void Put(std::string key, std::string value) {
+    ops_.push_back({std::move(key), std::move(value), false});
+  }
   void Delete(std::string key) { ops_.push_back({std::move(key), {}, true}); }
   size_t size() const { return ops_.size(); }
   bool empty() const { return ops_.empty(); }

@@ -348,7 +348,7 @@ describe('bad input', () => {
       assertError(r, 400, 'invalid_argument', 'Sensors, truncated gzip body');
       bad.add('7000201');
       expectRejected('bad_encoding');
-      // SERVER BUG (reported): Router::HandleSensors returns the DecodeBody
+      // Regression (fixed): Router::HandleSensors returns the DecodeBody
       // error without Engine::CountRejection (HandleSegment counts it as
       // bad_encoding), so this rejection is missing from /metrics.
       const rejectedAfter = h.metricSum(await server.metrics(), 'quanyu_events_rejected_total');
@@ -491,7 +491,7 @@ describe('bad input', () => {
       assert.match(x.data, /^HTTP\/1\.1 200 /, 'the first request was answered');
       assert.ok(x.closedByServer, 'the server closed the connection');
       const dribbleMs = x.closedAfterMs - 500;
-      // SERVER BUG (reported): after a first request, the whole next read
+      // Regression (fixed): after a first request, the whole next read
       // runs under idle_timeout_s (server.cc Session::Read), so a client that
       // keeps dribbling its second request is kept idle_timeout_s (6 s here,
       // 60 s by default), not read_timeout_s.
@@ -577,7 +577,7 @@ describe('bad input', () => {
         }
       }
       // Also fails while the Sensors Content-Encoding rejection goes uncounted
-      // (SERVER BUG reported, see the Sensors Content-Encoding case above).
+      // (regression, fixed; see the Sensors Content-Encoding case above).
       assert.deepEqual(actual, rejections, 'quanyu_events_rejected_total by reason');
       assert.equal(h.metricSum(samples, 'quanyu_events_accepted_total'), good.size, 'quanyu_events_accepted_total');
       assert.equal(h.metricSum(samples, 'quanyu_events_accepted_total', { source: 'sa-app' }), 8);

@@ -6,7 +6,8 @@
 // after crashes, acknowledged or not) and nothing may appear that was never
 // sent.
 //
-// QUANYU_CRASH_SEED=<n> replays a run's kill schedule and batch choices.
+// QUANYU_CRASH_SEED=<n> replays a run's kill schedule (the clients' choices
+// also come from the seed but interleave with the server's timing).
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -34,7 +35,8 @@ log_file_bytes = 262144
 `;
 
 describe('SIGKILL during ingest', () => {
-  const rand = h.prng(SEED);
+  const rand = h.prng(SEED); // the clients' choices
+  const killRand = h.prng(SEED ^ 0x5bd1e995); // the kill schedule
   let data;
   let config;
   let server;
@@ -157,13 +159,13 @@ describe('SIGKILL during ingest', () => {
     const killLog = [];
     try {
       for (let k = 0; k < CRASHES && Date.now() - phaseStart < PHASE_DEADLINE_MS; k++) {
-        await h.sleep(300 + rand() * 2700);
+        await h.sleep(300 + killRand() * 2700);
         const snap = { requests, ok: outcomes.ok };
         epoch++;
         const info = await server.kill9();
         assert.equal(info.signal, 'SIGKILL', `server exited on its own before the kill: ${JSON.stringify(info)}\n${server.log()}`);
         killLog.push(`kill ${k + 1} at +${Date.now() - phaseStart} ms after ${snap.requests} requests (${snap.ok} acked)`);
-        await h.sleep(rand() * 300);
+        await h.sleep(killRand() * 300);
         server = await h.startServer({ dataDir: data.dir, config, port });
       }
       await h.sleep(1000); // load on the last incarnation too
@@ -233,7 +235,7 @@ describe('SIGKILL during ingest', () => {
     }
     assert.deepEqual(mismatches.slice(0, 5), [], `${mismatches.length} stored events differ from what was sent`);
 
-    // SERVER BUG (reported): a batch re-sent after a SIGKILL is stored a
+    // Regression (fixed): a batch re-sent after a SIGKILL is stored a
     // second time when the kill fell between a segment flush (which moves
     // the log checkpoint) and the next dedupe snapshot (up to 1 s later):
     // the restarted server neither has the ids in its snapshot nor replays

@@ -251,7 +251,7 @@ describe('SDK clients → quanyu → export', () => {
   });
 
   test('SIGTERM stops the server cleanly (exit code 0)', () => {
-    // SERVER BUG (reported): `quanyu serve` dies of the SIGTERM itself
+    // Regression (fixed): `quanyu serve` dies of the SIGTERM itself
     // (signal SIGTERM, shell status 143) instead of shutting down and
     // exiting 0: the signal mask is set in Serve() after Engine::Open has
     // already started threads that leave SIGTERM unblocked.
@@ -317,7 +317,7 @@ describe('SDK clients → quanyu → export', () => {
       const results = await Promise.allSettled(params.map(([m, p]) => deliver(analytics, m, p)));
       await analytics.closeAndFlush({ timeout: 10000 });
 
-      // SERVER BUG (reported): any event carrying context.externalIds crashes
+      // Regression (fixed): any event carrying context.externalIds crashes
       // `quanyu serve` with SIGSEGV (collect/segment_format.cc ReadExternalIds
       // iterates a dangling simdjson array), so the SDK gets no answer.
       assert.equal(s.running, true, `quanyu serve died while ingesting context.externalIds: ${JSON.stringify(s.exitInfo)}\n${s.log()}`);

@@ -23,36 +23,18 @@ constexpr int64_t kMaxMillis = 253'402'300'799'999;
 
 // SDK presets that describe the library, device and network rather than the
 // event; they go to context_json, like Segment's context.
-constexpr std::string_view kContextProperties[] = {"$lib",
-                                                   "$lib_version",
-                                                   "$lib_method",
-                                                   "$lib_detail",
-                                                   "$lib_plugin_version",
-                                                   "$app_id",
-                                                   "$app_name",
-                                                   "$app_version",
-                                                   "$os",
-                                                   "$os_version",
-                                                   "$model",
-                                                   "$manufacturer",
-                                                   "$brand",
-                                                   "$browser",
-                                                   "$browser_version",
-                                                   "$browser_language",
-                                                   "$screen_width",
-                                                   "$screen_height",
-                                                   "$screen_orientation",
-                                                   "$viewport_width",
-                                                   "$viewport_height",
-                                                   "$network_type",
-                                                   "$carrier",
-                                                   "$wifi",
-                                                   "$ip",
-                                                   "$user_agent",
-                                                   "$device_id",
-                                                   "$timezone_offset",
-                                                   "$mp_client_app_version",
-                                                   "$mp_client_basic_library_version"};
+constexpr std::string_view kContextProperties[] = {
+    // library
+    "$lib", "$lib_version", "$lib_method", "$lib_detail", "$lib_plugin_version",
+    // app
+    "$app_id", "$app_name", "$app_version", "$mp_client_app_version",
+    "$mp_client_basic_library_version",
+    // device and browser
+    "$os", "$os_version", "$model", "$manufacturer", "$brand", "$browser", "$browser_version",
+    "$browser_language", "$screen_width", "$screen_height", "$screen_orientation",
+    "$viewport_width", "$viewport_height", "$device_id", "$timezone_offset",
+    // network
+    "$network_type", "$carrier", "$wifi", "$ip", "$user_agent"};
 
 bool IsContextProperty(std::string_view key) {
   return std::find(std::begin(kContextProperties), std::end(kContextProperties), key) !=
@@ -232,8 +214,9 @@ std::pair<std::string, std::string> MapIdentityKey(std::string_view key, std::st
     return {"wechat_openid",
             std::string(key.substr(kMp.size(), key.size() - kMp.size() - kOpenid.size()))};
   }
-  if (key.substr(0, kIdentityPrefix.size()) == kIdentityPrefix)
+  if (key.substr(0, kIdentityPrefix.size()) == kIdentityPrefix) {
     key.remove_prefix(kIdentityPrefix.size());
+  }
   return {std::string(key), ""};
 }
 
@@ -266,31 +249,28 @@ std::string_view ChooseRevenueKey(const object& props, double* revenue) {
   return {};
 }
 
+// The text column a track property fills, or nullptr.
+std::string* TextColumn(std::string_view key, Event* e) {
+  if (key == "$utm_source") return &e->campaign.source;
+  if (key == "$utm_medium") return &e->campaign.medium;
+  if (key == "$utm_campaign") return &e->campaign.name;
+  if (key == "$utm_term") return &e->campaign.term;
+  if (key == "$utm_content") return &e->campaign.content;
+  if (key == "$referrer") return &e->referrer;
+  if (key == "$url") return &e->url;
+  if (key == "currency") return &e->currency;
+  return nullptr;
+}
+
 // Lifts campaign, page and commerce properties of a track-like record into
-// typed fields. Returns true if `key` was consumed.
+// typed fields. Returns true if `key` was consumed; a value of an unexpected
+// type is not, and stays in properties_json.
 bool LiftTrackProperty(std::string_view key, const element& v, std::string_view revenue_key,
                        Event* e) {
   if (key == revenue_key) return true;
-  std::string* text = nullptr;
-  if (key == "$utm_source")
-    text = &e->campaign.source;
-  else if (key == "$utm_medium")
-    text = &e->campaign.medium;
-  else if (key == "$utm_campaign")
-    text = &e->campaign.name;
-  else if (key == "$utm_term")
-    text = &e->campaign.term;
-  else if (key == "$utm_content")
-    text = &e->campaign.content;
-  else if (key == "$referrer")
-    text = &e->referrer;
-  else if (key == "$url")
-    text = &e->url;
-  else if (key == "currency")
-    text = &e->currency;
-  if (text != nullptr) {
+  if (std::string* column = TextColumn(key, e)) {
     if (!v.is_string()) return false;
-    *text = std::string(v.get_string().value_unsafe());
+    *column = std::string(v.get_string().value_unsafe());
     return true;
   }
   if (key == "order_id" || key == "product_id") {
@@ -312,8 +292,9 @@ bool IsProfileType(EventType t) {
 
 std::optional<RecordError> ReadType(const object& obj, EventType* type) {
   element v;
-  if (obj.at_key("type").get(v) || v.is_null())
+  if (obj.at_key("type").get(v) || v.is_null()) {
     return RecordError{"unknown_type", "record without a type"};
+  }
   if (!v.is_string()) return WrongType("type", "a string", v);
   std::string_view name = v.get_string().value_unsafe();
   auto t = EventTypeFromName(name);
@@ -359,12 +340,12 @@ std::optional<RecordError> ReadIdentity(const object& obj, bool has_props, const
   if (auto err = ReadIdField(obj, "anonymous_id", &anonymous_id)) return err;
   if (auto err = ReadIdField(obj, "original_id", &original_id)) return err;
   bool is_login = type == EventType::kTrackSignup;  // distinct_id of $SignUp is the login id
-  if (has_props) {
-    element v;
-    if (!props.at_key("$is_login_id").get(v) && v.is_bool())
-      is_login = is_login || v.get_bool().value_unsafe();
-    if (!props.at_key("$app_id").get(v) && v.is_string())
-      app_id = std::string(v.get_string().value_unsafe());
+  element flag, app;
+  if (has_props && !props.at_key("$is_login_id").get(flag) && flag.is_bool()) {
+    is_login = is_login || flag.get_bool().value_unsafe();
+  }
+  if (has_props && !props.at_key("$app_id").get(app) && app.is_string()) {
+    app_id = std::string(app.get_string().value_unsafe());
   }
   object identities;
   bool has_identities;

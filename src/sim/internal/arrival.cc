@@ -60,7 +60,11 @@ void AppendReferrer(ChannelId c, bool paid, int variant, size_t keyword, Rng* rn
       *r += "/answer/";
       AppendRandom(rng, kDigits, 10, r);
       return;
-    case ChannelId::kBaidu:
+    case ChannelId::kBaidu:  // the ad click-through
+      *r += "https://www.baidu.com/baidu.php?url=";
+      AppendRandom(rng, kMixed, 24, r);
+      return;
+    case ChannelId::kOrganicSearch:
       *r += variant % 2 == 0 ? "https://www.baidu.com/s?wd=" : "https://m.baidu.com/s?word=";
       *r += EncodedKeyword(keyword);
       return;
@@ -132,6 +136,10 @@ void DescribeTouch(const Session& s, const Person& p, Rng* rng, Arrival* a) {
       a->query += '=';
       AppendRandom(rng, kMixed, 20, &a->query);
     }
+    if (s.channel == ChannelId::kDouyin) {  // Ocean Engine's macros next to clickid
+      a->query += "&promotionid=";
+      AppendRandom(rng, kDigits, 16, &a->query);
+    }
     a->web_path = s.channel == ChannelId::kBaidu ? "/" : "/landing";
     a->mp_path = "pages/landing/index";
     a->wechat_scene = 1045;  // Moments ad
@@ -140,7 +148,7 @@ void DescribeTouch(const Session& s, const Person& p, Rng* rng, Arrival* a) {
   }
   // Organic: social posts by the brand carry utm_medium=social half the time;
   // search results and Q&A answers are untagged, known only by the referrer.
-  const bool can_tag = s.channel != ChannelId::kBaidu && s.channel != ChannelId::kZhihu;
+  const bool can_tag = s.channel != ChannelId::kOrganicSearch && s.channel != ChannelId::kZhihu;
   if (can_tag && rng->Chance(0.5)) {
     a->tagged = true;
     a->campaign.source = spec.utm_source;

@@ -26,6 +26,7 @@ std::string PercentEncode(std::string_view s) {
 const std::string& EncodedKeyword(size_t i) {
   static const std::vector<std::string> kEncoded = [] {
     std::vector<std::string> v;
+    v.reserve(kSearchKeywords.size());
     for (auto k : kSearchKeywords) v.push_back(PercentEncode(k));
     return v;
   }();

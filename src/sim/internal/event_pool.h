@@ -56,8 +56,8 @@ class EventPool {
   Event& Back() { return events_[used_ - 1]; }
   Event& operator[](size_t i) { return events_[i]; }
   const Event& operator[](size_t i) const { return events_[i]; }
-  size_t size() const { return used_; }
-  bool empty() const { return used_ == 0; }
+  size_t Size() const { return used_; }
+  bool Empty() const { return used_ == 0; }
   // Forgets the live events; their storage stays for reuse.
   void Clear() { used_ = 0; }
   // Truncates the storage to the live events and returns it, to be handed to

@@ -48,8 +48,11 @@ inline constexpr std::array<SourceSpec, kSourceCount> kSources = {{
 }};
 inline const SourceSpec& Spec(SourceId s) { return kSources[static_cast<int>(s)]; }
 
-// Touch channels. The first kPlatformChannelCount are platforms a person uses
-// (or not); kReferral is a friend's invite link.
+// Touch channels, named as the ingest classifier names them
+// (docs/channels.md). The first kPlatformChannelCount are platforms a person
+// uses (or not); kReferral is a friend's invite link. Baidu is split the way
+// the classifier splits it: paid clicks are `baidu`, unpaid results
+// `organic_search`.
 enum class ChannelId : uint8_t {
   kDouyin,
   kKuaishou,
@@ -59,10 +62,11 @@ enum class ChannelId : uint8_t {
   kZhihu,
   kBaidu,
   kWechat,
+  kOrganicSearch,
   kReferral,
 };
-inline constexpr int kChannelCount = 9;
-inline constexpr int kPlatformChannelCount = 8;
+inline constexpr int kChannelCount = 10;
+inline constexpr int kPlatformChannelCount = 9;
 
 struct ChannelSpec {
   std::string_view name;         // the channel the ingest classifier should assign
@@ -84,8 +88,9 @@ inline constexpr std::array<ChannelSpec, kChannelCount> kChannels = {{
     {"weibo", "weibo", "feed", 0.40, 0.0040, 0.011, 0.010, 1000, 1.0, 600, 18},
     {"bilibili", "bilibili", "feed", 0.30, 0.0040, 0.011, 0.020, 1200, 1.3, 800, 32},
     {"zhihu", "zhihu", "", 0.25, 0.0060, 0.0, 0.030, 0, 1.0, 0, 0},
-    {"baidu", "baidu", "cpc", 0.80, 0.0050, 0.009, 0.050, 2500, 0.9, 2200, 40},
+    {"baidu", "baidu", "cpc", 0.80, 0.0, 0.012, 0.050, 2500, 0.9, 2200, 40},
     {"wechat", "wechat", "feed", 0.95, 0.0070, 0.011, 0.035, 2500, 1.1, 1800, 50},
+    {"organic_search", "", "", 0.85, 0.0050, 0.0, 0.040, 0, 1.0, 0, 0},
     {"referral", "referral", "", 0.0, 0.0, 0.0, 0.100, 0, 1.0, 0, 0},
 }};
 inline const ChannelSpec& Spec(ChannelId c) { return kChannels[static_cast<int>(c)]; }

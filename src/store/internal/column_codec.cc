@@ -60,7 +60,8 @@ class DeltaVarintEncoder final : public ColumnEncoder {
   void Append(const Event& e) override {
     int64_t v = *Int64Field(&e, column_);
     // Wrapping subtraction: any pair of int64 values round-trips.
-    PutVarint64(&out_, ZigZag(static_cast<int64_t>(static_cast<uint64_t>(v) - static_cast<uint64_t>(prev_))));
+    PutVarint64(&out_, ZigZag(static_cast<int64_t>(static_cast<uint64_t>(v) -
+                                                   static_cast<uint64_t>(prev_))));
     prev_ = v;
   }
   std::string Finish() override { return std::move(out_); }
@@ -85,7 +86,9 @@ class TypeEncoder final : public ColumnEncoder {
 class DictionaryEncoder final : public ColumnEncoder {
  public:
   explicit DictionaryEncoder(Column c) : column_(c) {}
-  void Append(const Event& e) override { PutVarint64(&codes_, dict_.CodeOf(*StringField(&e, column_))); }
+  void Append(const Event& e) override {
+    PutVarint64(&codes_, dict_.CodeOf(*StringField(&e, column_)));
+  }
   std::string Finish() override {
     std::string out;
     dict_.EncodeTo(&out);
@@ -301,8 +304,7 @@ Result<std::unique_ptr<DecodedColumn>> DecodeDictionaryColumn(Column c, std::str
   return std::unique_ptr<DecodedColumn>(new DictionaryColumn(c, std::move(dict), std::move(codes)));
 }
 
-Result<std::unique_ptr<DecodedColumn>> DecodeStringsColumn(Column c, std::string raw,
-                                                           size_t rows) {
+Result<std::unique_ptr<DecodedColumn>> DecodeStringsColumn(Column c, std::string raw, size_t rows) {
   Decoder outer(raw);
   std::string_view lengths;
   if (!outer.GetLengthPrefixed(&lengths)) return Bad(c, "truncated lengths");
@@ -388,8 +390,8 @@ Result<std::string> DecompressBlock(std::string_view compressed, uint64_t raw_le
     return Status::Corruption("column block is not a zstd frame of the recorded length");
   }
   std::string out(raw_length, '\0');
-  size_t n = ZSTD_decompressDCtx(ctx.get(), out.data(), out.size(), compressed.data(),
-                                 compressed.size());
+  size_t n =
+      ZSTD_decompressDCtx(ctx.get(), out.data(), out.size(), compressed.data(), compressed.size());
   if (ZSTD_isError(n) || n != raw_length) {
     return Status::Corruption(std::string("zstd: ") +
                               (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short block"));
@@ -399,12 +401,18 @@ Result<std::string> DecompressBlock(std::string_view compressed, uint64_t raw_le
 
 std::unique_ptr<ColumnEncoder> NewColumnEncoder(Column c) {
   switch (WriterEncoding(c)) {
-    case Encoding::kDeltaVarint: return std::make_unique<DeltaVarintEncoder>(c);
-    case Encoding::kBytes: return std::make_unique<TypeEncoder>();
-    case Encoding::kDictionary: return std::make_unique<DictionaryEncoder>(c);
-    case Encoding::kStrings: return std::make_unique<StringsEncoder>(c);
-    case Encoding::kIdentifiers: return std::make_unique<IdentifiersEncoder>();
-    case Encoding::kOptionalDouble: return std::make_unique<OptionalDoubleEncoder>(c);
+    case Encoding::kDeltaVarint:
+      return std::make_unique<DeltaVarintEncoder>(c);
+    case Encoding::kBytes:
+      return std::make_unique<TypeEncoder>();
+    case Encoding::kDictionary:
+      return std::make_unique<DictionaryEncoder>(c);
+    case Encoding::kStrings:
+      return std::make_unique<StringsEncoder>(c);
+    case Encoding::kIdentifiers:
+      return std::make_unique<IdentifiersEncoder>();
+    case Encoding::kOptionalDouble:
+      return std::make_unique<OptionalDoubleEncoder>(c);
   }
   return nullptr;  // unreachable: WriterEncoding covers every column
 }
@@ -439,10 +447,14 @@ Result<std::unique_ptr<DecodedColumn>> DecodeColumn(Column c, Encoding encoding,
         if (static_cast<uint8_t>(t) >= kEventTypeCount) return Bad(c, "unknown event type");
       }
       return std::unique_ptr<DecodedColumn>(new TypeColumn(std::move(raw)));
-    case Encoding::kDictionary: return DecodeDictionaryColumn(c, raw, rows);
-    case Encoding::kStrings: return DecodeStringsColumn(c, std::move(raw), rows);
-    case Encoding::kIdentifiers: return DecodeIdentifiersColumn(std::move(raw), rows);
-    case Encoding::kOptionalDouble: return DecodeOptionalDoubleColumn(c, raw, rows);
+    case Encoding::kDictionary:
+      return DecodeDictionaryColumn(c, raw, rows);
+    case Encoding::kStrings:
+      return DecodeStringsColumn(c, std::move(raw), rows);
+    case Encoding::kIdentifiers:
+      return DecodeIdentifiersColumn(std::move(raw), rows);
+    case Encoding::kOptionalDouble:
+      return DecodeOptionalDoubleColumn(c, raw, rows);
   }
   return Bad(c, "unknown encoding");
 }

@@ -160,7 +160,9 @@ Result<std::vector<DirEntry>> ListDir(const std::string& path) {
     bool is_dir = ent->d_type == DT_DIR;
     if (ent->d_type == DT_UNKNOWN) {
       struct stat st;
-      is_dir = ::stat((path + "/" + name).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+      std::string full = path;
+      full.append("/").append(name);
+      is_dir = ::stat(full.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
     }
     out.push_back({std::move(name), is_dir});
   }

@@ -1,8 +1,9 @@
 #include "store/internal/manifest.h"
 
-#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "store/internal/file.h"
@@ -92,6 +93,50 @@ Result<std::optional<Manifest>> ReadManifest(const std::string& dir) {
 
 Status WriteManifest(const std::string& dir, const Manifest& manifest) {
   return WriteFileAtomically(dir + "/" + std::string(kManifestName), EncodeManifest(manifest));
+}
+
+Result<Manifest> OpenManifest(const std::string& dir) {
+  ASSIGN_OR_RETURN(std::optional<Manifest> manifest, ReadManifest(dir));
+  if (manifest) return std::move(*manifest);
+  // A new store writes its manifest before any segment, so segments
+  // without one mean the manifest was lost: refuse rather than delete them.
+  const std::string events = dir + "/" + std::string(kEventsDir);
+  if (auto days = ListDir(events); days.ok()) {
+    for (const auto& day : *days) {
+      auto files = ListDir(events + "/" + day.name);
+      if (!files.ok()) continue;
+      for (const auto& f : *files) {
+        if (f.name.ends_with(kSegmentSuffix)) {
+          return Status::Corruption(dir + ": segments exist but MANIFEST is missing");
+        }
+      }
+    }
+  }
+  Manifest empty;
+  RETURN_IF_ERROR(WriteManifest(dir, empty));
+  return empty;
+}
+
+Status RemoveUnlistedFiles(const std::string& dir, const Manifest& manifest) {
+  const std::string tmp = dir + "/" + std::string(kManifestName) + ".tmp";
+  if (FileExists(tmp)) RETURN_IF_ERROR(RemoveFile(tmp));
+  std::set<std::string> listed;
+  for (const auto& e : manifest.segments) listed.insert(e.RelativePath());
+  const std::string events(kEventsDir);
+  const std::string tmp_suffix = std::string(kSegmentSuffix) + ".tmp";
+  ASSIGN_OR_RETURN(auto days, ListDir(dir + "/" + events));
+  for (const auto& day : days) {
+    if (!day.is_dir) continue;
+    ASSIGN_OR_RETURN(auto files, ListDir(dir + "/" + events + "/" + day.name));
+    for (const auto& f : files) {
+      const std::string rel = events + "/" + day.name + "/" + f.name;
+      const bool ours = f.name.ends_with(kSegmentSuffix) || f.name.ends_with(tmp_suffix);
+      if (!ours || listed.contains(rel)) continue;
+      spdlog::warn("event store: removing {} (not in MANIFEST; left by an interrupted flush)", rel);
+      RETURN_IF_ERROR(RemoveFile(dir + "/" + rel));
+    }
+  }
+  return Status::OK();
 }
 
 }  // namespace quanyu::store::internal

@@ -52,4 +52,15 @@ Result<Manifest> DecodeManifest(std::string_view text);
 Result<std::optional<Manifest>> ReadManifest(const std::string& dir);
 Status WriteManifest(const std::string& dir, const Manifest& manifest);
 
+// Recovery, step 1 of docs/segment_format.md: reads <dir>/MANIFEST, or for a
+// new store writes an empty one. Returns Corruption if the manifest is
+// missing while segment files exist (deleting them would lose data) or does
+// not parse.
+Result<Manifest> OpenManifest(const std::string& dir);
+// Recovery, steps 2 and 4: deletes MANIFEST.tmp and every segment file or
+// segment temporary under <dir>/events that `manifest` does not list (left
+// by a flush interrupted before its manifest was written). Other files are
+// left alone.
+Status RemoveUnlistedFiles(const std::string& dir, const Manifest& manifest);
+
 }  // namespace quanyu::store::internal

@@ -18,8 +18,8 @@
 namespace quanyu::store::internal {
 
 struct RowChunk {
-  std::string rows;                // EncodeEvent output, back to back
-  std::vector<uint32_t> offsets;   // start of each row in `rows`, plus the end
+  std::string rows;               // EncodeEvent output, back to back
+  std::vector<uint32_t> offsets;  // start of each row in `rows`, plus the end
   std::vector<int64_t> timestamps;
   int64_t min_timestamp_us = 0;
   int64_t max_timestamp_us = 0;

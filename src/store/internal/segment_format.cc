@@ -9,11 +9,31 @@ namespace quanyu::store::internal {
 namespace {
 
 constexpr std::array<std::string_view, kColumnCount> kColumnNames = {
-    "timestamp",       "received",        "type",       "name",          "message_id",
-    "source",          "channel",         "user_id",    "anonymous_id",  "identifiers",
-    "campaign_source", "campaign_medium", "campaign_name", "campaign_term", "campaign_content",
-    "referrer",        "url",             "revenue",    "value",         "quantity",
-    "currency",        "order_id",        "product_id", "properties",    "traits",
+    "timestamp",
+    "received",
+    "type",
+    "name",
+    "message_id",
+    "source",
+    "channel",
+    "user_id",
+    "anonymous_id",
+    "identifiers",
+    "campaign_source",
+    "campaign_medium",
+    "campaign_name",
+    "campaign_term",
+    "campaign_content",
+    "referrer",
+    "url",
+    "revenue",
+    "value",
+    "quantity",
+    "currency",
+    "order_id",
+    "product_id",
+    "properties",
+    "traits",
     "context",
 };
 
@@ -59,11 +79,16 @@ FieldKind KindOf(Column c) {
 
 Encoding WriterEncoding(Column c) {
   switch (KindOf(c)) {
-    case FieldKind::kInt64: return Encoding::kDeltaVarint;
-    case FieldKind::kType: return Encoding::kBytes;
-    case FieldKind::kIdentifiers: return Encoding::kIdentifiers;
-    case FieldKind::kOptionalDouble: return Encoding::kOptionalDouble;
-    case FieldKind::kString: break;
+    case FieldKind::kInt64:
+      return Encoding::kDeltaVarint;
+    case FieldKind::kType:
+      return Encoding::kBytes;
+    case FieldKind::kIdentifiers:
+      return Encoding::kIdentifiers;
+    case FieldKind::kOptionalDouble:
+      return Encoding::kOptionalDouble;
+    case FieldKind::kString:
+      break;
   }
   return IsDictionaryColumn(c) ? Encoding::kDictionary : Encoding::kStrings;
 }
@@ -176,7 +201,8 @@ Result<SegmentFooter> DecodeFooter(std::string_view bytes, uint32_t expected_che
     (void)d.GetFixed64(&m.compressed_length);
     (void)d.GetFixed64(&m.raw_length);
     (void)d.GetFixed32(&m.checksum);
-    uint16_t column_id = static_cast<uint8_t>(id[0]) | static_cast<uint16_t>(static_cast<uint8_t>(id[1]) << 8);
+    uint16_t column_id =
+        static_cast<uint8_t>(id[0]) | static_cast<uint16_t>(static_cast<uint8_t>(id[1]) << 8);
     if (m.offset < kSegmentMagic.size() || m.offset > data_end ||
         m.compressed_length > data_end - m.offset) {
       return Status::Corruption("column block outside the file");

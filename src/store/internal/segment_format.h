@@ -52,26 +52,46 @@ std::string_view ColumnName(Column column);
 template <typename E>
 auto* StringField(E* e, Column c) {
   switch (c) {
-    case Column::kName: return &e->name;
-    case Column::kMessageId: return &e->message_id;
-    case Column::kSource: return &e->source;
-    case Column::kChannel: return &e->channel;
-    case Column::kUserId: return &e->user_id;
-    case Column::kAnonymousId: return &e->anonymous_id;
-    case Column::kCampaignSource: return &e->campaign.source;
-    case Column::kCampaignMedium: return &e->campaign.medium;
-    case Column::kCampaignName: return &e->campaign.name;
-    case Column::kCampaignTerm: return &e->campaign.term;
-    case Column::kCampaignContent: return &e->campaign.content;
-    case Column::kReferrer: return &e->referrer;
-    case Column::kUrl: return &e->url;
-    case Column::kCurrency: return &e->currency;
-    case Column::kOrderId: return &e->order_id;
-    case Column::kProductId: return &e->product_id;
-    case Column::kProperties: return &e->properties_json;
-    case Column::kTraits: return &e->traits_json;
-    case Column::kContext: return &e->context_json;
-    default: return static_cast<decltype(&e->name)>(nullptr);
+    case Column::kName:
+      return &e->name;
+    case Column::kMessageId:
+      return &e->message_id;
+    case Column::kSource:
+      return &e->source;
+    case Column::kChannel:
+      return &e->channel;
+    case Column::kUserId:
+      return &e->user_id;
+    case Column::kAnonymousId:
+      return &e->anonymous_id;
+    case Column::kCampaignSource:
+      return &e->campaign.source;
+    case Column::kCampaignMedium:
+      return &e->campaign.medium;
+    case Column::kCampaignName:
+      return &e->campaign.name;
+    case Column::kCampaignTerm:
+      return &e->campaign.term;
+    case Column::kCampaignContent:
+      return &e->campaign.content;
+    case Column::kReferrer:
+      return &e->referrer;
+    case Column::kUrl:
+      return &e->url;
+    case Column::kCurrency:
+      return &e->currency;
+    case Column::kOrderId:
+      return &e->order_id;
+    case Column::kProductId:
+      return &e->product_id;
+    case Column::kProperties:
+      return &e->properties_json;
+    case Column::kTraits:
+      return &e->traits_json;
+    case Column::kContext:
+      return &e->context_json;
+    default:
+      return static_cast<decltype(&e->name)>(nullptr);
   }
 }
 
@@ -79,10 +99,14 @@ auto* StringField(E* e, Column c) {
 template <typename E>
 auto* DoubleField(E* e, Column c) {
   switch (c) {
-    case Column::kRevenue: return &e->revenue;
-    case Column::kValue: return &e->value;
-    case Column::kQuantity: return &e->quantity;
-    default: return static_cast<decltype(&e->revenue)>(nullptr);
+    case Column::kRevenue:
+      return &e->revenue;
+    case Column::kValue:
+      return &e->value;
+    case Column::kQuantity:
+      return &e->quantity;
+    default:
+      return static_cast<decltype(&e->revenue)>(nullptr);
   }
 }
 
@@ -90,9 +114,12 @@ auto* DoubleField(E* e, Column c) {
 template <typename E>
 auto* Int64Field(E* e, Column c) {
   switch (c) {
-    case Column::kTimestamp: return &e->timestamp_us;
-    case Column::kReceived: return &e->received_us;
-    default: return static_cast<decltype(&e->timestamp_us)>(nullptr);
+    case Column::kTimestamp:
+      return &e->timestamp_us;
+    case Column::kReceived:
+      return &e->received_us;
+    default:
+      return static_cast<decltype(&e->timestamp_us)>(nullptr);
   }
 }
 

@@ -65,7 +65,7 @@ Result<SegmentRows> SegmentRows::Load(const SegmentReader& reader, ColumnSet col
     if (!columns.Has(meta.column)) continue;
     std::string raw;
     if (meta.column == Column::kTimestamp && !inside) {
-      raw = std::move(ts_raw);
+      raw.swap(ts_raw);  // the timestamp column appears once (DecodeFooter checks)
     } else {
       ASSIGN_OR_RETURN(raw, reader.ReadRawBlock(meta));
     }
