@@ -38,14 +38,7 @@ Status WriteSideFiles(const sim::SimResult& r, const SimRunOptions& options) {
 
 Result<sim::SimResult> RunSimIntoEngine(Engine* engine, const SimRunOptions& options) {
   // The simulator declares its sources up front; create the missing ones.
-  ASSIGN_OR_RETURN(sim::SimResult probe, sim::RunSimulation(
-                                             [&] {
-                                               sim::SimOptions o = options.sim;
-                                               o.persons = 0;
-                                               return o;
-                                             }(),
-                                             [](std::vector<Event>&&) { return Status::OK(); }));
-  for (const auto& s : probe.sources) {
+  for (const auto& s : sim::SimulatedSources()) {
     bool exists = false;
     for (const auto& have : engine->ListSources()) exists |= have.name == s.name;
     if (!exists) {

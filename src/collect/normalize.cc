@@ -23,6 +23,18 @@ std::string Normalizer::GenerateMessageId(const Event& e) const {
 void Normalizer::Normalize(Event* e, const SourceInfo& source) const {
   e->source = source.name;
   if (e->message_id.empty()) e->message_id = GenerateMessageId(*e);
+  // userId / anonymousId are identifiers too, whichever parser produced the
+  // event; NormalizeAll then drops junk values and duplicates.
+  auto has = [&](std::string_view ns) {
+    for (const auto& id : e->identifiers) {
+      if (id.ns == ns) return true;
+    }
+    return false;
+  };
+  if (!e->user_id.empty() && !has("user_id")) e->identifiers.push_back({"user_id", "", e->user_id});
+  if (!e->anonymous_id.empty() && !has("anonymous_id")) {
+    e->identifiers.push_back({"anonymous_id", "", e->anonymous_id});
+  }
   identifiers_.NormalizeAll(&e->identifiers);
   if (e->channel.empty()) e->channel = channels_.Classify(*e, source.type);
 }

@@ -249,7 +249,7 @@ IngestResult Engine::BulkLoad(const collect::SourceInfo& source, std::vector<Eve
   CountAccepted(source.name, fresh.size(), 0);
   // The ids stay pending (out of dedupe snapshots) until FinishBulkLoad has
   // flushed the events to segments.
-  store_->Add(std::move(fresh), log_->LastDurableLsn());
+  store_->Add(std::move(fresh), 0);  // 0: not in the log, leaves the checkpoint alone
   return result;
 }
 

@@ -73,6 +73,7 @@ class EventLogImpl final : public EventLog {
   Status Recover(ReplayStats* stats);
   void Start() {
     writer_ = std::thread([this] { WriterLoop(); });
+    completer_ = std::thread([this] { CompleterLoop(); });
   }
 
   Status Append(std::string payload, AppendCallback done) override;
@@ -88,6 +89,9 @@ class EventLogImpl final : public EventLog {
 
  private:
   void WriterLoop();
+  // Runs the callbacks of written groups, in order, on their own thread so
+  // the writer can already write and sync the next group (pipelining).
+  void CompleterLoop();
   // Waits (bounded by max_delay_us) for as many appends as the last group had.
   void WaitForCompany(std::unique_lock<std::mutex>& lock);
   void TakeGroup(std::vector<PendingAppend>* group);
@@ -126,6 +130,14 @@ class EventLogImpl final : public EventLog {
 
   std::once_flag close_once_;
   std::thread writer_;
+
+  // Callbacks of durable (or failed) groups waiting for the completer.
+  using Completion = std::function<void()>;
+  std::mutex completion_mu_;
+  std::condition_variable completion_cv_;
+  std::deque<std::vector<Completion>> completions_;
+  bool writer_done_ = false;
+  std::thread completer_;
 };
 
 Status EventLogImpl::Recover(ReplayStats* stats) {
@@ -319,17 +331,37 @@ void EventLogImpl::CommitGroup(std::vector<PendingAppend>* group) {
   Lsn next_record = first;
   Lsn last_record = durable_before;
   bool record_before = false;
+  std::vector<Completion> completions;
+  completions.reserve(group->size());
   for (PendingAppend& a : *group) {
     if (!a.payload.empty()) {
       last_record = next_record++;
       record_before = true;
     }
     if (!a.done) continue;
-    if (!record_before) {
-      a.done(Status::OK(), last_record);
-    } else {
-      a.done(status, status.ok() ? last_record : 0);
+    Status s = record_before ? status : Status::OK();
+    Lsn lsn = !record_before ? last_record : (status.ok() ? last_record : 0);
+    completions.push_back([done = std::move(a.done), s = std::move(s), lsn] { done(s, lsn); });
+  }
+  if (completions.empty()) return;
+  {
+    std::lock_guard<std::mutex> l(completion_mu_);
+    completions_.push_back(std::move(completions));
+  }
+  completion_cv_.notify_one();
+}
+
+void EventLogImpl::CompleterLoop() {
+  for (;;) {
+    std::vector<Completion> batch;
+    {
+      std::unique_lock<std::mutex> lock(completion_mu_);
+      completion_cv_.wait(lock, [this] { return !completions_.empty() || writer_done_; });
+      if (completions_.empty()) return;  // the writer has stopped and all ran
+      batch = std::move(completions_.front());
+      completions_.pop_front();
     }
+    for (auto& c : batch) c();
   }
 }
 
@@ -436,6 +468,12 @@ void EventLogImpl::Close() {
     }
     work_cv_.notify_all();
     if (writer_.joinable()) writer_.join();
+    {
+      std::lock_guard<std::mutex> l(completion_mu_);
+      writer_done_ = true;
+    }
+    completion_cv_.notify_all();
+    if (completer_.joinable()) completer_.join();  // every callback has run
     if (file_ != nullptr) {
       Status s = file_->Sync();
       if (s.ok()) s = file_->Close();

@@ -52,8 +52,9 @@ struct ReplayStats {
 // Called once per durable record during replay, in LSN order.
 using ReplayFn = std::function<Status(Lsn lsn, std::string_view payload)>;
 // Called when an append is durable (status OK, its LSN) or has failed
-// (IOError, LSN 0). Runs on the log's writer thread, in LSN order: must be
-// quick; it may call Append but must not wait for it (no AppendSync, Close).
+// (IOError, LSN 0). Runs on the log's completion thread, one callback at a
+// time in LSN order, while the writer already writes and syncs the next
+// group: it may call Append but must not wait for it (no AppendSync, Close).
 using AppendCallback = std::function<void(const Status& status, Lsn lsn)>;
 
 class EventLog {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <thread>
 #include <vector>
 
@@ -129,9 +130,24 @@ class Session : public std::enable_shared_from_this<Session> {
     Read();
   }
 
+  // Half-closes, then drains what the client is still sending for a moment
+  // ("lingering close", as nginx does): closing with unread input makes the
+  // kernel reset the connection, and the client would see EPIPE instead of
+  // our answer (e.g. a 413 sent before an oversized body finished arriving).
   void Close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return;
+    stream_.expires_after(std::chrono::seconds(2));
+    Drain();
+  }
+
+  void Drain() {
+    if (drained_ > kMaxDrainBytes) return;
+    stream_.async_read_some(asio::buffer(drain_buffer_), [self = shared_from_this()](beast::error_code ec, size_t n) {
+      self->drained_ += n;
+      if (!ec) self->Drain();
+    });
   }
 
   beast::tcp_stream stream_;
@@ -140,6 +156,9 @@ class Session : public std::enable_shared_from_this<Session> {
   Router* router_;
   const Engine* engine_;
   const ServerOptions& options_;
+  static constexpr size_t kMaxDrainBytes = 16u << 20;
+  std::array<char, 16384> drain_buffer_;
+  size_t drained_ = 0;
   bool keep_alive_ = true;
   bool first_ = true;
   unsigned version_ = 11;

@@ -210,6 +210,12 @@ Status RunShards(const World& world, const EventSink& sink, const ProgressFn& pr
 
 }  // namespace
 
+std::vector<SimSource> SimulatedSources() {
+  std::vector<SimSource> out;
+  for (const auto& src : internal::kSources) out.push_back({std::string(src.name), std::string(src.type)});
+  return out;
+}
+
 Result<SimResult> RunSimulation(const SimOptions& options, const EventSink& sink,
                                 const ProgressFn& progress) {
   if (!sink) return Status::InvalidArgument("sim: no event sink");

@@ -85,6 +85,10 @@ struct SimResult {
 // person); exceptions thrown by the sink or progress callback are caught and
 // returned as Internal. Thread-safety: reentrant; `sink` must be safe to call
 // concurrently.
+// The sources every simulated event comes from (name and type), so a caller
+// can create them before running.
+std::vector<SimSource> SimulatedSources();
+
 Result<SimResult> RunSimulation(const SimOptions& options, const EventSink& sink,
                                 const ProgressFn& progress = nullptr);
 

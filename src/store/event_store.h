@@ -19,9 +19,8 @@
 // before the scan started is seen exactly once, whether a flush completes
 // meanwhile or not.
 //
-// Thread-safety: all methods are safe to call concurrently, except that Add
-// must be called by one thread at a time, in LSN order (the engine calls it
-// from the log's writer thread).
+// Thread-safety: all methods are safe to call concurrently. Add's `lsn`
+// carries an ordering contract (see Add).
 #pragma once
 
 #include <cstdint>
@@ -144,8 +143,13 @@ class EventStore {
   // including `lsn`. The engine calls Add in LSN order from the log's writer
   // thread, so the checkpoint is simply the highest LSN passed to Add whose
   // events are flushed. `events` may be empty (a record without events still
-  // advances the checkpoint at the next flush).
-  // REQUIRES: lsn >= the lsn of every earlier Add; not called concurrently.
+  // advances the checkpoint at the next flush). Events that are not in the
+  // log (a bulk load flushed explicitly) are added with lsn 0, which leaves
+  // the checkpoint alone.
+  // REQUIRES: every event of a log record with LSN <= lsn has been passed to
+  // Add by the time this call returns (Add itself is synchronized and may be
+  // called from any thread; passing another thread's LastDurableLsn() breaks
+  // this, since that record's events may not have been added yet).
   virtual void Add(std::vector<Event> events, uint64_t lsn) = 0;
 
   // Writes all buffered events to segments, then the manifest (atomically,
