@@ -13,6 +13,7 @@
 
 #include "common/metrics.h"
 #include "common/time_util.h"
+#include "common/event_codec.h"
 #include "store/event_store.h"
 #include "store/internal/manifest.h"
 #include "store/internal/segment_reader.h"
@@ -110,6 +111,24 @@ std::vector<std::string> SegmentFiles(const std::string& dir) {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+TEST(EventStoreTest, EncodedBatchesAreAdoptedAsTheyAre) {
+  TempDir dir;
+  std::vector<Event> events;
+  for (int i = 0; i < 50; ++i) events.push_back(FullEvent(i, kT0 + (i * 31 % 50) * 1000));
+  std::string payload;
+  EncodeEventBatch(events, &payload);
+  auto store = OpenStore(dir.path());
+  ASSERT_TRUE(store->AddEncodedBatch(payload, 7).ok());
+  EXPECT_EQ(ScanAll(*store), SortedById(events));  // buffered
+  auto lsn = store->Flush();
+  ASSERT_TRUE(lsn.ok());
+  EXPECT_EQ(*lsn, 7u);
+  EXPECT_EQ(ScanAll(*store), SortedById(events));  // from segments
+  // A malformed payload is refused whole.
+  EXPECT_EQ(store->AddEncodedBatch(payload.substr(0, payload.size() - 3), 8).code(), StatusCode::kCorruption);
+  EXPECT_EQ(store->Stats().buffered_events, 0u);
 }
 
 TEST(EventStoreTest, EveryFieldRoundTripsThroughFlushAndReopen) {

@@ -169,17 +169,17 @@ void Engine::Ingest(IngestRequest request, IngestCallback done) {
         ->Add(result.duplicates);
   }
 
-  std::string payload;
-  if (!events->empty()) EncodeEventBatch(*events, &payload);
-  size_t bytes = payload.size();
+  // One encoding serves both the log record and the store's buffer.
+  auto payload = std::make_shared<std::string>();
+  if (!events->empty()) EncodeEventBatch(*events, payload.get());
+  size_t bytes = payload->size();
   auto shared_result = std::make_shared<IngestResult>(std::move(result));
   auto shared_done = std::make_shared<IngestCallback>(std::move(done));
   auto forget = [this, events] {
     for (const auto& e : *events) dedupe_->Erase(e.source, e.message_id);
   };
-  Status st = log_->Append(std::move(payload), [this, events, shared_result, shared_done, forget,
-                                                bytes, source_name = source->name](
-                                                   const Status& status, log::Lsn lsn) {
+  Status st = log_->Append(*payload, [this, events, payload, shared_result, shared_done, forget, bytes,
+                                      source_name = source->name](const Status& status, log::Lsn lsn) {
     if (!status.ok()) {
       forget();
       CountRejection("log_error", source_name, events->size());
@@ -188,7 +188,11 @@ void Engine::Ingest(IngestRequest request, IngestCallback done) {
       for (const auto& e : *events) dedupe_->Commit(e.source, e.message_id, lsn);
       shared_result->accepted = events->size();
       CountAccepted(source_name, events->size(), bytes);
-      store_->Add(std::move(*events), lsn);
+      Status added = store_->AddEncodedBatch(std::move(*payload), lsn);
+      if (!added.ok()) {  // cannot happen for our own encoding; keep the data anyway
+        spdlog::error("store rejected an encoded batch ({}); re-adding decoded", added.ToString());
+        store_->Add(std::move(*events), lsn);
+      }
     }
     (*shared_done)(std::move(*shared_result));
   });

@@ -81,6 +81,8 @@ class EventStoreImpl final : public EventStore {
   Status Init();
 
   void Add(std::vector<Event> events, uint64_t lsn) override;
+  Status AddEncodedBatch(std::string payload, uint64_t lsn) override;
+  void AddChunks(RowChunks chunks, uint64_t lsn);
   Result<uint64_t> Flush() override;
   Status FlushIfDue() override;
   uint64_t CheckpointLsn() const override {
@@ -166,7 +168,20 @@ Status EventStoreImpl::Init() {
 }
 
 void EventStoreImpl::Add(std::vector<Event> events, uint64_t lsn) {
-  RowChunks chunks = internal::EncodeRowChunks(events);  // outside the lock
+  AddChunks(internal::EncodeRowChunks(events), lsn);  // encoded outside the lock
+}
+
+Status EventStoreImpl::AddEncodedBatch(std::string payload, uint64_t lsn) {
+  RowChunks chunks;
+  if (!payload.empty()) {
+    ASSIGN_OR_RETURN(auto chunk, internal::RowChunkFromBatch(std::move(payload)));
+    chunks.push_back(std::move(chunk));
+  }
+  AddChunks(std::move(chunks), lsn);
+  return Status::OK();
+}
+
+void EventStoreImpl::AddChunks(RowChunks chunks, uint64_t lsn) {
   bool wake;
   {
     std::lock_guard l(mu_);

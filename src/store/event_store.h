@@ -152,6 +152,11 @@ class EventStore {
   // this, since that record's events may not have been added yet).
   virtual void Add(std::vector<Event> events, uint64_t lsn) = 0;
 
+  // Same contract as Add, for events already encoded by EncodeEventBatch
+  // (the log record's payload): adopted as they are, without re-encoding.
+  // Corruption (and nothing added) if the payload is malformed.
+  virtual Status AddEncodedBatch(std::string payload, uint64_t lsn) = 0;
+
   // Writes all buffered events to segments, then the manifest (atomically,
   // fsync'd) with the new checkpoint LSN. Returns the checkpoint. On failure
   // (IOError) nothing is lost: the events stay buffered and the checkpoint is

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/coding.h"
 #include "common/event_codec.h"
 
 namespace quanyu::store::internal {
@@ -34,6 +35,35 @@ RowChunks EncodeRowChunks(const std::vector<Event>& events) {
   }
   if (!chunk.timestamps.empty()) Seal(&chunk, &out);
   return out;
+}
+
+Result<std::shared_ptr<const RowChunk>> RowChunkFromBatch(std::string payload) {
+  if (payload.size() >= (size_t{1} << 32)) return Status::InvalidArgument("batch too large for one chunk");
+  Decoder d(payload);
+  uint64_t count;
+  if (!d.GetVarint64(&count) || count > payload.size() || count == 0) {
+    return Status::Corruption("malformed batch count");
+  }
+  RowChunk chunk;
+  chunk.offsets.reserve(count + 1);
+  chunk.timestamps.reserve(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    chunk.offsets.push_back(static_cast<uint32_t>(payload.size() - d.remaining()));
+    std::string_view body;
+    uint8_t version;
+    int64_t ts;
+    if (!d.GetLengthPrefixed(&body)) return Status::Corruption("truncated event in batch");
+    Decoder b(body);
+    if (!b.GetByte(&version) || !b.GetVarsint64(&ts)) return Status::Corruption("malformed event in batch");
+    chunk.timestamps.push_back(ts);
+  }
+  if (!d.done()) return Status::Corruption("trailing bytes after event batch");
+  chunk.rows = std::move(payload);
+  chunk.offsets.push_back(static_cast<uint32_t>(chunk.rows.size()));
+  auto [lo, hi] = std::minmax_element(chunk.timestamps.begin(), chunk.timestamps.end());
+  chunk.min_timestamp_us = *lo;
+  chunk.max_timestamp_us = *hi;
+  return std::make_shared<const RowChunk>(std::move(chunk));
 }
 
 }  // namespace quanyu::store::internal

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/event.h"
+#include "common/result.h"
 
 namespace quanyu::store::internal {
 
@@ -40,5 +41,10 @@ using RowChunks = std::vector<std::shared_ptr<const RowChunk>>;
 // Encodes `events` into one chunk, or several if the encoding would pass
 // 1 GiB (offsets are 32-bit). Empty input gives no chunks.
 RowChunks EncodeRowChunks(const std::vector<Event>& events);
+
+// Adopts an EncodeEventBatch payload as a chunk without re-encoding: finds
+// each event's bounds and timestamp. Corruption if the payload is malformed.
+// REQUIRES: payload.size() < 4 GiB (offsets are 32-bit).
+Result<std::shared_ptr<const RowChunk>> RowChunkFromBatch(std::string payload);
 
 }  // namespace quanyu::store::internal
