@@ -56,11 +56,12 @@ Result<Config> ParseConfig(const std::string& text) {
     (void)v;
   }
   if (auto* s = root["log"].as_table()) {
-    RETURN_IF_ERROR(CheckKeys(*s, "log.", {"dedupe_window_s", "group_commit_max_delay_us", "max_queue_bytes", "log_file_bytes"}));
+    RETURN_IF_ERROR(CheckKeys(*s, "log.", {"dedupe_window_s", "group_commit_max_delay_us", "max_queue_bytes", "log_file_bytes", "checkpoint_interval_s"}));
     Read(*s, "dedupe_window_s", &c.dedupe_window_s);
     Read(*s, "group_commit_max_delay_us", &c.group_commit_max_delay_us);
     if (auto x = (*s)["max_queue_bytes"].value<int64_t>()) c.max_queue_bytes = *x;
     if (auto x = (*s)["log_file_bytes"].value<int64_t>()) c.log_file_bytes = *x;
+    Read(*s, "checkpoint_interval_s", &c.checkpoint_interval_s);
   }
   if (auto* s = root["store"].as_table()) {
     RETURN_IF_ERROR(CheckKeys(*s, "store.", {"flush_events", "flush_interval_s"}));

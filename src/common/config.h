@@ -49,6 +49,7 @@ struct Config {
   int group_commit_max_delay_us = 2000;  // how long a commit may wait for company
   size_t max_queue_bytes = 256u << 20;   // above this, ingest answers 429
   size_t log_file_bytes = 64u << 20;     // roll the log file past this size
+  int checkpoint_interval_s = 15;        // min seconds between dedupe snapshots + log truncation
 
   // [store]
   size_t flush_events = 500'000;  // write a segment after this many buffered events

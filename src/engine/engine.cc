@@ -312,7 +312,11 @@ void Engine::MaintenanceLoop() {
     maintenance_cv_.wait_for(lock, std::chrono::seconds(1));
     if (closing_) break;
     uint64_t cp = store_->CheckpointLsn();
-    if (cp > truncated_lsn_) {
+    // The snapshot rewrites every remembered id, so it is taken at most once
+    // per checkpoint_interval_s; the log keeps the records until then.
+    auto now = std::chrono::steady_clock::now();
+    if (cp > truncated_lsn_ && now - last_snapshot_ >= std::chrono::seconds(config_.checkpoint_interval_s)) {
+      last_snapshot_ = now;
       // The snapshot must cover every id up to the checkpoint before the
       // log records that would rebuild them are deleted.
       dedupe_->Expire(SystemClock::Default()->NowMicros());

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <future>
 #include <mutex>
@@ -133,6 +134,7 @@ class Engine {
   std::mutex maintenance_mu_;
   std::condition_variable maintenance_cv_;
   uint64_t truncated_lsn_ = 0;
+  std::chrono::steady_clock::time_point last_snapshot_{};
 };
 
 }  // namespace quanyu

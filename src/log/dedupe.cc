@@ -8,6 +8,7 @@
 #include "common/coding.h"
 #include "common/hash.h"
 #include "log/internal/log_file.h"
+#include "log/internal/seen_table.h"
 
 namespace quanyu::log {
 namespace {
@@ -19,11 +20,9 @@ constexpr size_t kSnapshotHeaderBytes = 32;  // magic, version, window_us, cover
 constexpr size_t kSnapshotEntryBytes = 32;   // hash lo, hash hi, first_seen_us, lsn
 constexpr size_t kSnapshotTrailerBytes = 4;  // checksum
 
-struct Seen {
-  int64_t first_seen_us;
-  uint64_t lsn;  // MessageDedupe::kPending until Commit()
-};
-using SeenMap = std::unordered_map<Hash128, Seen, Hash128Hasher>;
+// lsn is MessageDedupe::kPending until Commit().
+using Seen = internal::SeenValue;
+using SeenMap = internal::SeenTable;
 
 size_t ShardIndex(const Hash128& key) { return key.hi >> 60 & (kShards - 1); }
 
@@ -59,10 +58,11 @@ bool MessageDedupe::Insert(std::string_view source, std::string_view message_id,
   const Hash128 key = KeyOf(source, message_id);
   Impl::Shard& shard = impl_->ShardOf(key);
   std::lock_guard<std::mutex> l(shard.mu);
-  auto [it, inserted] = shard.seen.try_emplace(key, Seen{now_us, kPending});
+  bool inserted;
+  Seen* seen = shard.seen.TryEmplace(key, Seen{now_us, kPending}, &inserted);
   if (inserted) return true;
-  if (it->second.first_seen_us < now_us - impl_->window_us) {
-    it->second = Seen{now_us, kPending};  // remembered, but from before the window: not a duplicate
+  if (seen->first_seen_us < now_us - impl_->window_us) {
+    *seen = Seen{now_us, kPending};  // remembered, but from before the window: not a duplicate
     return true;
   }
   return false;
@@ -72,15 +72,15 @@ void MessageDedupe::Commit(std::string_view source, std::string_view message_id,
   const Hash128 key = KeyOf(source, message_id);
   Impl::Shard& shard = impl_->ShardOf(key);
   std::lock_guard<std::mutex> l(shard.mu);
-  if (auto it = shard.seen.find(key); it != shard.seen.end()) it->second.lsn = lsn;
+  if (Seen* seen = shard.seen.Find(key)) seen->lsn = lsn;
 }
 
 void MessageDedupe::CommitAllPending(uint64_t lsn) {
   for (Impl::Shard& shard : impl_->shards) {
     std::lock_guard<std::mutex> l(shard.mu);
-    for (auto& [key, seen] : shard.seen) {
+    shard.seen.ForEachMutable([lsn](const Hash128&, Seen& seen) {
       if (seen.lsn == kPending) seen.lsn = lsn;
-    }
+    });
   }
 }
 
@@ -88,21 +88,21 @@ void MessageDedupe::Erase(std::string_view source, std::string_view message_id) 
   const Hash128 key = KeyOf(source, message_id);
   Impl::Shard& shard = impl_->ShardOf(key);
   std::lock_guard<std::mutex> l(shard.mu);
-  shard.seen.erase(key);
+  shard.seen.Erase(key);
 }
 
 bool MessageDedupe::Contains(std::string_view source, std::string_view message_id) const {
   const Hash128 key = KeyOf(source, message_id);
   const Impl::Shard& shard = impl_->ShardOf(key);
   std::lock_guard<std::mutex> l(shard.mu);
-  return shard.seen.count(key) != 0;
+  return shard.seen.Find(key) != nullptr;
 }
 
 void MessageDedupe::Expire(int64_t now_us) {
   const int64_t cutoff = now_us - impl_->window_us;
   for (Impl::Shard& shard : impl_->shards) {
     std::lock_guard<std::mutex> l(shard.mu);
-    std::erase_if(shard.seen, [cutoff](const auto& kv) { return kv.second.first_seen_us < cutoff; });
+    shard.seen.EraseIf([cutoff](const Hash128&, const Seen& v) { return v.first_seen_us < cutoff; });
   }
 }
 
@@ -126,14 +126,14 @@ Status MessageDedupe::SaveSnapshot(const std::string& path, uint64_t upto_lsn) c
   for (const Impl::Shard& shard : impl_->shards) {
     std::lock_guard<std::mutex> l(shard.mu);
     buf.reserve(buf.size() + shard.seen.size() * kSnapshotEntryBytes + kSnapshotTrailerBytes);
-    for (const auto& [key, seen] : shard.seen) {
-      if (seen.lsn > upto_lsn) continue;  // not yet covered by the checkpoint
+    shard.seen.ForEach([&](const Hash128& key, const Seen& seen) {
+      if (seen.lsn > upto_lsn) return;  // not yet covered by the checkpoint
       PutFixed64(&buf, key.lo);
       PutFixed64(&buf, key.hi);
       PutFixed64(&buf, static_cast<uint64_t>(seen.first_seen_us));
       PutFixed64(&buf, seen.lsn);
       ++count;
-    }
+    });
   }
   std::memcpy(buf.data() + 24, &count, 8);
   PutFixed32(&buf, Checksum32(buf));
@@ -168,12 +168,14 @@ Status MessageDedupe::LoadSnapshot(const std::string& path, uint64_t* covered_ls
     for (uint64_t i = 0; i < count; ++i) {
       const char* p = data.data() + kSnapshotHeaderBytes + i * kSnapshotEntryBytes;
       const Hash128 key{DecodeFixed64(p), DecodeFixed64(p + 8)};
-      loaded[ShardIndex(key)][key] = Seen{static_cast<int64_t>(DecodeFixed64(p + 16)), DecodeFixed64(p + 24)};
+      bool inserted;
+      *loaded[ShardIndex(key)].TryEmplace(key, Seen{}, &inserted) =
+          Seen{static_cast<int64_t>(DecodeFixed64(p + 16)), DecodeFixed64(p + 24)};
     }
   }
   for (size_t i = 0; i < kShards; ++i) {
     std::lock_guard<std::mutex> l(impl_->shards[i].mu);
-    impl_->shards[i].seen.swap(loaded[i]);
+    impl_->shards[i].seen.Swap(loaded[i]);
   }
   if (covered_lsn) *covered_lsn = covered;
   return Status::OK();
