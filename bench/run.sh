@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 QUICK=0; [[ "${1:-}" == "--quick" ]] && QUICK=1
 ./scripts/install-deps.sh >/dev/null
-QUANYU_BUILD_DIR=build ./scripts/build.sh -DQUANYU_BUILD_BENCH=ON >/dev/null
+./scripts/build.sh >/dev/null
 B=build; Q=$B/quanyu
 WORK=$(mktemp -d /tmp/quanyu-bench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Configures and builds Quanyu (Release with debug info) into build/ using
-# both cores. Extra arguments go to cmake's configure step.
+# Configures (once) and builds Quanyu into build/ with both cores.
+# Usage: scripts/build.sh [ninja targets...]   (default: everything)
+# Extra cmake options can be passed in QUANYU_CMAKE_ARGS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${QUANYU_BUILD_DIR:-build}
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
-ninja -C "$BUILD_DIR" -j"$(nproc)"
+# shellcheck disable=SC2086
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo ${QUANYU_CMAKE_ARGS:-} >/dev/null
+ninja -C "$BUILD_DIR" -j"$(nproc)" "$@"

@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
-QUANYU_BUILD_DIR=build ./scripts/build.sh -DQUANYU_BUILD_TESTS=OFF -DQUANYU_BUILD_BENCH=OFF
+./scripts/build.sh quanyu
 exec ./build/quanyu demo --data demo-data --listen 127.0.0.1:8080 "$@"

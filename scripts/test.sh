@@ -6,7 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
-QUANYU_BUILD_DIR=build ./scripts/build.sh -DQUANYU_BUILD_BENCH=ON
+./scripts/build.sh
 export QUANYU_BIN="$PWD/build/quanyu"
-ctest --test-dir build --output-on-failure -j2 --timeout 900
+LOG=$(mktemp)
+ctest --test-dir build --output-on-failure -j2 --timeout 900 | tee "$LOG"
+TESTS=$(grep -oE 'tests passed, [0-9]+ tests failed out of [0-9]+' "$LOG" | grep -oE '[0-9]+$')
+rm -f "$LOG"
+FUZZ_TARGETS=$(ls fuzz/*_fuzz.cc | wc -l)
 ./scripts/run-fuzz.sh "${QUANYU_FUZZ_SECONDS:-30}"
+# ctest stopped the script above on any failure (set -e + pipefail).
+echo "summary: $((TESTS + FUZZ_TARGETS)) passed, 0 failed"

@@ -173,3 +173,27 @@ TEST(SegmentWriterTest, ExportedJsonReimportsToTheSameEvent) {
 
 }  // namespace
 }  // namespace quanyu::collect
+
+namespace quanyu::collect {
+namespace {
+
+TEST(SegmentEventTest, ImportLinesMayIdentifyByExternalIdsOnly) {
+  auto ok = ParseSegmentEvent(
+      R"({"type":"track","event":"Order Completed","context":{"externalIds":[{"id":"tb_nick_1","type":"taobao_nick"}]}})",
+      kReceived, Limits{});
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  ASSERT_EQ(ok->identifiers.size(), 1u);
+  EXPECT_EQ(ok->identifiers[0].ns, "taobao_nick");
+  auto none = ParseSegmentEvent(R"({"type":"track","event":"Order Completed"})", kReceived, Limits{});
+  ASSERT_FALSE(none.ok());
+  EXPECT_TRUE(none.status().message().starts_with("missing_identity")) << none.status().message();
+  // The HTTP API stays strict, as Segment's.
+  auto http = ParseSegmentRequest(
+      R"({"event":"E","context":{"externalIds":[{"id":"tb_nick_1","type":"taobao_nick"}]}})", "track",
+      kReceived, Limits{});
+  ASSERT_TRUE(http.ok());
+  EXPECT_EQ(http->rejected.size(), 1u);
+}
+
+}  // namespace
+}  // namespace quanyu::collect

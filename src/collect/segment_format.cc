@@ -209,8 +209,12 @@ std::optional<EventError> ReadExternalIds(const object& context, Event* e) {
   return std::nullopt;
 }
 
+// `require_user_or_anonymous`: the HTTP API insists on userId or anonymousId
+// as Segment does; files (imports, our own exports) may identify a person by
+// other identifiers only (e.g. an offline order with just a Taobao nick).
 std::optional<EventError> ParseEvent(const object& obj, EventType type, int64_t received_us,
-                                     std::optional<int64_t> batch_sent_at, Event* e) {
+                                     std::optional<int64_t> batch_sent_at, Event* e,
+                                     bool require_user_or_anonymous = true) {
   e->type = type;
   e->received_us = received_us;
   if (auto err = ReadIdString(obj, "userId", &e->user_id)) return err;
@@ -223,7 +227,7 @@ std::optional<EventError> ParseEvent(const object& obj, EventType type, int64_t 
     if (previous_id.empty() || e->user_id.empty()) {
       return EventError{"missing_identity", "alias needs both previousId and userId"};
     }
-  } else if (e->user_id.empty() && e->anonymous_id.empty()) {
+  } else if (require_user_or_anonymous && e->user_id.empty() && e->anonymous_id.empty()) {
     return EventError{"missing_identity", "every event needs a userId or an anonymousId"};
   }
 
@@ -416,8 +420,12 @@ Result<Event> ParseSegmentEvent(std::string_view json, int64_t received_us, cons
   auto type = TypeForName(type_name.empty() ? "track" : type_name);
   if (!type) return Status::InvalidArgument("unknown_type: unknown event type \"" + type_name + "\"");
   Event e;
-  if (auto err = ParseEvent(obj, *type, received_us, std::nullopt, &e)) {
+  if (auto err = ParseEvent(obj, *type, received_us, std::nullopt, &e, /*require_user_or_anonymous=*/false)) {
     return Status::InvalidArgument(err->reason + ": " + err->message);
+  }
+  if (e.identifiers.empty()) {
+    return Status::InvalidArgument(
+        "missing_identity: the event has no userId, anonymousId, identity trait or context.externalIds");
   }
   // An exported line carries its channel; keep it rather than reclassify.
   ReadString(obj, "channel", &e.channel);

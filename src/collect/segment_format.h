@@ -30,7 +30,9 @@ Result<ParsedRequest> ParseSegmentRequest(std::string_view body, std::string_vie
                                           int64_t received_us, const Limits& limits);
 
 // Parses one event object with a "type" field, as in a batch entry or a
-// line of Segment-format JSONL (the import format). Per-event problems are
+// line of Segment-format JSONL (the import format). Unlike the HTTP API, an
+// event identified only by traits or context.externalIds (no userId or
+// anonymousId) is accepted; one with no identifier at all is not. Per-event problems are
 // returned as InvalidArgument with the reason code as the message prefix
 // "reason: message".
 Result<Event> ParseSegmentEvent(std::string_view json, int64_t received_us, const Limits& limits);
