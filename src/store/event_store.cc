@@ -4,6 +4,8 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -280,39 +282,68 @@ Result<SegmentList> EventStoreImpl::WriteSegments(const RowChunks& chunks, uint6
   std::stable_sort(refs.begin(), refs.end(), [](const RowRef& a, const RowRef& b) {
     return a.timestamp_us < b.timestamp_us;
   });
-  SegmentList out;
-  Event event;
-  size_t i = 0;
-  while (i < refs.size()) {
+  // Cut the sorted rows into segments (one day each, at most max_segment_rows),
+  // numbered in order, then encode and write them on several threads: the
+  // decode + column encoding + zstd of a flush is CPU-bound.
+  struct Piece {
+    size_t begin, end;
+    int64_t day;
+    uint64_t seq;
+  };
+  std::vector<Piece> pieces;
+  for (size_t i = 0; i < refs.size();) {
     const int64_t day = DayOf(refs[i].timestamp_us);
+    size_t j = i;
+    while (j < refs.size() && DayOf(refs[j].timestamp_us) == day && j - i < options_.max_segment_rows) ++j;
+    pieces.push_back({i, j, day, (*next_seq)++});
+    i = j;
+  }
+  for (const Piece& p : pieces) {
+    RETURN_IF_ERROR(internal::CreateDirs(options_.dir + "/" + std::string(internal::kEventsDir) + "/" +
+                                         FormatDay(p.day)));
+  }
+  std::vector<std::shared_ptr<LiveSegment>> segs(pieces.size());
+  std::vector<Status> statuses(pieces.size());
+  for (size_t k = 0; k < pieces.size(); ++k) {
+    segs[k] = std::make_shared<LiveSegment>();
+    segs[k]->entry.seq = pieces[k].seq;
+    segs[k]->entry.day = FormatDay(pieces[k].day);
+    segs[k]->path = PathOf(segs[k]->entry);
+    written->push_back(segs[k]->path);  // cleaned up by the caller on failure
+  }
+  auto write_piece = [&](size_t k) -> Status {
+    const Piece& p = pieces[k];
+    LiveSegment* seg = segs[k].get();
     SegmentWriter writer(options_.zstd_level);
-    for (; i < refs.size() && DayOf(refs[i].timestamp_us) == day &&
-           writer.rows() < options_.max_segment_rows;
-         ++i) {
+    Event event;
+    for (size_t i = p.begin; i < p.end; ++i) {
       std::string_view row = chunks[refs[i].chunk]->Row(refs[i].row);
       Status s = DecodeEvent(&row, &event);
       if (!s.ok()) return Status::Internal("buffered row does not decode: " + s.ToString());
       writer.Append(event);
     }
-    auto seg = std::make_shared<LiveSegment>();
-    seg->entry.seq = (*next_seq)++;
-    seg->entry.day = FormatDay(day);
-    seg->path = PathOf(seg->entry);
-    const std::string day_dir =
-        options_.dir + "/" + std::string(internal::kEventsDir) + "/" + seg->entry.day;
-    RETURN_IF_ERROR(internal::CreateDirs(day_dir));
     ASSIGN_OR_RETURN(auto summary, writer.Finish(seg->path));
-    written->push_back(seg->path);
-    RETURN_IF_ERROR(internal::SyncDir(day_dir));
+    RETURN_IF_ERROR(internal::SyncDir(options_.dir + "/" + std::string(internal::kEventsDir) + "/" +
+                                      seg->entry.day));
     seg->entry.rows = summary.rows;
     seg->entry.bytes = summary.bytes;
     seg->entry.min_timestamp_us = summary.min_timestamp_us;
     seg->entry.max_timestamp_us = summary.max_timestamp_us;
     ASSIGN_OR_RETURN(auto reader, SegmentReader::Open(seg->path, nullptr));
     seg->footer = reader->footer();
-    out.push_back(std::move(seg));
-  }
-  return out;
+    return Status::OK();
+  };
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t k; (k = next.fetch_add(1)) < pieces.size();) statuses[k] = write_piece(k);
+  };
+  size_t threads = std::min<size_t>(pieces.size(), std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  for (const Status& st : statuses) RETURN_IF_ERROR(st);
+  return SegmentList(segs.begin(), segs.end());
 }
 
 Status EventStoreImpl::Scan(const ScanRequest& request, const ScanFn& fn) const {
