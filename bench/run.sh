@@ -95,7 +95,7 @@ IMPORT_EPS=$(echo "$LINES / ($END - $START)" | bc -l)
   echo
   echo "### Store"
   echo
-  $B/bench/store_bench $([[ $QUICK == 1 ]] && echo 200000 || echo 2000000)
+  $B/bench/store_bench --n=$([[ $QUICK == 1 ]] && echo 200000 || echo 2000000)
   echo
   echo "### Simulator"
   echo
