@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   for (auto& th : pool) th.join();
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("%.0f\n", ok / secs);
-  std::fprintf(stderr, "parsed %zu of %zu lines in %.3fs on %u threads\n", ok.load(), lines.size(), secs, threads);
+  std::fprintf(stderr, "parsed %zu of %zu lines in %.3fs on %u threads\n", ok.load(), lines.size(),
+               secs, threads);
   return 0;
 }

@@ -2,9 +2,9 @@
 // tests/golden/segment/*.in.json, expected parse + normalization in
 // *.expected.json. Plus targeted unit tests of the rules.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "collect/normalize.h"
 #include "collect/segment_format.h"
@@ -32,7 +32,9 @@ json EventToJson(const Event& e) {
          {"user_id", e.user_id},
          {"anonymous_id", e.anonymous_id},
          {"identifiers", ids},
-         {"campaign", {e.campaign.source, e.campaign.medium, e.campaign.name, e.campaign.term, e.campaign.content}},
+         {"campaign",
+          {e.campaign.source, e.campaign.medium, e.campaign.name, e.campaign.term,
+           e.campaign.content}},
          {"url", e.url},
          {"referrer", e.referrer},
          {"currency", e.currency},
@@ -59,9 +61,11 @@ TEST(SegmentGoldenTest, RealPayloadsParseAndNormalizeAsRecorded) {
     name = name.substr(0, name.size() - 8);
     std::string endpoint = name.substr(0, name.find('_'));
     SCOPED_TRACE(name);
-    auto parsed = ParseSegmentRequest(testing::ReadFileOrEmpty(path), endpoint, kReceived, Limits{});
+    auto parsed =
+        ParseSegmentRequest(testing::ReadFileOrEmpty(path), endpoint, kReceived, Limits{});
     ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
-    json out{{"write_key", parsed->write_key}, {"events", json::array()}, {"rejected", json::array()}};
+    json out{
+        {"write_key", parsed->write_key}, {"events", json::array()}, {"rejected", json::array()}};
     for (auto& e : parsed->events) {
       normalizer.Normalize(&e, SourceInfo{"website", "web"});
       out["events"].push_back(EventToJson(e));
@@ -126,22 +130,27 @@ TEST(SegmentFormatTest, WholeRequestErrors) {
   Limits limits;
   EXPECT_EQ(ParseSegmentRequest("{not json", "track", kReceived, limits).status().code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseSegmentRequest("[1]", "track", kReceived, limits).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseSegmentRequest("[1]", "track", kReceived, limits).status().code(),
+            StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseSegmentRequest(R"({"batch":{}})", "batch", kReceived, limits).status().code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseSegmentRequest("{}", "nope", kReceived, limits).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(ParseSegmentRequest("{}", "nope", kReceived, limits).status().code(),
+            StatusCode::kNotFound);
   limits.max_batch_events = 2;
   EXPECT_EQ(ParseSegmentRequest(R"({"batch":[{},{},{}]})", "b", kReceived, limits).status().code(),
             StatusCode::kPayloadTooLarge);
   limits.max_batch_bytes = 10;
-  EXPECT_EQ(ParseSegmentRequest(R"({"userId":"u","event":"E"})", "track", kReceived, limits).status().code(),
+  EXPECT_EQ(ParseSegmentRequest(R"({"userId":"u","event":"E"})", "track", kReceived, limits)
+                .status()
+                .code(),
             StatusCode::kPayloadTooLarge);
 }
 
 TEST(SegmentFormatTest, OversizedEventIsRejectedAloneInABatch) {
   std::string big(40 * 1024, 'x');
-  std::string body = R"({"batch":[{"type":"track","userId":"u","event":"ok"},{"type":"track","userId":"u","event":"E","properties":{"blob":")" +
-                     big + R"("}}]})";
+  std::string body =
+      R"({"batch":[{"type":"track","userId":"u","event":"ok"},{"type":"track","userId":"u","event":"E","properties":{"blob":")" +
+      big + R"("}}]})";
   auto r = ParseSegmentRequest(body, "batch", kReceived, Limits{});
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->events.size(), 1u);
@@ -152,7 +161,8 @@ TEST(SegmentFormatTest, OversizedEventIsRejectedAloneInABatch) {
 
 TEST(SegmentWriterTest, ExportedJsonReimportsToTheSameEvent) {
   auto parsed = ParseSegmentRequest(
-      testing::ReadFileOrEmpty(std::string(QUANYU_SOURCE_DIR) + "/tests/golden/segment/batch_analytics_node.in.json"),
+      testing::ReadFileOrEmpty(std::string(QUANYU_SOURCE_DIR) +
+                               "/tests/golden/segment/batch_analytics_node.in.json"),
       "batch", kReceived, Limits{});
   ASSERT_TRUE(parsed.ok());
   Normalizer normalizer{Config{}};
@@ -184,13 +194,14 @@ TEST(SegmentEventTest, ImportLinesMayIdentifyByExternalIdsOnly) {
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   ASSERT_EQ(ok->identifiers.size(), 1u);
   EXPECT_EQ(ok->identifiers[0].ns, "taobao_nick");
-  auto none = ParseSegmentEvent(R"({"type":"track","event":"Order Completed"})", kReceived, Limits{});
+  auto none =
+      ParseSegmentEvent(R"({"type":"track","event":"Order Completed"})", kReceived, Limits{});
   ASSERT_FALSE(none.ok());
   EXPECT_TRUE(none.status().message().starts_with("missing_identity")) << none.status().message();
   // The HTTP API stays strict, as Segment's.
   auto http = ParseSegmentRequest(
-      R"({"event":"E","context":{"externalIds":[{"id":"tb_nick_1","type":"taobao_nick"}]}})", "track",
-      kReceived, Limits{});
+      R"({"event":"E","context":{"externalIds":[{"id":"tb_nick_1","type":"taobao_nick"}]}})",
+      "track", kReceived, Limits{});
   ASSERT_TRUE(http.ok());
   EXPECT_EQ(http->rejected.size(), 1u);
 }

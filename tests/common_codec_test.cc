@@ -55,11 +55,13 @@ TEST(EventCodecTest, EveryTruncationIsCorruptionNotACrash) {
 
 TEST(TimeUtilTest, ParsesTheFormsSdksSend) {
   EXPECT_EQ(FormatTimestamp(*ParseTimestamp("2026-11-22T08:00:00Z")), "2026-11-22T08:00:00.000Z");
-  EXPECT_EQ(FormatTimestamp(*ParseTimestamp("2026-11-22T08:00:00.123+08:00")), "2026-11-22T00:00:00.123Z");
+  EXPECT_EQ(FormatTimestamp(*ParseTimestamp("2026-11-22T08:00:00.123+08:00")),
+            "2026-11-22T00:00:00.123Z");
   EXPECT_EQ(FormatTimestamp(*ParseTimestamp("2026-11-22 08:00:00")), "2026-11-22T08:00:00.000Z");
   EXPECT_EQ(FormatTimestamp(*ParseTimestamp("2026-11-22")), "2026-11-22T00:00:00.000Z");
   EXPECT_EQ(FormatTimestamp(*ParseTimestamp("1969-12-31T23:59:59Z")), "1969-12-31T23:59:59.000Z");
-  for (const char* bad : {"", "2026", "2026-13-01", "2026-11-22T25:00:00Z", "2026-11-22Tx", "2026-11-22T08:00:00Zjunk"}) {
+  for (const char* bad : {"", "2026", "2026-13-01", "2026-11-22T25:00:00Z", "2026-11-22Tx",
+                          "2026-11-22T08:00:00Zjunk"}) {
     EXPECT_FALSE(ParseTimestamp(bad).ok()) << bad;
   }
   EXPECT_EQ(FormatDay(DayOf(*ParseTimestamp("2026-11-22T23:59:59Z"))), "2026-11-22");

@@ -24,7 +24,8 @@ Config TestConfig(const std::string& dir) {
 }
 
 IngestRequest Request(const std::string& body, const std::string& endpoint = "batch") {
-  auto parsed = collect::ParseSegmentRequest(body, endpoint, SystemClock::Default()->NowMicros(), {});
+  auto parsed =
+      collect::ParseSegmentRequest(body, endpoint, SystemClock::Default()->NowMicros(), {});
   EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
   IngestRequest r;
   r.write_key = kKey;
@@ -59,7 +60,8 @@ TEST(EngineTest, IngestIsDurableAcrossRestartAndDeduplicated) {
     EXPECT_EQ(r.accepted, 2u);
     ASSERT_EQ(r.rejected.size(), 1u);
     EXPECT_EQ(r.rejected[0].reason, "junk_identity");
-    auto again = (*engine)->IngestSync(Request(R"({"batch":[{"type":"track","userId":"u1","event":"A","messageId":"m1"}]})"));
+    auto again = (*engine)->IngestSync(
+        Request(R"({"batch":[{"type":"track","userId":"u1","event":"A","messageId":"m1"}]})"));
     EXPECT_EQ(again.accepted, 0u);
     EXPECT_EQ(again.duplicates, 1u);
     // No Close(): simulate a crash by leaking the engine's buffered state? Close
@@ -69,7 +71,8 @@ TEST(EngineTest, IngestIsDurableAcrossRestartAndDeduplicated) {
     auto engine = Engine::Open(TestConfig(dir.path()));
     ASSERT_TRUE(engine.ok()) << engine.status().ToString();
     EXPECT_EQ(StoredMessageIds(engine->get()), (std::multiset<std::string>{"m1", "m2"}));
-    auto r = (*engine)->IngestSync(Request(R"({"batch":[{"type":"track","userId":"u1","event":"A","messageId":"m2"}]})"));
+    auto r = (*engine)->IngestSync(
+        Request(R"({"batch":[{"type":"track","userId":"u1","event":"A","messageId":"m2"}]})"));
     EXPECT_EQ(r.duplicates, 1u) << "dedupe must survive a restart";
   }
 }
@@ -91,7 +94,8 @@ TEST(EngineTest, CheckpointMovesEventsIntoSegments) {
   testing::TempDir dir;
   auto engine = Engine::Open(TestConfig(dir.path()));
   ASSERT_TRUE(engine.ok());
-  auto r = (*engine)->IngestSync(Request(R"({"batch":[{"type":"track","userId":"u1","event":"A","messageId":"x1"}]})"));
+  auto r = (*engine)->IngestSync(
+      Request(R"({"batch":[{"type":"track","userId":"u1","event":"A","messageId":"x1"}]})"));
   ASSERT_EQ(r.accepted, 1u);
   ASSERT_TRUE((*engine)->Checkpoint().ok());
   auto stats = (*engine)->Stats();
@@ -103,15 +107,16 @@ TEST(EngineTest, CheckpointMovesEventsIntoSegments) {
 TEST(ImporterTest, JsonlImportRejectsBadLinesAndReRunsImportNothingTwice) {
   testing::TempDir dir;
   std::string file = dir / "events.jsonl";
-  testing::WriteFile(file,
-                     R"({"type":"track","userId":"u1","event":"Order Completed","properties":{"revenue":10},"timestamp":"2026-10-01T00:00:00Z"})"
-                     "\n"
-                     R"({"type":"identify","userId":"u1","traits":{"phone":"13800138000"}})"
-                     "\n"
-                     "{broken\n"
-                     "\n"
-                     R"({"type":"track","event":"No identity"})"
-                     "\n");
+  testing::WriteFile(
+      file,
+      R"({"type":"track","userId":"u1","event":"Order Completed","properties":{"revenue":10},"timestamp":"2026-10-01T00:00:00Z"})"
+      "\n"
+      R"({"type":"identify","userId":"u1","traits":{"phone":"13800138000"}})"
+      "\n"
+      "{broken\n"
+      "\n"
+      R"({"type":"track","event":"No identity"})"
+      "\n");
   auto engine = Engine::Open(TestConfig(dir / "data"));
   ASSERT_TRUE(engine.ok());
   ImportOptions options;
@@ -144,7 +149,9 @@ TEST(ImporterTest, CsvImportWithMapping) {
   ImportOptions options;
   options.source = "pos";
   options.source_type = "pos";
-  options.csv_mapping = "订单号=order_id,会员号=user_id,手机=id.phone,金额=revenue,下单时间=timestamp,门店=property.store";
+  options.csv_mapping =
+      "订单号=order_id,会员号=user_id,手机=id.phone,金额=revenue,下单时间=timestamp,门店=property."
+      "store";
   options.csv_event = "Order Completed";
   auto report = ImportEventsFile(engine->get(), file, options);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
@@ -154,17 +161,21 @@ TEST(ImporterTest, CsvImportWithMapping) {
   EXPECT_NE(rejects.find("3\tinvalid_row\tcolumn \"revenue\""), std::string::npos) << rejects;
   EXPECT_NE(rejects.find("4\tinvalid_row\trow has no identity"), std::string::npos) << rejects;
   std::vector<Event> stored;
-  ASSERT_TRUE((*engine)->ScanEvents({}, [&](const store::EventBatch& b) {
-    stored.insert(stored.end(), b.begin(), b.end());
-    return Status::OK();
-  }).ok());
+  ASSERT_TRUE((*engine)
+                  ->ScanEvents({},
+                               [&](const store::EventBatch& b) {
+                                 stored.insert(stored.end(), b.begin(), b.end());
+                                 return Status::OK();
+                               })
+                  .ok());
   ASSERT_EQ(stored.size(), 1u);
   EXPECT_EQ(stored[0].order_id, "T1");
   EXPECT_EQ(stored[0].channel, "offline");
   EXPECT_DOUBLE_EQ(*stored[0].revenue, 199.5);
   EXPECT_EQ(FormatTimestamp(stored[0].timestamp_us), "2026-10-01T10:00:00.000Z");
   bool has_phone = false;
-  for (const auto& id : stored[0].identifiers) has_phone |= id.ns == "phone" && id.value == "+8613800138000";
+  for (const auto& id : stored[0].identifiers)
+    has_phone |= id.ns == "phone" && id.value == "+8613800138000";
   EXPECT_TRUE(has_phone);
 }
 

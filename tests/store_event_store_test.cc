@@ -11,9 +11,9 @@
 #include <fstream>
 #include <thread>
 
+#include "common/event_codec.h"
 #include "common/metrics.h"
 #include "common/time_util.h"
-#include "common/event_codec.h"
 #include "store/event_store.h"
 #include "store/internal/manifest.h"
 #include "store/internal/segment_reader.h"
@@ -127,7 +127,8 @@ TEST(EventStoreTest, EncodedBatchesAreAdoptedAsTheyAre) {
   EXPECT_EQ(*lsn, 7u);
   EXPECT_EQ(ScanAll(*store), SortedById(events));  // from segments
   // A malformed payload is refused whole.
-  EXPECT_EQ(store->AddEncodedBatch(payload.substr(0, payload.size() - 3), 8).code(), StatusCode::kCorruption);
+  EXPECT_EQ(store->AddEncodedBatch(payload.substr(0, payload.size() - 3), 8).code(),
+            StatusCode::kCorruption);
   EXPECT_EQ(store->Stats().buffered_events, 0u);
 }
 

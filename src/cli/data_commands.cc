@@ -23,15 +23,18 @@ void RegisterImport(CLI::App& app) {
   cmd->add_option("file", f->file, "JSONL or CSV file")->required()->check(CLI::ExistingFile);
   cmd->add_option("--data", f->data, "Data directory")->required();
   cmd->add_option("--config", f->config, "quanyu.toml")->check(CLI::ExistingFile);
-  cmd->add_option("--source", f->options.source, "Source name the events come from (created if missing)")
+  cmd->add_option("--source", f->options.source,
+                  "Source name the events come from (created if missing)")
       ->capture_default_str();
-  cmd->add_option("--source-type", f->options.source_type, "Type of a newly created source (pos, crm, ...)")
+  cmd->add_option("--source-type", f->options.source_type,
+                  "Type of a newly created source (pos, crm, ...)")
       ->capture_default_str();
   cmd->add_option("--format", f->options.format, "jsonl or csv (default: from the extension)");
   cmd->add_option("--map", f->options.csv_mapping,
                   "CSV column mapping: column=field,... (fields: timestamp, event, user_id, "
                   "id.phone, revenue, order_id, trait.NAME, property.NAME...)");
-  cmd->add_option("--event", f->options.csv_event, "Event name for CSV rows without an event column");
+  cmd->add_option("--event", f->options.csv_event,
+                  "Event name for CSV rows without an event column");
   cmd->add_option("--type", f->options.csv_type, "Event type for CSV rows (track, identify...)")
       ->capture_default_str();
   cmd->add_option("--rejects", f->options.reject_path, "Reject file (default FILE.rejects)");
@@ -60,11 +63,13 @@ void RegisterImport(CLI::App& app) {
                 static_cast<unsigned long long>(report->duplicates),
                 static_cast<unsigned long long>(report->rejected));
     if (report->rejected) {
-      std::printf("rejected lines (line, reason, message) written to %s\n", report->reject_path.c_str());
+      std::printf("rejected lines (line, reason, message) written to %s\n",
+                  report->reject_path.c_str());
     }
   });
 
-  auto* spend = app.add_subcommand("import-spend", "Import ad spend CSV (date,channel,campaign,spend,impressions,clicks)");
+  auto* spend = app.add_subcommand(
+      "import-spend", "Import ad spend CSV (date,channel,campaign,spend,impressions,clicks)");
   auto sf = std::make_shared<Flags>();
   spend->add_option("file", sf->file, "CSV file")->required()->check(CLI::ExistingFile);
   spend->add_option("--data", sf->data, "Data directory")->required();
@@ -76,7 +81,8 @@ void RegisterImport(CLI::App& app) {
     if (!engine.ok()) return Fail(engine.status());
     auto report = ImportSpendFile(engine->get(), sf->file, sf->options.reject_path);
     if (!report.ok()) return Fail(report.status());
-    std::printf("imported %llu spend rows, %llu rejected\n", static_cast<unsigned long long>(report->rows),
+    std::printf("imported %llu spend rows, %llu rejected\n",
+                static_cast<unsigned long long>(report->rows),
                 static_cast<unsigned long long>(report->rejected));
     if (report->rejected) std::printf("rejected rows written to %s\n", report->reject_path.c_str());
     Status st = (*engine)->Close();
@@ -128,7 +134,10 @@ void RegisterExport(CLI::App& app) {
       }
       return Status::OK();
     });
-    if (out != stdout) std::fclose(out); else std::fflush(out);
+    if (out != stdout)
+      std::fclose(out);
+    else
+      std::fflush(out);
     if (!st.ok()) return Fail(st);
     std::fprintf(stderr, "exported %llu events\n", static_cast<unsigned long long>(n));
   });
@@ -144,11 +153,13 @@ void RegisterSim(CLI::App& app) {
   cmd->add_option("--persons", f->options.sim.persons, "Number of persons")->capture_default_str();
   cmd->add_option("--days", f->options.sim.days, "Days of activity")->capture_default_str();
   cmd->add_option("--seed", f->options.sim.seed, "Random seed")->capture_default_str();
-  cmd->add_option("--threads", f->options.sim.threads, "Threads (0 = one per core)")->capture_default_str();
+  cmd->add_option("--threads", f->options.sim.threads, "Threads (0 = one per core)")
+      ->capture_default_str();
   auto* data = cmd->add_option("--data", f->data, "Load into this data directory");
   auto* output = cmd->add_option("--output,-o", f->output, "Write Segment JSONL here (- = stdout)");
   data->excludes(output);
-  cmd->add_option("--truth", f->truth, "Ground truth JSON (default DATA/sim_truth.json or OUTPUT.truth.json)");
+  cmd->add_option("--truth", f->truth,
+                  "Ground truth JSON (default DATA/sim_truth.json or OUTPUT.truth.json)");
   cmd->add_option("--spend", f->spend, "Also write the ad spend CSV here");
   cmd->callback([f] {
     if (f->data.empty() && f->output.empty()) {
@@ -167,10 +178,11 @@ void RegisterSim(CLI::App& app) {
       Status st = (*engine)->Close();
       if (!st.ok()) return Fail(st);
       std::fprintf(stderr, "loaded %lld persons, %lld events into %s; ground truth in %s\n",
-                   static_cast<long long>(r->persons), static_cast<long long>(r->events), f->data.c_str(),
-                   options.truth_path.c_str());
+                   static_cast<long long>(r->persons), static_cast<long long>(r->events),
+                   f->data.c_str(), options.truth_path.c_str());
     } else {
-      options.truth_path = !f->truth.empty() ? f->truth : (f->output == "-" ? "" : f->output + ".truth.json");
+      options.truth_path =
+          !f->truth.empty() ? f->truth : (f->output == "-" ? "" : f->output + ".truth.json");
       auto r = RunSimToJsonl(f->output, options);
       if (!r.ok()) return Fail(r.status());
     }

@@ -1,14 +1,15 @@
 // quanyu: the command line. Each subcommand parses its flags, calls one
 // entry point of the engine, server or simulator, and renders the result.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "cli/commands.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"Quanyu (全域): a self-hosted customer data platform and omni-channel marketing engine"};
+  CLI::App app{
+      "Quanyu (全域): a self-hosted customer data platform and omni-channel marketing engine"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "quanyu 0.1.0");
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");

@@ -70,7 +70,8 @@ Status Serve(Engine* engine, const Config& config, const std::function<void(int 
 }  // namespace
 
 void RegisterServe(CLI::App& app) {
-  auto* cmd = app.add_subcommand("serve", "Run the HTTP server (collection endpoints, admin API, /metrics)");
+  auto* cmd = app.add_subcommand("serve",
+                                 "Run the HTTP server (collection endpoints, admin API, /metrics)");
   struct Flags {
     std::string data, listen, config;
   };
@@ -86,7 +87,8 @@ void RegisterServe(CLI::App& app) {
     auto engine = Engine::Open(*config);
     if (!engine.ok()) return Fail(engine.status());
     Status st = Serve(engine->get(), *config, [&](int port) {
-      spdlog::info("quanyu serving on http://{} (port {}), data in {}", config->listen, port, config->data_dir);
+      spdlog::info("quanyu serving on http://{} (port {}), data in {}", config->listen, port,
+                   config->data_dir);
       if (config->admin_key.empty()) {
         spdlog::warn("no admin key: /api/v1 is disabled (set QUANYU_ADMIN_KEY)");
       }
@@ -105,7 +107,8 @@ void RegisterSource(CLI::App& app) {
   auto flags = std::make_shared<Flags>();
   add->add_option("name", flags->name, "Source name, e.g. website")->required();
   add->add_option("--type", flags->type,
-                  "web, ios, android, wechat_mp, wechat_oa, douyin_mp, tmall_store, jd_store, pos, crm, server...")
+                  "web, ios, android, wechat_mp, wechat_oa, douyin_mp, tmall_store, jd_store, pos, "
+                  "crm, server...")
       ->capture_default_str();
   add->add_option("--data", flags->data, "Data directory")->required();
   add->add_option("--config", flags->config, "quanyu.toml")->check(CLI::ExistingFile);
@@ -114,8 +117,9 @@ void RegisterSource(CLI::App& app) {
     if (!config.ok()) return Fail(config.status());
     auto engine = Engine::Open(*config);
     if (!engine.ok()) {
-      return Fail(engine.status().WithContext(
-          "cannot open the data directory (if `quanyu serve` is running on it, use POST /api/v1/sources)"));
+      return Fail(
+          engine.status().WithContext("cannot open the data directory (if `quanyu serve` is "
+                                      "running on it, use POST /api/v1/sources)"));
     }
     auto s = (*engine)->AddSource(flags->name, flags->type);
     if (!s.ok()) return Fail(s.status());
@@ -185,10 +189,12 @@ void RegisterDemo(CLI::App& app) {
           "  curl -H 'Authorization: Bearer %s' %s/api/v1/stats\n"
           "  curl -H 'Authorization: Bearer %s' '%s/api/v1/events?limit=3'\n"
           "  curl -u %s: %s/v1/track -H 'Content-Type: application/json' \\\n"
-          "       -d '{\"userId\":\"u1\",\"event\":\"Order Completed\",\"properties\":{\"revenue\":99}}'\n"
+          "       -d '{\"userId\":\"u1\",\"event\":\"Order "
+          "Completed\",\"properties\":{\"revenue\":99}}'\n"
           "  curl %s/metrics\n\nPress Ctrl-C to stop.\n",
-          base.c_str(), config->admin_key.c_str(), key.c_str(), base.c_str(), config->admin_key.c_str(),
-          base.c_str(), config->admin_key.c_str(), base.c_str(), key.c_str(), base.c_str(), base.c_str());
+          base.c_str(), config->admin_key.c_str(), key.c_str(), base.c_str(),
+          config->admin_key.c_str(), base.c_str(), config->admin_key.c_str(), base.c_str(),
+          key.c_str(), base.c_str(), base.c_str());
       std::fflush(stdout);
       (void)port;
     });

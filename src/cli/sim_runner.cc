@@ -29,7 +29,8 @@ Status WriteSpendCsv(const std::string& path, const std::vector<sim::SpendRow>& 
 }
 
 Status WriteSideFiles(const sim::SimResult& r, const SimRunOptions& options) {
-  if (!options.truth_path.empty()) RETURN_IF_ERROR(WriteTextFile(options.truth_path, r.ground_truth_json));
+  if (!options.truth_path.empty())
+    RETURN_IF_ERROR(WriteTextFile(options.truth_path, r.ground_truth_json));
   if (!options.spend_path.empty()) RETURN_IF_ERROR(WriteSpendCsv(options.spend_path, r.spend));
   return Status::OK();
 }
@@ -109,7 +110,10 @@ Result<sim::SimResult> RunSimToJsonl(const std::string& path, const SimRunOption
     progress.Update(static_cast<uint64_t>(persons_done), events.load());
   };
   auto result = sim::RunSimulation(options.sim, sink, on_progress);
-  if (out != stdout) std::fclose(out); else std::fflush(out);
+  if (out != stdout)
+    std::fclose(out);
+  else
+    std::fflush(out);
   if (!result.ok()) return result.status();
   progress.Finish(events.load(), "events");
   RETURN_IF_ERROR(WriteSideFiles(*result, options));

@@ -12,9 +12,9 @@ namespace {
 
 bool IsKnownField(std::string_view f) {
   static constexpr std::string_view kFields[] = {
-      "timestamp", "event",   "type",     "message_id", "user_id",    "anonymous_id",
-      "revenue",   "value",   "quantity", "currency",   "order_id",   "product_id",
-      "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"};
+      "timestamp",  "event",      "type",         "message_id", "user_id",    "anonymous_id",
+      "revenue",    "value",      "quantity",     "currency",   "order_id",   "product_id",
+      "utm_source", "utm_medium", "utm_campaign", "utm_term",   "utm_content"};
   for (auto k : kFields) {
     if (k == f) return true;
   }
@@ -24,7 +24,8 @@ bool IsKnownField(std::string_view f) {
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -128,13 +129,16 @@ Result<CsvMapping> ParseCsvMapping(std::string_view text, const std::vector<std:
     if (pair.empty()) continue;
     auto eq = pair.rfind('=');
     if (eq == std::string_view::npos) {
-      return Status::InvalidArgument("mapping entry \"" + std::string(pair) + "\" is not column=field");
+      return Status::InvalidArgument("mapping entry \"" + std::string(pair) +
+                                     "\" is not column=field");
     }
     std::string column(Trim(pair.substr(0, eq)));
     std::string field(Trim(pair.substr(eq + 1)));
-    if (!IsKnownField(field)) return Status::InvalidArgument("mapping: unknown field \"" + field + "\"");
+    if (!IsKnownField(field))
+      return Status::InvalidArgument("mapping: unknown field \"" + field + "\"");
     int index = column_of(column);
-    if (index < 0) return Status::InvalidArgument("mapping: the CSV has no column \"" + column + "\"");
+    if (index < 0)
+      return Status::InvalidArgument("mapping: the CSV has no column \"" + column + "\"");
     m.fields.push_back({index, field});
   }
   return m;
@@ -190,7 +194,8 @@ Result<Event> CsvRowToEvent(const std::vector<std::string>& row, const CsvMappin
     } else if (name.starts_with("id.")) {
       std::string type = name.substr(3);
       auto colon = type.find(':');
-      Identifier id{type.substr(0, colon), colon == std::string::npos ? "" : type.substr(colon + 1), v};
+      Identifier id{type.substr(0, colon), colon == std::string::npos ? "" : type.substr(colon + 1),
+                    v};
       e.identifiers.push_back(std::move(id));
     } else if (name.starts_with("trait.")) {
       if (traits.size() > 1) traits.push_back(',');
@@ -209,7 +214,8 @@ Result<Event> CsvRowToEvent(const std::vector<std::string>& row, const CsvMappin
   if (!e.user_id.empty()) e.identifiers.insert(e.identifiers.begin(), {"user_id", "", e.user_id});
   if (!e.anonymous_id.empty()) e.identifiers.push_back({"anonymous_id", "", e.anonymous_id});
   if (e.identifiers.empty()) {
-    return Status::InvalidArgument("row has no identity (map a column to user_id, anonymous_id or id.*)");
+    return Status::InvalidArgument(
+        "row has no identity (map a column to user_id, anonymous_id or id.*)");
   }
   if (e.type == EventType::kTrack && e.name.empty()) {
     return Status::InvalidArgument("row has no event name (map a column to event or pass --event)");

@@ -17,7 +17,7 @@ using simdjson::dom::element_type;
 using simdjson::dom::object;
 
 // Properties lifted into typed columns; they are not repeated in properties_json.
-constexpr std::string_view kTypedProperties[] = {"revenue", "value", "quantity", "currency",
+constexpr std::string_view kTypedProperties[] = {"revenue",  "value",   "quantity",   "currency",
                                                  "order_id", "orderId", "product_id", "productId"};
 
 bool IsTypedProperty(std::string_view key) {
@@ -55,14 +55,20 @@ std::optional<EventType> TypeForName(std::string_view name) {
 
 const char* TypeName(element_type t) {
   switch (t) {
-    case element_type::ARRAY: return "an array";
-    case element_type::OBJECT: return "an object";
+    case element_type::ARRAY:
+      return "an array";
+    case element_type::OBJECT:
+      return "an object";
     case element_type::INT64:
     case element_type::UINT64:
-    case element_type::DOUBLE: return "a number";
-    case element_type::STRING: return "a string";
-    case element_type::BOOL: return "a boolean";
-    case element_type::NULL_VALUE: return "null";
+    case element_type::DOUBLE:
+      return "a number";
+    case element_type::STRING:
+      return "a string";
+    case element_type::BOOL:
+      return "a boolean";
+    case element_type::NULL_VALUE:
+      return "null";
   }
   return "unknown";
 }
@@ -73,12 +79,20 @@ std::optional<EventError> ReadIdString(const object& obj, std::string_view key, 
   element v;
   if (obj.at_key(key).get(v)) return std::nullopt;
   switch (v.type()) {
-    case element_type::STRING: *out = std::string(v.get_string().value_unsafe()); break;
-    case element_type::INT64: *out = std::to_string(v.get_int64().value_unsafe()); break;
-    case element_type::UINT64: *out = std::to_string(v.get_uint64().value_unsafe()); break;
-    case element_type::NULL_VALUE: break;
+    case element_type::STRING:
+      *out = std::string(v.get_string().value_unsafe());
+      break;
+    case element_type::INT64:
+      *out = std::to_string(v.get_int64().value_unsafe());
+      break;
+    case element_type::UINT64:
+      *out = std::to_string(v.get_uint64().value_unsafe());
+      break;
+    case element_type::NULL_VALUE:
+      break;
     default:
-      return EventError{"wrong_type", std::string(key) + " must be a string, not " + TypeName(v.type())};
+      return EventError{"wrong_type",
+                        std::string(key) + " must be a string, not " + TypeName(v.type())};
   }
   return std::nullopt;
 }
@@ -87,30 +101,35 @@ std::optional<EventError> ReadString(const object& obj, std::string_view key, st
   element v;
   if (obj.at_key(key).get(v) || v.is_null()) return std::nullopt;
   if (!v.is_string()) {
-    return EventError{"wrong_type", std::string(key) + " must be a string, not " + TypeName(v.type())};
+    return EventError{"wrong_type",
+                      std::string(key) + " must be a string, not " + TypeName(v.type())};
   }
   *out = std::string(v.get_string().value_unsafe());
   return std::nullopt;
 }
 
-std::optional<EventError> ReadObject(const object& obj, std::string_view key, object* out, bool* present) {
+std::optional<EventError> ReadObject(const object& obj, std::string_view key, object* out,
+                                     bool* present) {
   element v;
   *present = false;
   if (obj.at_key(key).get(v) || v.is_null()) return std::nullopt;
   if (!v.is_object()) {
-    return EventError{"wrong_type", std::string(key) + " must be an object, not " + TypeName(v.type())};
+    return EventError{"wrong_type",
+                      std::string(key) + " must be an object, not " + TypeName(v.type())};
   }
   *out = v.get_object().value_unsafe();
   *present = true;
   return std::nullopt;
 }
 
-std::optional<EventError> ReadTime(const object& obj, std::string_view key, std::optional<int64_t>* out) {
+std::optional<EventError> ReadTime(const object& obj, std::string_view key,
+                                   std::optional<int64_t>* out) {
   element v;
   if (obj.at_key(key).get(v) || v.is_null()) return std::nullopt;
   if (v.is_string()) {
     auto t = ParseTimestamp(v.get_string().value_unsafe());
-    if (!t.ok()) return EventError{"invalid_timestamp", std::string(key) + ": " + t.status().message()};
+    if (!t.ok())
+      return EventError{"invalid_timestamp", std::string(key) + ": " + t.status().message()};
     *out = *t;
     return std::nullopt;
   }
@@ -177,7 +196,10 @@ void ReadProperties(const object& props, Event* e) {
 
 void AddTraitIdentifiers(const object& traits, Event* e) {
   static constexpr std::pair<std::string_view, std::string_view> kTraitIds[] = {
-      {"phone", "phone"}, {"email", "email"}, {"member_id", "member_id"}, {"memberId", "member_id"},
+      {"phone", "phone"},
+      {"email", "email"},
+      {"member_id", "member_id"},
+      {"memberId", "member_id"},
       {"unionid", "wechat_unionid"}};
   for (auto [key, ns] : kTraitIds) {
     element v;
@@ -193,7 +215,8 @@ std::optional<EventError> ReadExternalIds(const object& context, Event* e) {
   if (!v.is_array()) return EventError{"wrong_type", "context.externalIds must be an array"};
   simdjson::dom::array ids = v.get_array().value_unsafe();
   for (element item : ids) {
-    if (!item.is_object()) return EventError{"wrong_type", "context.externalIds entries must be objects"};
+    if (!item.is_object())
+      return EventError{"wrong_type", "context.externalIds entries must be objects"};
     object o = item.get_object().value_unsafe();
     std::string id, type;
     if (auto err = ReadIdString(o, "id", &id)) return err;
@@ -327,7 +350,8 @@ Result<ParsedRequest> ParseSegmentRequest(std::string_view body, std::string_vie
   thread_local simdjson::dom::parser parser;
   element root;
   if (auto error = parser.parse(body.data(), body.size()).get(root)) {
-    return Status::InvalidArgument(std::string("body is not valid JSON: ") + simdjson::error_message(error));
+    return Status::InvalidArgument(std::string("body is not valid JSON: ") +
+                                   simdjson::error_message(error));
   }
   if (!root.is_object()) return Status::InvalidArgument("body must be a JSON object");
   object top = root.get_object().value_unsafe();
@@ -349,7 +373,8 @@ Result<ParsedRequest> ParseSegmentRequest(std::string_view body, std::string_vie
       size_t size = simdjson::minify(obj).size();
       if (size > limits.max_event_bytes) {
         out.rejected.push_back({index, "event_too_large",
-                                "event of " + std::to_string(size) + " bytes exceeds the limit of " +
+                                "event of " + std::to_string(size) +
+                                    " bytes exceeds the limit of " +
                                     std::to_string(limits.max_event_bytes)});
         return;
       }
@@ -368,7 +393,8 @@ Result<ParsedRequest> ParseSegmentRequest(std::string_view body, std::string_vie
   }
 
   element batch;
-  if (top.at_key("batch").get(batch)) return Status::InvalidArgument("batch request without a \"batch\" array");
+  if (top.at_key("batch").get(batch))
+    return Status::InvalidArgument("batch request without a \"batch\" array");
   if (!batch.is_array()) return Status::InvalidArgument("\"batch\" must be an array");
   auto array = batch.get_array().value_unsafe();
   if (array.size() > limits.max_batch_events) {
@@ -377,7 +403,8 @@ Result<ParsedRequest> ParseSegmentRequest(std::string_view body, std::string_vie
                                    std::to_string(limits.max_batch_events));
   }
   std::optional<int64_t> batch_sent_at;
-  if (auto err = ReadTime(top, "sentAt", &batch_sent_at)) return Status::InvalidArgument(err->message);
+  if (auto err = ReadTime(top, "sentAt", &batch_sent_at))
+    return Status::InvalidArgument(err->message);
   out.events.reserve(array.size());
   int index = 0;
   for (element item : array) {
@@ -406,26 +433,32 @@ Result<ParsedRequest> ParseSegmentRequest(std::string_view body, std::string_vie
 Result<Event> ParseSegmentEvent(std::string_view json, int64_t received_us, const Limits& limits) {
   if (json.size() > limits.max_event_bytes) {
     return Status::InvalidArgument("event_too_large: event of " + std::to_string(json.size()) +
-                                   " bytes exceeds the limit of " + std::to_string(limits.max_event_bytes));
+                                   " bytes exceeds the limit of " +
+                                   std::to_string(limits.max_event_bytes));
   }
   thread_local simdjson::dom::parser parser;
   element root;
   if (auto error = parser.parse(json.data(), json.size()).get(root)) {
     return Status::InvalidArgument(std::string("invalid_json: ") + simdjson::error_message(error));
   }
-  if (!root.is_object()) return Status::InvalidArgument("wrong_type: an event must be a JSON object");
+  if (!root.is_object())
+    return Status::InvalidArgument("wrong_type: an event must be a JSON object");
   object obj = root.get_object().value_unsafe();
   std::string type_name;
-  if (auto err = ReadString(obj, "type", &type_name)) return Status::InvalidArgument(err->reason + ": " + err->message);
+  if (auto err = ReadString(obj, "type", &type_name))
+    return Status::InvalidArgument(err->reason + ": " + err->message);
   auto type = TypeForName(type_name.empty() ? "track" : type_name);
-  if (!type) return Status::InvalidArgument("unknown_type: unknown event type \"" + type_name + "\"");
+  if (!type)
+    return Status::InvalidArgument("unknown_type: unknown event type \"" + type_name + "\"");
   Event e;
-  if (auto err = ParseEvent(obj, *type, received_us, std::nullopt, &e, /*require_user_or_anonymous=*/false)) {
+  if (auto err = ParseEvent(obj, *type, received_us, std::nullopt, &e,
+                            /*require_user_or_anonymous=*/false)) {
     return Status::InvalidArgument(err->reason + ": " + err->message);
   }
   if (e.identifiers.empty()) {
     return Status::InvalidArgument(
-        "missing_identity: the event has no userId, anonymousId, identity trait or context.externalIds");
+        "missing_identity: the event has no userId, anonymousId, identity trait or "
+        "context.externalIds");
   }
   // An exported line carries its channel; keep it rather than reclassify.
   ReadString(obj, "channel", &e.channel);

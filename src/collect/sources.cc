@@ -10,9 +10,9 @@ namespace quanyu::collect {
 
 const std::vector<std::string>& KnownSourceTypes() {
   static const std::vector<std::string> kTypes = {
-      "web",         "ios",      "android",  "wechat_mp", "wechat_oa", "douyin_mp",
-      "alipay_mp",   "tmall_store", "jd_store", "pdd_store", "douyin_store", "pos",
-      "crm",         "server",   "wecom",    "ads",       "import"};
+      "web",       "ios",         "android",  "wechat_mp", "wechat_oa",    "douyin_mp",
+      "alipay_mp", "tmall_store", "jd_store", "pdd_store", "douyin_store", "pos",
+      "crm",       "server",      "wecom",    "ads",       "import"};
   return kTypes;
 }
 
@@ -30,13 +30,15 @@ Status SourceRegistry::Add(const SourceConfig& s) {
     for (const auto& t : types) list += (list.empty() ? "" : ", ") + t;
     return Status::InvalidArgument("unknown source type \"" + s.type + "\"; one of: " + list);
   }
-  if (s.write_key.size() < 8) return Status::InvalidArgument("write key must be at least 8 characters");
+  if (s.write_key.size() < 8)
+    return Status::InvalidArgument("write key must be at least 8 characters");
   std::unique_lock lock(mu_);
   if (auto it = key_by_name_.find(s.name); it != key_by_name_.end()) {
     if (it->second == s.write_key && by_key_[s.write_key].type == s.type) return Status::OK();
     return Status::AlreadyExists("a source named \"" + s.name + "\" already exists");
   }
-  if (by_key_.count(s.write_key)) return Status::AlreadyExists("that write key belongs to another source");
+  if (by_key_.count(s.write_key))
+    return Status::AlreadyExists("that write key belongs to another source");
   by_key_[s.write_key] = s;
   key_by_name_[s.name] = s.write_key;
   return Status::OK();

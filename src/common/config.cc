@@ -1,16 +1,17 @@
 #include "common/config.h"
 
+#include <toml++/toml.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
 
-#include <toml++/toml.h>
-
 namespace quanyu {
 namespace {
 
-Status CheckKeys(const toml::table& t, const std::string& where, const std::set<std::string>& known) {
+Status CheckKeys(const toml::table& t, const std::string& where,
+                 const std::set<std::string>& known) {
   for (const auto& [k, v] : t) {
     if (!known.count(std::string(k.str()))) {
       return Status::InvalidArgument("unknown config key '" + where + std::string(k.str()) + "'");
@@ -37,9 +38,12 @@ Result<Config> ParseConfig(const std::string& text) {
       << e.source().begin.column;
     return Status::InvalidArgument(m.str());
   }
-  RETURN_IF_ERROR(CheckKeys(root, "", {"server", "limits", "log", "store", "identity", "sources", "channels"}));
+  RETURN_IF_ERROR(
+      CheckKeys(root, "", {"server", "limits", "log", "store", "identity", "sources", "channels"}));
   if (auto* s = root["server"].as_table()) {
-    RETURN_IF_ERROR(CheckKeys(*s, "server.", {"listen", "threads", "idle_timeout_s", "read_timeout_s", "admin_key", "web_root"}));
+    RETURN_IF_ERROR(CheckKeys(
+        *s, "server.",
+        {"listen", "threads", "idle_timeout_s", "read_timeout_s", "admin_key", "web_root"}));
     Read(*s, "listen", &c.listen);
     Read(*s, "threads", &c.threads);
     Read(*s, "idle_timeout_s", &c.idle_timeout_s);
@@ -48,7 +52,8 @@ Result<Config> ParseConfig(const std::string& text) {
     Read(*s, "web_root", &c.web_root);
   }
   if (auto* s = root["limits"].as_table()) {
-    RETURN_IF_ERROR(CheckKeys(*s, "limits.", {"max_event_bytes", "max_batch_bytes", "max_batch_events"}));
+    RETURN_IF_ERROR(
+        CheckKeys(*s, "limits.", {"max_event_bytes", "max_batch_bytes", "max_batch_events"}));
     int64_t v;
     if (auto x = (*s)["max_event_bytes"].value<int64_t>()) c.max_event_bytes = *x;
     if (auto x = (*s)["max_batch_bytes"].value<int64_t>()) c.max_batch_bytes = *x;
@@ -56,7 +61,9 @@ Result<Config> ParseConfig(const std::string& text) {
     (void)v;
   }
   if (auto* s = root["log"].as_table()) {
-    RETURN_IF_ERROR(CheckKeys(*s, "log.", {"dedupe_window_s", "group_commit_max_delay_us", "max_queue_bytes", "log_file_bytes", "checkpoint_interval_s"}));
+    RETURN_IF_ERROR(CheckKeys(*s, "log.",
+                              {"dedupe_window_s", "group_commit_max_delay_us", "max_queue_bytes",
+                               "log_file_bytes", "checkpoint_interval_s"}));
     Read(*s, "dedupe_window_s", &c.dedupe_window_s);
     Read(*s, "group_commit_max_delay_us", &c.group_commit_max_delay_us);
     if (auto x = (*s)["max_queue_bytes"].value<int64_t>()) c.max_queue_bytes = *x;
@@ -97,7 +104,9 @@ Result<Config> ParseConfig(const std::string& text) {
     for (auto& node : *arr) {
       auto* t = node.as_table();
       if (!t) return Status::InvalidArgument("config: [[channels]] entries must be tables");
-      RETURN_IF_ERROR(CheckKeys(*t, "channels.", {"channel", "utm_source", "utm_medium", "referrer_host", "click_id", "source_type"}));
+      RETURN_IF_ERROR(CheckKeys(
+          *t, "channels.",
+          {"channel", "utm_source", "utm_medium", "referrer_host", "click_id", "source_type"}));
       ChannelRule r;
       Read(*t, "channel", &r.channel);
       Read(*t, "utm_source", &r.utm_source);
@@ -105,7 +114,8 @@ Result<Config> ParseConfig(const std::string& text) {
       Read(*t, "referrer_host", &r.referrer_host);
       Read(*t, "click_id", &r.click_id);
       Read(*t, "source_type", &r.source_type);
-      if (r.channel.empty()) return Status::InvalidArgument("config: every [[channels]] needs channel");
+      if (r.channel.empty())
+        return Status::InvalidArgument("config: every [[channels]] needs channel");
       c.channel_rules.push_back(r);
     }
   }

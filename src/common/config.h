@@ -23,21 +23,21 @@ struct SourceConfig {
 // matchers must match; rules are tried in order before the built-in ones.
 struct ChannelRule {
   std::string channel;
-  std::string utm_source;    // case-insensitive exact match
-  std::string utm_medium;    // case-insensitive exact match
-  std::string referrer_host; // suffix match on the referrer's host
-  std::string click_id;      // a query parameter / property name such as "gclid"
-  std::string source_type;   // the source's type
+  std::string utm_source;     // case-insensitive exact match
+  std::string utm_medium;     // case-insensitive exact match
+  std::string referrer_host;  // suffix match on the referrer's host
+  std::string click_id;       // a query parameter / property name such as "gclid"
+  std::string source_type;    // the source's type
 };
 
 struct Config {
   // [server]
   std::string listen = "127.0.0.1:8080";
-  int threads = 0;                 // 0 = one per core
-  int idle_timeout_s = 60;         // keep-alive idle timeout
-  int read_timeout_s = 30;         // a request must arrive completely within this
-  std::string admin_key;           // bootstrap admin key ("" = none; QUANYU_ADMIN_KEY)
-  std::string web_root;            // dashboard files ("" = <exe>/../web/dist if present)
+  int threads = 0;          // 0 = one per core
+  int idle_timeout_s = 60;  // keep-alive idle timeout
+  int read_timeout_s = 30;  // a request must arrive completely within this
+  std::string admin_key;    // bootstrap admin key ("" = none; QUANYU_ADMIN_KEY)
+  std::string web_root;     // dashboard files ("" = <exe>/../web/dist if present)
 
   // [limits]
   size_t max_event_bytes = 32 * 1024;
@@ -56,7 +56,7 @@ struct Config {
   int flush_interval_s = 10;      // ...or after this many seconds
 
   // [identity]
-  std::string default_region = "CN";  // phone numbers without +CC
+  std::string default_region = "CN";          // phone numbers without +CC
   std::vector<std::string> junk_identifiers;  // extra values never linked
 
   // [[sources]]

@@ -5,11 +5,9 @@
 namespace quanyu {
 namespace {
 constexpr std::array<std::string_view, kEventTypeCount> kNames = {
-    "track",          "identify",          "page",
-    "screen",         "group",             "alias",
-    "track_signup",   "profile_set",       "profile_set_once",
-    "profile_increment", "profile_append", "profile_unset",
-    "profile_delete", "track_id_bind",     "track_id_unbind",
+    "track",          "identify",      "page",           "screen",           "group",
+    "alias",          "track_signup",  "profile_set",    "profile_set_once", "profile_increment",
+    "profile_append", "profile_unset", "profile_delete", "track_id_bind",    "track_id_unbind",
 };
 }  // namespace
 

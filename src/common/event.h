@@ -73,8 +73,8 @@ struct Event {
   std::string anonymous_id;  // raw anonymousId / anonymous distinct_id
   std::vector<Identifier> identifiers;
   Campaign campaign;
-  std::string referrer;      // page referrer URL, if any
-  std::string url;           // page URL (click ids such as gclid are read from its query)
+  std::string referrer;  // page referrer URL, if any
+  std::string url;       // page URL (click ids such as gclid are read from its query)
 
   // Typed commerce columns; NaN / empty when absent.
   std::optional<double> revenue;

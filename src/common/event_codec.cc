@@ -53,8 +53,8 @@ void EncodeEvent(const Event& e, std::string* dst) {
   PutLengthPrefixed(&body, e.campaign.content);
   PutLengthPrefixed(&body, e.referrer);
   PutLengthPrefixed(&body, e.url);
-  uint8_t present = (e.revenue ? kHasRevenue : 0) | (e.value ? kHasValue : 0) |
-                    (e.quantity ? kHasQuantity : 0);
+  uint8_t present =
+      (e.revenue ? kHasRevenue : 0) | (e.value ? kHasValue : 0) | (e.quantity ? kHasQuantity : 0);
   body.push_back(static_cast<char>(present));
   if (e.revenue) PutDouble(&body, *e.revenue);
   if (e.value) PutDouble(&body, *e.value);
@@ -93,7 +93,8 @@ Status DecodeEvent(std::string_view* in, Event* e) {
   }
   ok = d.GetString(&e->campaign.source) && d.GetString(&e->campaign.medium) &&
        d.GetString(&e->campaign.name) && d.GetString(&e->campaign.term) &&
-       d.GetString(&e->campaign.content) && d.GetString(&e->referrer) && d.GetString(&e->url) && d.GetByte(&present);
+       d.GetString(&e->campaign.content) && d.GetString(&e->referrer) && d.GetString(&e->url) &&
+       d.GetByte(&present);
   if (!ok) return Status::Corruption("malformed campaign");
   double v;
   e->revenue.reset();

@@ -1,10 +1,10 @@
 // Hashing helpers over xxHash (XXH3). Stateless; thread-safe.
 #pragma once
 
+#include <xxhash.h>
+
 #include <cstdint>
 #include <string_view>
-
-#include <xxhash.h>
 
 namespace quanyu {
 

@@ -98,8 +98,10 @@ std::string MetricsRegistry::RenderPrometheus() const {
   std::string out;
   for (const auto& [name, f] : families_) {
     out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, f.help, name, f.type);
-    for (const auto& [labels, c] : f.counters) out += fmt::format("{}{} {}\n", name, labels, c->Value());
-    for (const auto& [labels, g] : f.gauges) out += fmt::format("{}{} {}\n", name, labels, g->Value());
+    for (const auto& [labels, c] : f.counters)
+      out += fmt::format("{}{} {}\n", name, labels, c->Value());
+    for (const auto& [labels, g] : f.gauges)
+      out += fmt::format("{}{} {}\n", name, labels, g->Value());
     for (const auto& [labels, h] : f.histograms) {
       auto counts = h->BucketCounts();
       uint64_t cum = 0;

@@ -13,7 +13,7 @@ namespace quanyu {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT
     assert(!status_.ok() && "Result constructed from an OK status without a value");
     if (status_.ok()) status_ = Status::Internal("Result constructed from OK status");
@@ -23,9 +23,18 @@ class [[nodiscard]] Result {
   const Status& status() const { return status_; }
 
   // REQUIRES: ok().
-  T& value() & { assert(ok()); return *value_; }
-  const T& value() const& { assert(ok()); return *value_; }
-  T&& value() && { assert(ok()); return std::move(*value_); }
+  T& value() & {
+    assert(ok());
+    return *value_;
+  }
+  const T& value() const& {
+    assert(ok());
+    return *value_;
+  }
+  T&& value() && {
+    assert(ok());
+    return std::move(*value_);
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
@@ -40,8 +49,7 @@ class [[nodiscard]] Result {
 
 // Evaluates `rexpr` (a Result<T>); on error returns its Status, otherwise
 // move-assigns the value to `lhs` (which may be a declaration).
-#define ASSIGN_OR_RETURN(lhs, rexpr)                                   \
-  auto QY_CONCAT(qy_result_, __LINE__) = (rexpr);                      \
-  if (!QY_CONCAT(qy_result_, __LINE__).ok())                           \
-    return QY_CONCAT(qy_result_, __LINE__).status();                   \
+#define ASSIGN_OR_RETURN(lhs, rexpr)                                                          \
+  auto QY_CONCAT(qy_result_, __LINE__) = (rexpr);                                             \
+  if (!QY_CONCAT(qy_result_, __LINE__).ok()) return QY_CONCAT(qy_result_, __LINE__).status(); \
   lhs = std::move(QY_CONCAT(qy_result_, __LINE__)).value()

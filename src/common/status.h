@@ -13,15 +13,15 @@ namespace quanyu {
 
 enum class StatusCode : int {
   kOk = 0,
-  kInvalidArgument,   // the caller's input is malformed or violates a rule
+  kInvalidArgument,  // the caller's input is malformed or violates a rule
   kNotFound,
   kAlreadyExists,
-  kUnauthenticated,   // missing or unknown credentials
-  kPermissionDenied,  // valid credentials, not allowed
-  kPayloadTooLarge,   // a body, batch or event over its configured limit
-  kResourceExhausted, // back-pressure: retry later
-  kUnavailable,       // shutting down or not ready
-  kCorruption,        // persisted data failed a checksum or format check
+  kUnauthenticated,    // missing or unknown credentials
+  kPermissionDenied,   // valid credentials, not allowed
+  kPayloadTooLarge,    // a body, batch or event over its configured limit
+  kResourceExhausted,  // back-pressure: retry later
+  kUnavailable,        // shutting down or not ready
+  kCorruption,         // persisted data failed a checksum or format check
   kIOError,
   kInternal,
 };
@@ -34,13 +34,23 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status OK() { return Status(); }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
-  static Status Unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
-  static Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
-  static Status PayloadTooLarge(std::string m) { return {StatusCode::kPayloadTooLarge, std::move(m)}; }
-  static Status ResourceExhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
+  static Status Unauthenticated(std::string m) {
+    return {StatusCode::kUnauthenticated, std::move(m)};
+  }
+  static Status PermissionDenied(std::string m) {
+    return {StatusCode::kPermissionDenied, std::move(m)};
+  }
+  static Status PayloadTooLarge(std::string m) {
+    return {StatusCode::kPayloadTooLarge, std::move(m)};
+  }
+  static Status ResourceExhausted(std::string m) {
+    return {StatusCode::kResourceExhausted, std::move(m)};
+  }
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
   static Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
   static Status IOError(std::string m) { return {StatusCode::kIOError, std::move(m)}; }
@@ -66,8 +76,8 @@ class [[nodiscard]] Status {
 #define QY_CONCAT(a, b) QY_CONCAT_INNER(a, b)
 
 // Returns from the enclosing function if `expr` (a Status) is not OK.
-#define RETURN_IF_ERROR(expr)                         \
-  do {                                                \
-    ::quanyu::Status qy_status_ = (expr);             \
-    if (!qy_status_.ok()) return qy_status_;          \
+#define RETURN_IF_ERROR(expr)                \
+  do {                                       \
+    ::quanyu::Status qy_status_ = (expr);    \
+    if (!qy_status_.ok()) return qy_status_; \
   } while (0)

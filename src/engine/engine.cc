@@ -1,9 +1,9 @@
 #include "engine/engine.h"
 
-#include <filesystem>
-
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "common/clock.h"
 #include "common/event_codec.h"
@@ -38,10 +38,12 @@ Engine::Engine(const Config& config)
       normalizer_(config) {}
 
 Result<std::unique_ptr<Engine>> Engine::Open(const Config& config) {
-  if (config.data_dir.empty()) return Status::InvalidArgument("no data directory given (--data DIR)");
+  if (config.data_dir.empty())
+    return Status::InvalidArgument("no data directory given (--data DIR)");
   std::error_code ec;
   fs::create_directories(config.data_dir, ec);
-  if (ec) return Status::IOError("cannot create data directory " + config.data_dir + ": " + ec.message());
+  if (ec)
+    return Status::IOError("cannot create data directory " + config.data_dir + ": " + ec.message());
 
   std::unique_ptr<Engine> engine(new Engine(config));
   const std::string& dir = config.data_dir;
@@ -51,10 +53,11 @@ Result<std::unique_ptr<Engine>> Engine::Open(const Config& config) {
   for (const auto& s : config.sources) {
     RETURN_IF_ERROR(engine->sources_.Add(s).WithContext("config [[sources]] " + s.name));
   }
-  RETURN_IF_ERROR(engine->state_->ScanPrefix(kSourcePrefix, [&](std::string_view, std::string_view value) {
-    ASSIGN_OR_RETURN(SourceConfig s, SourceFromJson(std::string(value)));
-    return engine->sources_.Add(s);
-  }));
+  RETURN_IF_ERROR(
+      engine->state_->ScanPrefix(kSourcePrefix, [&](std::string_view, std::string_view value) {
+        ASSIGN_OR_RETURN(SourceConfig s, SourceFromJson(std::string(value)));
+        return engine->sources_.Add(s);
+      }));
 
   store::StoreOptions so;
   so.dir = dir;
@@ -88,21 +91,23 @@ Status Engine::Recover() {
   RETURN_IF_ERROR(dedupe_->LoadSnapshot(dedupe_path_, &covered));
   uint64_t checkpoint = store_->CheckpointLsn();
   uint64_t replayed = 0;
-  RETURN_IF_ERROR(log_->Replay(std::min(covered, checkpoint), [&](log::Lsn lsn, std::string_view payload) -> Status {
-    ASSIGN_OR_RETURN(std::vector<Event> events, DecodeEventBatch(payload));
-    for (const auto& e : events) {
-      dedupe_->Insert(e.source, e.message_id, e.received_us);
-      dedupe_->Commit(e.source, e.message_id, lsn);
-    }
-    if (lsn > checkpoint) {
-      replayed += events.size();
-      store_->Add(std::move(events), lsn);
-    }
-    return Status::OK();
-  }));
+  RETURN_IF_ERROR(log_->Replay(
+      std::min(covered, checkpoint), [&](log::Lsn lsn, std::string_view payload) -> Status {
+        ASSIGN_OR_RETURN(std::vector<Event> events, DecodeEventBatch(payload));
+        for (const auto& e : events) {
+          dedupe_->Insert(e.source, e.message_id, e.received_us);
+          dedupe_->Commit(e.source, e.message_id, lsn);
+        }
+        if (lsn > checkpoint) {
+          replayed += events.size();
+          store_->Add(std::move(events), lsn);
+        }
+        return Status::OK();
+      }));
   dedupe_->Expire(SystemClock::Default()->NowMicros());
   truncated_lsn_ = std::min(covered, checkpoint);
-  if (replayed) spdlog::info("recovered {} events from the log after checkpoint {}", replayed, checkpoint);
+  if (replayed)
+    spdlog::info("recovered {} events from the log after checkpoint {}", replayed, checkpoint);
   return Status::OK();
 }
 
@@ -117,7 +122,8 @@ void Engine::CountRejection(const std::string& reason, const std::string& source
 
 void Engine::CountAccepted(const std::string& source, size_t events, size_t bytes) {
   auto* m = MetricsRegistry::Default();
-  m->GetCounter("quanyu_events_accepted_total", "Events durable in the log, by source", {{"source", source}})
+  m->GetCounter("quanyu_events_accepted_total", "Events durable in the log, by source",
+                {{"source", source}})
       ->Add(events);
   m->GetCounter("quanyu_events_accepted_bytes_total", "Encoded bytes of accepted events, by source",
                 {{"source", source}})
@@ -164,8 +170,8 @@ void Engine::Ingest(IngestRequest request, IngestCallback done) {
   }
   if (result.duplicates) {
     MetricsRegistry::Default()
-        ->GetCounter("quanyu_events_duplicate_total", "Events dropped as already stored (messageId)",
-                     {{"source", source->name}})
+        ->GetCounter("quanyu_events_duplicate_total",
+                     "Events dropped as already stored (messageId)", {{"source", source->name}})
         ->Add(result.duplicates);
   }
 
@@ -178,8 +184,9 @@ void Engine::Ingest(IngestRequest request, IngestCallback done) {
   auto forget = [this, events] {
     for (const auto& e : *events) dedupe_->Erase(e.source, e.message_id);
   };
-  Status st = log_->Append(*payload, [this, events, payload, shared_result, shared_done, forget, bytes,
-                                      source_name = source->name](const Status& status, log::Lsn lsn) {
+  Status st = log_->Append(*payload, [this, events, payload, shared_result, shared_done, forget,
+                                      bytes, source_name = source->name](const Status& status,
+                                                                         log::Lsn lsn) {
     if (!status.ok()) {
       forget();
       CountRejection("log_error", source_name, events->size());
@@ -212,7 +219,8 @@ IngestResult Engine::IngestSync(IngestRequest request) {
   return future.get();
 }
 
-IngestResult Engine::IngestFromSource(const collect::SourceInfo& source, std::vector<Event> events) {
+IngestResult Engine::IngestFromSource(const collect::SourceInfo& source,
+                                      std::vector<Event> events) {
   auto key = sources_.FindByName(source.name);
   IngestRequest request;
   if (key) request.write_key = key->write_key;
@@ -239,7 +247,8 @@ IngestResult Engine::BulkLoad(const collect::SourceInfo& source, std::vector<Eve
   for (auto& e : events) {
     normalizer_.Normalize(&e, source);
     if (e.identifiers.empty()) {
-      result.rejected.push_back({-1, "junk_identity", "event " + e.message_id + " has no usable identifier"});
+      result.rejected.push_back(
+          {-1, "junk_identity", "event " + e.message_id + " has no usable identifier"});
       CountRejection("junk_identity", source.name);
       continue;
     }
@@ -259,7 +268,8 @@ IngestResult Engine::BulkLoad(const collect::SourceInfo& source, std::vector<Eve
 
 Result<SourceConfig> Engine::AddSource(const std::string& name, const std::string& type) {
   SourceConfig s{name, type, collect::SourceRegistry::NewWriteKey()};
-  if (sources_.FindByName(name)) return Status::AlreadyExists("a source named \"" + name + "\" already exists");
+  if (sources_.FindByName(name))
+    return Status::AlreadyExists("a source named \"" + name + "\" already exists");
   RETURN_IF_ERROR(sources_.Add(s));
   RETURN_IF_ERROR(state_->Put(kSourcePrefix + name, SourceToJson(s)));
   return s;
@@ -271,7 +281,9 @@ std::optional<collect::SourceInfo> Engine::LookupSource(std::string_view write_k
   return sources_.Lookup(write_key);
 }
 
-Status Engine::ImportSpend(const std::vector<store::SpendRow>& rows) { return spend_->Upsert(rows); }
+Status Engine::ImportSpend(const std::vector<store::SpendRow>& rows) {
+  return spend_->Upsert(rows);
+}
 
 Result<std::vector<store::SpendRow>> Engine::ListSpend(const std::string& from_date,
                                                        const std::string& to_date) const {
@@ -315,7 +327,8 @@ void Engine::MaintenanceLoop() {
     // The snapshot rewrites every remembered id, so it is taken at most once
     // per checkpoint_interval_s; the log keeps the records until then.
     auto now = std::chrono::steady_clock::now();
-    if (cp > truncated_lsn_ && now - last_snapshot_ >= std::chrono::seconds(config_.checkpoint_interval_s)) {
+    if (cp > truncated_lsn_ &&
+        now - last_snapshot_ >= std::chrono::seconds(config_.checkpoint_interval_s)) {
       last_snapshot_ = now;
       // The snapshot must cover every id up to the checkpoint before the
       // log records that would rebuild them are deleted.

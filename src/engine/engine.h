@@ -13,11 +13,11 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <optional>
-#include <functional>
-#include <memory>
 #include <string>
 #include <thread>
 #include <vector>

@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 
 #include <atomic>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -78,14 +78,16 @@ void SplitReason(const Status& st, std::string* reason, std::string* message) {
 }  // namespace
 
 Result<ImportReport> ImportEventsFile(Engine* engine, const std::string& path,
-                                      const ImportOptions& options, const ImportProgressFn& progress) {
+                                      const ImportOptions& options,
+                                      const ImportProgressFn& progress) {
   auto start = std::chrono::steady_clock::now();
   std::string format = options.format;
   if (format.empty()) format = path.ends_with(".csv") ? "csv" : "jsonl";
   if (format != "jsonl" && format != "csv") {
     return Status::InvalidArgument("unknown import format \"" + format + "\" (jsonl or csv)");
   }
-  if (options.source.empty()) return Status::InvalidArgument("an import needs a source name (--source)");
+  if (options.source.empty())
+    return Status::InvalidArgument("an import needs a source name (--source)");
   bool exists = false;
   for (const auto& s : engine->ListSources()) exists |= s.name == options.source;
   if (!exists) {
@@ -120,17 +122,19 @@ Result<ImportReport> ImportEventsFile(Engine* engine, const std::string& path,
     }
   } else {
     RETURN_IF_ERROR(collect::ParseCsv(data, &csv_records, &csv_lines));
-    if (csv_records.empty()) return Status::InvalidArgument(path + " is empty (a CSV needs a header row)");
+    if (csv_records.empty())
+      return Status::InvalidArgument(path + " is empty (a CSV needs a header row)");
     auto type = EventTypeFromName(options.csv_type);
     if (!type) return Status::InvalidArgument("unknown --type \"" + options.csv_type + "\"");
     ASSIGN_OR_RETURN(mapping, collect::ParseCsvMapping(options.csv_mapping, csv_records[0],
-                                                        options.csv_event, *type));
+                                                       options.csv_event, *type));
   }
   size_t total = format == "jsonl" ? lines.size() : csv_records.size() - 1;
   report.lines = total;
 
-  int threads = options.threads > 0 ? options.threads
-                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int threads = options.threads > 0
+                    ? options.threads
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::atomic<size_t> next{0};
   std::atomic<uint64_t> accepted{0}, duplicates{0}, bytes_done{0};
   std::mutex error_mu;
@@ -235,7 +239,8 @@ Result<SpendImportReport> ImportSpendFile(Engine* engine, const std::string& pat
       c_spend = col("spend"), c_impr = col("impressions"), c_clicks = col("clicks");
   if (c_date < 0 || c_channel < 0 || c_spend < 0) {
     return Status::InvalidArgument(
-        "spend CSV needs a header with date, channel and spend (campaign, impressions, clicks optional)");
+        "spend CSV needs a header with date, channel and spend (campaign, impressions, clicks "
+        "optional)");
   }
   RejectWriter rejects(reject_path.empty() ? path + ".rejects" : reject_path);
   std::vector<store::SpendRow> rows;

@@ -17,14 +17,14 @@
 namespace quanyu {
 
 struct ImportOptions {
-  std::string source;        // source name the events are attributed to (created if missing)
+  std::string source;  // source name the events are attributed to (created if missing)
   std::string source_type = "import";
-  std::string format;        // "jsonl" or "csv" ("" = from the file extension)
-  std::string csv_mapping;   // see collect/csv_import.h
-  std::string csv_event;     // default event name for CSV rows
+  std::string format;       // "jsonl" or "csv" ("" = from the file extension)
+  std::string csv_mapping;  // see collect/csv_import.h
+  std::string csv_event;    // default event name for CSV rows
   std::string csv_type = "track";
-  std::string reject_path;   // "" = <file>.rejects
-  int threads = 0;           // 0 = one per core
+  std::string reject_path;  // "" = <file>.rejects
+  int threads = 0;          // 0 = one per core
   size_t batch_events = 5000;
 };
 
@@ -33,12 +33,13 @@ struct ImportReport {
   uint64_t accepted = 0;
   uint64_t duplicates = 0;
   uint64_t rejected = 0;
-  std::string reject_path;   // written only when rejected > 0
+  std::string reject_path;  // written only when rejected > 0
   double seconds = 0;
 };
 
 // Called now and then with (bytes read, events accepted so far).
-using ImportProgressFn = std::function<void(uint64_t bytes_done, uint64_t total_bytes, uint64_t events)>;
+using ImportProgressFn =
+    std::function<void(uint64_t bytes_done, uint64_t total_bytes, uint64_t events)>;
 
 Result<ImportReport> ImportEventsFile(Engine* engine, const std::string& path,
                                       const ImportOptions& options,

@@ -102,7 +102,8 @@ void MessageDedupe::Expire(int64_t now_us) {
   const int64_t cutoff = now_us - impl_->window_us;
   for (Impl::Shard& shard : impl_->shards) {
     std::lock_guard<std::mutex> l(shard.mu);
-    shard.seen.EraseIf([cutoff](const Hash128&, const Seen& v) { return v.first_seen_us < cutoff; });
+    shard.seen.EraseIf(
+        [cutoff](const Hash128&, const Seen& v) { return v.first_seen_us < cutoff; });
   }
 }
 

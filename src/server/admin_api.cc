@@ -42,7 +42,8 @@ HttpResponse ListSources(Engine* engine) {
 HttpResponse CreateSource(Engine* engine, const HttpRequest& r) {
   json body = json::parse(r.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) {
-    return ErrorResponse(Status::InvalidArgument("body must be a JSON object {\"name\", \"type\"}"));
+    return ErrorResponse(
+        Status::InvalidArgument("body must be a JSON object {\"name\", \"type\"}"));
   }
   if (!body.contains("name") || !body["name"].is_string()) {
     return ErrorResponse(Status::InvalidArgument("\"name\" (string) is required"));
@@ -50,7 +51,8 @@ HttpResponse CreateSource(Engine* engine, const HttpRequest& r) {
   std::string type = body.value("type", "web");
   auto s = engine->AddSource(body["name"].get<std::string>(), type);
   if (!s.ok()) return ErrorResponse(s.status());
-  return JsonResponse(201, json{{"name", s->name}, {"type", s->type}, {"write_key", s->write_key}}.dump());
+  return JsonResponse(
+      201, json{{"name", s->name}, {"type", s->type}, {"write_key", s->write_key}}.dump());
 }
 
 HttpResponse Stats(Engine* engine) {
@@ -134,9 +136,11 @@ void Router::HandleApi(HttpRequest& r, Respond respond) {
         "the admin API is disabled: start the server with QUANYU_ADMIN_KEY set")));
   }
   if (token.empty()) {
-    return respond(ErrorResponse(Status::Unauthenticated("missing admin key: send Authorization: Bearer KEY")));
+    return respond(ErrorResponse(
+        Status::Unauthenticated("missing admin key: send Authorization: Bearer KEY")));
   }
-  if (!KeyMatches(token, admin_key_)) return respond(ErrorResponse(Status::Unauthenticated("unknown admin key")));
+  if (!KeyMatches(token, admin_key_))
+    return respond(ErrorResponse(Status::Unauthenticated("unknown admin key")));
 
   const std::string& p = r.path;
   const std::string& m = r.method;

@@ -51,7 +51,8 @@ nlohmann::json RejectionsJson(const std::vector<collect::Rejection>& rejected) {
 HttpResponse IngestResponse(const IngestResult& r) {
   if (!r.status.ok()) {
     HttpResponse resp = ErrorResponse(r.status);
-    if (r.status.code() == StatusCode::kResourceExhausted) resp.headers.push_back({"Retry-After", "1"});
+    if (r.status.code() == StatusCode::kResourceExhausted)
+      resp.headers.push_back({"Retry-After", "1"});
     return resp;
   }
   if (r.accepted == 0 && r.duplicates == 0 && !r.rejected.empty()) {
@@ -90,7 +91,8 @@ HttpResponse ErrorResponse(const Status& status) {
   return JsonResponse(HttpStatusFor(status.code()), ErrorJson(status));
 }
 
-Router::Router(Engine* engine, std::string admin_key) : engine_(engine), admin_key_(std::move(admin_key)) {}
+Router::Router(Engine* engine, std::string admin_key)
+    : engine_(engine), admin_key_(std::move(admin_key)) {}
 
 Status Router::DecodeBody(HttpRequest& request) {
   std::string encoding = LowerAscii(request.Header("content-encoding"));
@@ -109,7 +111,8 @@ void Router::Handle(HttpRequest request, Respond respond) {
   if (request.method == "OPTIONS") {  // CORS preflight from browsers' SDKs
     HttpResponse r = JsonResponse(204, "");
     r.headers.push_back({"Access-Control-Allow-Methods", "GET, POST, OPTIONS"});
-    r.headers.push_back({"Access-Control-Allow-Headers", "Authorization, Content-Type, Content-Encoding"});
+    r.headers.push_back(
+        {"Access-Control-Allow-Headers", "Authorization, Content-Type, Content-Encoding"});
     r.headers.push_back({"Access-Control-Max-Age", "86400"});
     return respond(std::move(r));
   }
@@ -127,22 +130,25 @@ void Router::Handle(HttpRequest request, Respond respond) {
     std::string endpoint = path.substr(4);
     return HandleSegment(request, endpoint, std::move(respond));
   }
-  if (path == "/sa" || path == "/sa.gif") return HandleSensors(request, path == "/sa.gif", std::move(respond));
-  if (path.starts_with("/api/v1/") || path == "/api/v1") return HandleApi(request, std::move(respond));
+  if (path == "/sa" || path == "/sa.gif")
+    return HandleSensors(request, path == "/sa.gif", std::move(respond));
+  if (path.starts_with("/api/v1/") || path == "/api/v1")
+    return HandleApi(request, std::move(respond));
   respond(ErrorResponse(Status::NotFound("no route for " + request.method + " " + path)));
 }
 
 void Router::HandleSegment(HttpRequest& request, std::string_view endpoint, Respond respond) {
   int64_t received = SystemClock::Default()->NowMicros();
   if (Status st = DecodeBody(request); !st.ok()) {
-    engine_->CountRejection(st.code() == StatusCode::kPayloadTooLarge ? "body_too_large" : "bad_encoding", "");
+    engine_->CountRejection(
+        st.code() == StatusCode::kPayloadTooLarge ? "body_too_large" : "bad_encoding", "");
     return respond(ErrorResponse(st));
   }
   auto parsed = collect::ParseSegmentRequest(request.body, endpoint, received, engine_->limits());
   if (!parsed.ok()) {
     const char* reason = parsed.status().code() == StatusCode::kPayloadTooLarge ? "body_too_large"
-                         : parsed.status().code() == StatusCode::kNotFound   ? "unknown_endpoint"
-                                                                             : "invalid_json";
+                         : parsed.status().code() == StatusCode::kNotFound      ? "unknown_endpoint"
+                                                                                : "invalid_json";
     engine_->CountRejection(reason, "");
     return respond(ErrorResponse(parsed.status()));
   }
@@ -159,7 +165,8 @@ void Router::HandleSegment(HttpRequest& request, std::string_view endpoint, Resp
 void Router::HandleSensors(HttpRequest& request, bool gif, Respond respond) {
   int64_t received = SystemClock::Default()->NowMicros();
   if (Status st = DecodeBody(request); !st.ok()) {
-    engine_->CountRejection(st.code() == StatusCode::kPayloadTooLarge ? "body_too_large" : "bad_encoding", "");
+    engine_->CountRejection(
+        st.code() == StatusCode::kPayloadTooLarge ? "body_too_large" : "bad_encoding", "");
     return respond(ErrorResponse(st));
   }
   collect::SensorsRequest sreq;
@@ -176,12 +183,15 @@ void Router::HandleSensors(HttpRequest& request, bool gif, Respond respond) {
   // The write key: Basic auth user, ?token=, or ?project= (SDKs can only set a URL).
   IngestRequest ingest;
   ingest.write_key = BasicAuthUser(request.Header("authorization"));
-  if (ingest.write_key.empty()) ingest.write_key = collect::internal::QueryParam("?" + request.query, "token");
-  if (ingest.write_key.empty()) ingest.write_key = collect::internal::QueryParam("?" + request.query, "project");
+  if (ingest.write_key.empty())
+    ingest.write_key = collect::internal::QueryParam("?" + request.query, "token");
+  if (ingest.write_key.empty())
+    ingest.write_key = collect::internal::QueryParam("?" + request.query, "project");
   auto parsed = collect::ParseSensorsRequest(sreq, received, engine_->limits());
   if (!parsed.ok()) {
-    engine_->CountRejection(parsed.status().code() == StatusCode::kPayloadTooLarge ? "body_too_large"
-                                                                                    : "invalid_payload",
+    engine_->CountRejection(parsed.status().code() == StatusCode::kPayloadTooLarge
+                                ? "body_too_large"
+                                : "invalid_payload",
                             "");
     return respond(ErrorResponse(parsed.status()));
   }

@@ -16,10 +16,10 @@
 namespace quanyu::server {
 
 struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string path;    // without the query string
-  std::string query;   // after '?', raw
-  std::string body;    // as received (possibly gzip)
+  std::string method;                                        // "GET", "POST", ...
+  std::string path;                                          // without the query string
+  std::string query;                                         // after '?', raw
+  std::string body;                                          // as received (possibly gzip)
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
 
   std::string_view Header(std::string_view lower_name) const;

@@ -1,12 +1,12 @@
 #include "server/server.h"
 
+#include <spdlog/spdlog.h>
+
+#include <array>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
-
-#include <array>
 #include <thread>
 #include <vector>
 
@@ -34,7 +34,8 @@ class Session : public std::enable_shared_from_this<Session> {
       : stream_(std::move(socket)), router_(router), engine_(engine), options_(options) {}
 
   void Start() {
-    asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::Read, shared_from_this()));
+    asio::dispatch(stream_.get_executor(),
+                   beast::bind_front_handler(&Session::Read, shared_from_this()));
   }
 
  private:
@@ -49,11 +50,12 @@ class Session : public std::enable_shared_from_this<Session> {
       return ReadRequest();
     }
     stream_.expires_after(std::chrono::seconds(options_.idle_timeout_s));
-    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
-      if (ec) return self->Close();
-      self->buffer_.commit(n);
-      self->ReadRequest();
-    });
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return self->Close();
+                              self->buffer_.commit(n);
+                              self->ReadRequest();
+                            });
   }
 
   void ReadRequest() {
@@ -69,11 +71,14 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec == http::error::body_limit) {
       engine_const_cast()->CountRejection("body_too_large", "");
-      return WriteError(413, "payload_too_large",
-                        "request body exceeds the limit of " + std::to_string(BodyLimit(*engine_)) + " bytes");
+      return WriteError(
+          413, "payload_too_large",
+          "request body exceeds the limit of " + std::to_string(BodyLimit(*engine_)) + " bytes");
     }
-    if (ec == http::error::header_limit) return WriteError(431, "header_too_large", "request headers too large");
-    if (ec) return WriteError(400, "bad_request", std::string("malformed HTTP request: ") + ec.message());
+    if (ec == http::error::header_limit)
+      return WriteError(431, "header_too_large", "request headers too large");
+    if (ec)
+      return WriteError(400, "bad_request", std::string("malformed HTTP request: ") + ec.message());
 
     bytes_in_->Add(bytes);
     auto& msg = parser_->get();
@@ -144,10 +149,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Drain() {
     if (drained_ > kMaxDrainBytes) return;
-    stream_.async_read_some(asio::buffer(drain_buffer_), [self = shared_from_this()](beast::error_code ec, size_t n) {
-      self->drained_ += n;
-      if (!ec) self->Drain();
-    });
+    stream_.async_read_some(asio::buffer(drain_buffer_),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->drained_ += n;
+                              if (!ec) self->Drain();
+                            });
   }
 
   beast::tcp_stream stream_;
@@ -172,7 +178,8 @@ class ServerImpl final : public Server {
       : engine_(engine),
         options_(options),
         router_(engine, options.admin_key),
-        ioc_(options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency())),
+        ioc_(options.threads > 0 ? options.threads
+                                 : std::max(1u, std::thread::hardware_concurrency())),
         acceptor_(ioc_),
         signals_(ioc_) {}
 
@@ -188,7 +195,9 @@ class ServerImpl final : public Server {
     boost::system::error_code ec;
     if (host == "localhost") host = "127.0.0.1";
     auto address = asio::ip::make_address(host, ec);
-    if (ec) return Status::InvalidArgument("cannot parse listen address \"" + host + "\": " + ec.message());
+    if (ec)
+      return Status::InvalidArgument("cannot parse listen address \"" + host +
+                                     "\": " + ec.message());
     tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
     acceptor_.open(endpoint.protocol(), ec);
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
@@ -203,8 +212,9 @@ class ServerImpl final : public Server {
 
   void Run() override {
     Accept();
-    int threads = options_.threads > 0 ? options_.threads
-                                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    int threads = options_.threads > 0
+                      ? options_.threads
+                      : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     std::vector<std::thread> workers;
     for (int i = 1; i < threads; ++i) workers.emplace_back([this] { ioc_.run(); });
     ioc_.run();
@@ -221,16 +231,17 @@ class ServerImpl final : public Server {
 
  private:
   void Accept() {
-    acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
-      if (ec == asio::error::operation_aborted) return;
-      if (!ec) {
-        socket.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session>(std::move(socket), &router_, engine_, options_)->Start();
-      } else {
-        spdlog::warn("accept failed: {}", ec.message());
-      }
-      Accept();
-    });
+    acceptor_.async_accept(
+        asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+          if (ec == asio::error::operation_aborted) return;
+          if (!ec) {
+            socket.set_option(tcp::no_delay(true), ec);
+            std::make_shared<Session>(std::move(socket), &router_, engine_, options_)->Start();
+          } else {
+            spdlog::warn("accept failed: {}", ec.message());
+          }
+          Accept();
+        });
   }
 
   Engine* engine_;

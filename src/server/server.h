@@ -17,10 +17,10 @@ namespace quanyu::server {
 
 struct ServerOptions {
   std::string listen = "127.0.0.1:8080";  // HOST:PORT
-  int threads = 0;                         // 0 = one per core
-  int read_timeout_s = 30;                 // a request must arrive within this
-  int idle_timeout_s = 60;                 // keep-alive connections idle longer are closed
-  std::string admin_key;                   // Bearer key for /api/v1 ("" = API refuses all)
+  int threads = 0;                        // 0 = one per core
+  int read_timeout_s = 30;                // a request must arrive within this
+  int idle_timeout_s = 60;                // keep-alive connections idle longer are closed
+  std::string admin_key;                  // Bearer key for /api/v1 ("" = API refuses all)
 };
 
 class Server {

@@ -212,7 +212,8 @@ Status RunShards(const World& world, const EventSink& sink, const ProgressFn& pr
 
 std::vector<SimSource> SimulatedSources() {
   std::vector<SimSource> out;
-  for (const auto& src : internal::kSources) out.push_back({std::string(src.name), std::string(src.type)});
+  for (const auto& src : internal::kSources)
+    out.push_back({std::string(src.name), std::string(src.type)});
   return out;
 }
 

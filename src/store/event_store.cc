@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <thread>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -294,13 +293,15 @@ Result<SegmentList> EventStoreImpl::WriteSegments(const RowChunks& chunks, uint6
   for (size_t i = 0; i < refs.size();) {
     const int64_t day = DayOf(refs[i].timestamp_us);
     size_t j = i;
-    while (j < refs.size() && DayOf(refs[j].timestamp_us) == day && j - i < options_.max_segment_rows) ++j;
+    while (j < refs.size() && DayOf(refs[j].timestamp_us) == day &&
+           j - i < options_.max_segment_rows)
+      ++j;
     pieces.push_back({i, j, day, (*next_seq)++});
     i = j;
   }
   for (const Piece& p : pieces) {
-    RETURN_IF_ERROR(internal::CreateDirs(options_.dir + "/" + std::string(internal::kEventsDir) + "/" +
-                                         FormatDay(p.day)));
+    RETURN_IF_ERROR(internal::CreateDirs(options_.dir + "/" + std::string(internal::kEventsDir) +
+                                         "/" + FormatDay(p.day)));
   }
   std::vector<std::shared_ptr<LiveSegment>> segs(pieces.size());
   std::vector<Status> statuses(pieces.size());
@@ -337,7 +338,8 @@ Result<SegmentList> EventStoreImpl::WriteSegments(const RowChunks& chunks, uint6
   auto worker = [&] {
     for (size_t k; (k = next.fetch_add(1)) < pieces.size();) statuses[k] = write_piece(k);
   };
-  size_t threads = std::min<size_t>(pieces.size(), std::max(1u, std::thread::hardware_concurrency()));
+  size_t threads =
+      std::min<size_t>(pieces.size(), std::max(1u, std::thread::hardware_concurrency()));
   std::vector<std::thread> pool;
   for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
   worker();

@@ -38,7 +38,8 @@ RowChunks EncodeRowChunks(const std::vector<Event>& events) {
 }
 
 Result<std::shared_ptr<const RowChunk>> RowChunkFromBatch(std::string payload) {
-  if (payload.size() >= (size_t{1} << 32)) return Status::InvalidArgument("batch too large for one chunk");
+  if (payload.size() >= (size_t{1} << 32))
+    return Status::InvalidArgument("batch too large for one chunk");
   Decoder d(payload);
   uint64_t count;
   if (!d.GetVarint64(&count) || count > payload.size() || count == 0) {
@@ -54,7 +55,8 @@ Result<std::shared_ptr<const RowChunk>> RowChunkFromBatch(std::string payload) {
     int64_t ts;
     if (!d.GetLengthPrefixed(&body)) return Status::Corruption("truncated event in batch");
     Decoder b(body);
-    if (!b.GetByte(&version) || !b.GetVarsint64(&ts)) return Status::Corruption("malformed event in batch");
+    if (!b.GetByte(&version) || !b.GetVarsint64(&ts))
+      return Status::Corruption("malformed event in batch");
     chunk.timestamps.push_back(ts);
   }
   if (!d.done()) return Status::Corruption("trailing bytes after event batch");
