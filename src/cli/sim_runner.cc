@@ -38,6 +38,13 @@ Status WriteSideFiles(const sim::SimResult& r, const SimRunOptions& options) {
 }  // namespace
 
 Result<sim::SimResult> RunSimIntoEngine(Engine* engine, const SimRunOptions& options) {
+  // A bulk load is only safe into an empty store (see Engine::BulkLoad).
+  auto stats = engine->Stats().store;
+  if (stats.segment_events + stats.buffered_events > 0) {
+    return Status::AlreadyExists("the data directory already holds " +
+                                 std::to_string(stats.segment_events + stats.buffered_events) +
+                                 " events; the simulator loads only into an empty one");
+  }
   // The simulator declares its sources up front; create the missing ones.
   for (const auto& s : sim::SimulatedSources()) {
     bool exists = false;

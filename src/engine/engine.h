@@ -80,9 +80,11 @@ class Engine {
 
   // Bulk path that bypasses the log for loading a fresh data set (the
   // simulator): same normalization and dedupe, events go straight to the
-  // store's buffer. Nothing is durable until FinishBulkLoad() returns; a
-  // crash before that loses the load (re-run it). REQUIRES: no concurrent
-  // Ingest while a bulk load runs.
+  // store's buffer. The load is complete and its ids remembered only when
+  // FinishBulkLoad() returns. A crash before that can leave part of the load
+  // in segments without its ids in the dedupe snapshot, so a re-run could
+  // store that part twice: bulk-load only into a fresh data directory and
+  // start over after a crash. REQUIRES: no concurrent Ingest.
   IngestResult BulkLoad(const collect::SourceInfo& source, std::vector<Event> events);
   Status FinishBulkLoad();
 
