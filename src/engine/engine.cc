@@ -208,6 +208,7 @@ void Engine::Ingest(IngestRequest request, IngestCallback done) {
     CountRejection(st.code() == StatusCode::kResourceExhausted ? "backpressure" : "log_error",
                    source->name, events->size());
     shared_result->status = st;
+    if (st.code() == StatusCode::kResourceExhausted) shared_result->not_appended = std::move(*events);
     (*shared_done)(std::move(*shared_result));
   }
 }
@@ -230,11 +231,22 @@ IngestResult Engine::IngestFromSource(const collect::SourceInfo& source,
     r.status = Status::NotFound("no source named \"" + source.name + "\"");
     return r;
   }
-  // Back-pressure from a local loader: wait and retry rather than fail.
+  // Back-pressure from a local loader: wait and retry what was not appended
+  // rather than fail.
+  IngestResult total;
   for (;;) {
-    IngestRequest attempt = request;
-    IngestResult r = IngestSync(std::move(attempt));
-    if (r.status.code() != StatusCode::kResourceExhausted) return r;
+    IngestResult r = IngestSync(std::move(request));
+    total.accepted += r.accepted;
+    total.duplicates += r.duplicates;
+    total.rejected.insert(total.rejected.end(), std::make_move_iterator(r.rejected.begin()),
+                          std::make_move_iterator(r.rejected.end()));
+    if (r.status.code() != StatusCode::kResourceExhausted) {
+      total.status = r.status;
+      return total;
+    }
+    request = IngestRequest{};
+    request.write_key = key->write_key;
+    request.parsed.events = std::move(r.not_appended);
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 }

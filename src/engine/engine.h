@@ -42,6 +42,10 @@ struct IngestResult {
   size_t accepted = 0;    // new events now durable
   size_t duplicates = 0;  // already stored (same source + messageId within the window)
   std::vector<collect::Rejection> rejected;
+  // With ResourceExhausted (back-pressure): the events that were not
+  // appended, already normalized, so a local loader can retry them without
+  // keeping a copy.
+  std::vector<Event> not_appended;
 };
 using IngestCallback = std::function<void(IngestResult)>;
 
