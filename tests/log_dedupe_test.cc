@@ -9,6 +9,7 @@
 
 #include "common/clock.h"
 #include "log/dedupe.h"
+#include "test_util.h"
 
 namespace quanyu::log {
 namespace {
@@ -18,28 +19,7 @@ namespace fs = std::filesystem;
 constexpr int64_t kHour = 3600LL * 1000 * 1000;
 constexpr int64_t kWindow = 24 * kHour;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/quanyu_dedupe_test_XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::string ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void WriteBytes(const std::string& path, const std::string& data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << data;
-}
+using ::quanyu::testing::TempDir;
 
 TEST(MessageDedupeTest, InsertThenDuplicate) {
   FakeClock clock(1'700'000'000LL * 1'000'000);
@@ -163,7 +143,7 @@ TEST(MessageDedupeTest, CorruptSnapshotIsCorruptionAndChangesNothing) {
   MessageDedupe a(kWindow);
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(a.Insert("web", std::to_string(i), 0));
   ASSERT_TRUE(a.SaveSnapshot(path).ok());
-  const std::string good = ReadBytes(path);
+  const std::string good = ::quanyu::testing::ReadFileOrEmpty(path);
 
   std::vector<std::string> bad;
   for (size_t i = 0; i < good.size(); i += 7) {
@@ -180,7 +160,7 @@ TEST(MessageDedupeTest, CorruptSnapshotIsCorruptionAndChangesNothing) {
   ASSERT_TRUE(b.Insert("web", "keep", 0));
   for (size_t i = 0; i < bad.size(); ++i) {
     SCOPED_TRACE("variant " + std::to_string(i));
-    WriteBytes(path, bad[i]);
+    ::quanyu::testing::WriteFile(path, bad[i]);
     Status s = b.LoadSnapshot(path);
     EXPECT_EQ(s.code(), StatusCode::kCorruption) << s.ToString();
     EXPECT_EQ(b.size(), 1u);

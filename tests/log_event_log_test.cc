@@ -18,34 +18,14 @@
 #include "log/event_log.h"
 #include "log/internal/log_file.h"
 #include "log/internal/log_record.h"
+#include "test_util.h"
 
 namespace quanyu::log {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/quanyu_log_test_XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::string ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void WriteBytes(const std::string& path, const std::string& data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << data;
-}
+using ::quanyu::testing::TempDir;
 
 std::vector<std::string> LogFiles(const std::string& dir) {
   std::vector<std::string> names;
@@ -536,11 +516,11 @@ TEST_F(EventLogTest, TornTailTruncatedAtEveryCutOfLastRecord) {
     auto log = Open(Options());
     last_len = WriteThree(log.get());
   }
-  const std::string full = ReadBytes(FirstFile());
+  const std::string full = ::quanyu::testing::ReadFileOrEmpty(FirstFile());
   const size_t good = full.size() - last_len;
   for (size_t cut = 0; cut < last_len; ++cut) {
     SCOPED_TRACE("bytes of the last record kept: " + std::to_string(cut));
-    WriteBytes(FirstFile(), full.substr(0, good + cut));
+    ::quanyu::testing::WriteFile(FirstFile(), full.substr(0, good + cut));
     ReplayStats stats;
     auto log = Open(Options(), &stats);
     ASSERT_NE(log, nullptr);
@@ -558,19 +538,19 @@ TEST_F(EventLogTest, GarbageTailTruncated) {
     auto log = Open(Options());
     WriteThree(log.get());
   }
-  const std::string full = ReadBytes(FirstFile());
+  const std::string full = ::quanyu::testing::ReadFileOrEmpty(FirstFile());
   // Zeros (a preallocated block), noise, and a header claiming a huge record.
   std::string fake_header(kRecordHeaderBytes, '\x7f');
   std::memcpy(fake_header.data(), &kRecordMagic, 4);
   for (const std::string& garbage :
        {std::string(4096, '\0'), std::string("\x13\x37garbage-bytes\xff\xfe"), fake_header}) {
-    WriteBytes(FirstFile(), full + garbage);
+    ::quanyu::testing::WriteFile(FirstFile(), full + garbage);
     ReplayStats stats;
     auto log = Open(Options(), &stats);
     EXPECT_EQ(stats.records, 3u);
     EXPECT_EQ(stats.torn_bytes_truncated, garbage.size());
     EXPECT_EQ(stats.corrupt_records_skipped, 0u);
-    EXPECT_EQ(ReadBytes(FirstFile()), full);
+    EXPECT_EQ(::quanyu::testing::ReadFileOrEmpty(FirstFile()), full);
   }
 }
 
@@ -579,14 +559,14 @@ TEST_F(EventLogTest, CorruptRecordInMiddleSkippedAndReported) {
     auto log = Open(Options());
     for (int i = 1; i <= 5; ++i) ASSERT_TRUE(log->AppendSync(Payload(i)).ok());
   }
-  const std::string full = ReadBytes(FirstFile());
+  const std::string full = ::quanyu::testing::ReadFileOrEmpty(FirstFile());
   const size_t rec = kRecordHeaderBytes + Payload(1).size();  // all the same size
   // Damage record 3: once in its payload, once in its magic.
   for (size_t at : {2 * rec + kRecordHeaderBytes + 5, 2 * rec}) {
     SCOPED_TRACE("damaged byte " + std::to_string(at));
     std::string damaged = full;
     damaged[at] ^= 0x55;
-    WriteBytes(FirstFile(), damaged);
+    ::quanyu::testing::WriteFile(FirstFile(), damaged);
     ReplayStats stats;
     auto log = Open(Options(), &stats);
     EXPECT_EQ(stats.records, 4u);
@@ -599,7 +579,7 @@ TEST_F(EventLogTest, CorruptRecordInMiddleSkippedAndReported) {
                        {1, Payload(1)}, {2, Payload(2)}, {4, Payload(4)}, {5, Payload(5)}}));
     EXPECT_EQ(*log->AppendSync("next"), 6u);
     log->Close();
-    WriteBytes(FirstFile(), full);  // drop "next" for the following round
+    ::quanyu::testing::WriteFile(FirstFile(), full);  // drop "next" for the following round
   }
 }
 

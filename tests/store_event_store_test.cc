@@ -17,6 +17,7 @@
 #include "store/event_store.h"
 #include "store/internal/manifest.h"
 #include "store/internal/segment_reader.h"
+#include "test_util.h"
 
 namespace quanyu::store {
 namespace {
@@ -26,28 +27,7 @@ namespace fs = std::filesystem;
 constexpr int64_t kDay = kMicrosPerDay;
 constexpr int64_t kT0 = 20'000 * kDay;  // 2024-10-04T00:00:00Z
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/quanyu_store_test_XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::string ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void WriteBytes(const std::string& path, const std::string& data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << data;
-}
+using ::quanyu::testing::TempDir;
 
 Event FullEvent(int i, int64_t ts) {
   Event e;
@@ -253,9 +233,9 @@ TEST(EventStoreTest, ScanReadsOnlyRequestedColumnBlocks) {
 
   // Damage the properties block: scans that do not ask for it still work.
   const internal::ColumnMeta props = *footer.Find(Column::kProperties);
-  std::string bytes = ReadBytes(path);
+  std::string bytes = ::quanyu::testing::ReadFileOrEmpty(path);
   bytes[props.offset + props.compressed_length / 2] ^= 0x01;
-  WriteBytes(path, bytes);
+  ::quanyu::testing::WriteFile(path, bytes);
   EXPECT_EQ(
       ScanAll(*store, {.columns = {Column::kName, Column::kTimestamp, Column::kUserId}}).size(),
       2000u);
@@ -354,11 +334,11 @@ TEST(EventStoreTest, CrashLeftoversAreIgnoredAndRemoved) {
   const std::string listed = SegmentFiles(dir.path()).at(0);
   const std::string day = dir.path() + "/events/2024-10-04/";
   fs::copy_file(dir.path() + "/" + listed, day + "000000000002.qys");
-  WriteBytes(day + "000000000003.qys.tmp", "half a segm");
+  ::quanyu::testing::WriteFile(day + "000000000003.qys.tmp", "half a segm");
   fs::create_directories(dir.path() + "/events/2024-10-09");
   fs::copy_file(dir.path() + "/" + listed, dir.path() + "/events/2024-10-09/000000000004.qys");
-  WriteBytes(dir.path() + "/MANIFEST.tmp", "{\"trunc");
-  WriteBytes(day + "notes.txt", "not ours");
+  ::quanyu::testing::WriteFile(dir.path() + "/MANIFEST.tmp", "{\"trunc");
+  ::quanyu::testing::WriteFile(day + "notes.txt", "not ours");
 
   auto store = OpenStore(dir.path());
   EXPECT_EQ(store->CheckpointLsn(), 4u);
@@ -394,12 +374,12 @@ TEST(EventStoreTest, ListedSegmentMissingOrDamagedIsCorruption) {
     ASSERT_TRUE(store->Flush().ok());
   }
   const std::string path = dir.path() + "/" + SegmentFiles(dir.path()).at(0);
-  std::string bytes = ReadBytes(path);
-  WriteBytes(path, bytes.substr(0, bytes.size() - 1));
+  std::string bytes = ::quanyu::testing::ReadFileOrEmpty(path);
+  ::quanyu::testing::WriteFile(path, bytes.substr(0, bytes.size() - 1));
   EXPECT_EQ(EventStore::Open({.dir = dir.path()}).status().code(), StatusCode::kCorruption);
   fs::remove(path);
   EXPECT_EQ(EventStore::Open({.dir = dir.path()}).status().code(), StatusCode::kCorruption);
-  WriteBytes(dir.path() + "/MANIFEST", "garbage");
+  ::quanyu::testing::WriteFile(dir.path() + "/MANIFEST", "garbage");
   EXPECT_EQ(EventStore::Open({.dir = dir.path()}).status().code(), StatusCode::kCorruption);
 }
 

@@ -15,34 +15,14 @@
 #include "store/internal/segment_format.h"
 #include "store/internal/segment_reader.h"
 #include "store/internal/segment_writer.h"
+#include "test_util.h"
 
 namespace quanyu::store::internal {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/quanyu_segment_test_XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::string ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void WriteBytes(const std::string& path, const std::string& data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << data;
-}
+using ::quanyu::testing::TempDir;
 
 // An event with every field set; `i` varies the values.
 Event FullEvent(int i, int64_t ts) {
@@ -186,9 +166,9 @@ TEST(SegmentTest, CorruptBlockIsDetectedOnlyWhenRead) {
   auto reader = SegmentReader::Open(path, nullptr);
   ASSERT_TRUE(reader.ok());
   const ColumnMeta meta = *(*reader)->footer().Find(Column::kProperties);
-  std::string bytes = ReadBytes(path);
+  std::string bytes = ::quanyu::testing::ReadFileOrEmpty(path);
   bytes[meta.offset + meta.compressed_length / 2] ^= 0x40;
-  WriteBytes(path, bytes);
+  ::quanyu::testing::WriteFile(path, bytes);
   reader = SegmentReader::Open(path, nullptr);
   ASSERT_TRUE(reader.ok());
   EXPECT_TRUE(SegmentRows::Load(**reader, {Column::kName, Column::kUrl}, 0, 50).ok());
@@ -202,9 +182,9 @@ TEST(SegmentTest, DamagedFrameIsCorruption) {
   TempDir dir;
   const std::string path = dir.path() + "/1.qys";
   ASSERT_TRUE(Write(path, {FullEvent(1, 1)}).ok());
-  const std::string good = ReadBytes(path);
+  const std::string good = ::quanyu::testing::ReadFileOrEmpty(path);
   auto open = [&](const std::string& bytes) {
-    WriteBytes(path, bytes);
+    ::quanyu::testing::WriteFile(path, bytes);
     return SegmentReader::Open(path, nullptr).status();
   };
   std::string b = good;
@@ -270,9 +250,9 @@ TEST(SegmentTest, ColumnMissingFromSegmentReadsAsDefault) {
   const uint64_t data_end = fs::file_size(path) - kTrailerSize - kFooterFixedSize -
                             footer.columns.size() * kColumnEntrySize;
   std::erase_if(footer.columns, [](const ColumnMeta& m) { return m.column == Column::kRevenue; });
-  std::string bytes = ReadBytes(path).substr(0, data_end);
+  std::string bytes = ::quanyu::testing::ReadFileOrEmpty(path).substr(0, data_end);
   EncodeFooterAndTrailer(footer, &bytes);
-  WriteBytes(path, bytes);
+  ::quanyu::testing::WriteFile(path, bytes);
 
   reader = SegmentReader::Open(path, nullptr);
   ASSERT_TRUE(reader.ok()) << reader.status().ToString();

@@ -8,24 +8,14 @@
 
 #include "store/spend_store.h"
 #include "store/state_db.h"
+#include "test_util.h"
 
 namespace quanyu::store {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/quanyu_spend_test_XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::quanyu::testing::TempDir;
 
 std::unique_ptr<StateDb> OpenDb(const std::string& path) {
   auto db = StateDb::Open(path);

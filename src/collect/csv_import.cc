@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <map>
 
-#include "collect/internal/json_out.h"
+#include "common/json_text.h"
 #include "common/time_util.h"
 
 namespace quanyu::collect {
@@ -44,9 +44,9 @@ void AppendJsonValue(std::string* out, const std::string& v) {
   double d = std::strtod(v.c_str(), &end);
   bool numeric = !v.empty() && end == v.c_str() + v.size() && std::isfinite(d) && v[0] != '0';
   if (numeric || v == "0") {
-    internal::AppendJsonNumber(out, d);
+    AppendJsonNumber(out, d);
   } else {
-    internal::AppendJsonString(out, v);
+    AppendJsonString(out, v);
   }
 }
 
@@ -199,12 +199,12 @@ Result<Event> CsvRowToEvent(const std::vector<std::string>& row, const CsvMappin
       e.identifiers.push_back(std::move(id));
     } else if (name.starts_with("trait.")) {
       if (traits.size() > 1) traits.push_back(',');
-      internal::AppendJsonString(&traits, name.substr(6));
+      AppendJsonString(&traits, name.substr(6));
       traits.push_back(':');
       AppendJsonValue(&traits, v);
     } else if (name.starts_with("property.")) {
       if (props.size() > 1) props.push_back(',');
-      internal::AppendJsonString(&props, name.substr(9));
+      AppendJsonString(&props, name.substr(9));
       props.push_back(':');
       AppendJsonValue(&props, v);
     }

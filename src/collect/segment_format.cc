@@ -1,12 +1,14 @@
 #include "collect/segment_format.h"
 
+#include <fmt/format.h>
 #include <simdjson.h>
 
 #include <cmath>
 #include <string>
 
-#include "collect/internal/json_out.h"
+#include "collect/internal/json_read.h"
 #include "collect/internal/url.h"
+#include "common/json_text.h"
 #include "common/time_util.h"
 
 namespace quanyu::collect {
@@ -53,26 +55,6 @@ std::optional<EventType> TypeForName(std::string_view name) {
   return std::nullopt;
 }
 
-const char* TypeName(element_type t) {
-  switch (t) {
-    case element_type::ARRAY:
-      return "an array";
-    case element_type::OBJECT:
-      return "an object";
-    case element_type::INT64:
-    case element_type::UINT64:
-    case element_type::DOUBLE:
-      return "a number";
-    case element_type::STRING:
-      return "a string";
-    case element_type::BOOL:
-      return "a boolean";
-    case element_type::NULL_VALUE:
-      return "null";
-  }
-  return "unknown";
-}
-
 // Reads an optional string-like field: strings as-is, numbers formatted
 // (SDKs send numeric user ids), null/absent as empty.
 std::optional<EventError> ReadIdString(const object& obj, std::string_view key, std::string* out) {
@@ -91,8 +73,8 @@ std::optional<EventError> ReadIdString(const object& obj, std::string_view key, 
     case element_type::NULL_VALUE:
       break;
     default:
-      return EventError{"wrong_type",
-                        std::string(key) + " must be a string, not " + TypeName(v.type())};
+      return EventError{"wrong_type", std::string(key) + " must be a string, not " +
+                                          internal::JsonTypeName(v.type())};
   }
   return std::nullopt;
 }
@@ -101,8 +83,8 @@ std::optional<EventError> ReadString(const object& obj, std::string_view key, st
   element v;
   if (obj.at_key(key).get(v) || v.is_null()) return std::nullopt;
   if (!v.is_string()) {
-    return EventError{"wrong_type",
-                      std::string(key) + " must be a string, not " + TypeName(v.type())};
+    return EventError{"wrong_type", std::string(key) + " must be a string, not " +
+                                        internal::JsonTypeName(v.type())};
   }
   *out = std::string(v.get_string().value_unsafe());
   return std::nullopt;
@@ -114,8 +96,8 @@ std::optional<EventError> ReadObject(const object& obj, std::string_view key, ob
   *present = false;
   if (obj.at_key(key).get(v) || v.is_null()) return std::nullopt;
   if (!v.is_object()) {
-    return EventError{"wrong_type",
-                      std::string(key) + " must be an object, not " + TypeName(v.type())};
+    return EventError{"wrong_type", std::string(key) + " must be an object, not " +
+                                        internal::JsonTypeName(v.type())};
   }
   *out = v.get_object().value_unsafe();
   *present = true;
@@ -140,18 +122,6 @@ std::optional<EventError> ReadTime(const object& obj, std::string_view key,
   return EventError{"wrong_type", std::string(key) + " must be an ISO-8601 string"};
 }
 
-// Numbers, or numeric strings ("199.00"), become doubles.
-std::optional<double> ToNumber(const element& v) {
-  if (v.is_number()) return v.get_double().value_unsafe();
-  if (v.is_string()) {
-    std::string s(v.get_string().value_unsafe());
-    char* end = nullptr;
-    double d = std::strtod(s.c_str(), &end);
-    if (!s.empty() && end == s.c_str() + s.size() && std::isfinite(d)) return d;
-  }
-  return std::nullopt;
-}
-
 std::string ScalarToString(const element& v) {
   if (v.is_string()) return std::string(v.get_string().value_unsafe());
   if (v.is_int64()) return std::to_string(v.get_int64().value_unsafe());
@@ -166,13 +136,13 @@ void ReadProperties(const object& props, Event* e) {
   for (auto [key, v] : props) {
     if (IsTypedProperty(key)) {
       if (key == "revenue") {
-        e->revenue = ToNumber(v);
+        e->revenue = internal::ToNumber(v);
         if (e->revenue) continue;
       } else if (key == "value") {
-        e->value = ToNumber(v);
+        e->value = internal::ToNumber(v);
         if (e->value) continue;
       } else if (key == "quantity") {
-        e->quantity = ToNumber(v);
+        e->quantity = internal::ToNumber(v);
         if (e->quantity) continue;
       } else if (key == "currency" && v.is_string()) {
         e->currency = std::string(v.get_string().value_unsafe());
@@ -187,7 +157,7 @@ void ReadProperties(const object& props, Event* e) {
       // A typed key of an unexpected type stays in the JSON, untouched.
     }
     if (rest.size() > 1) rest.push_back(',');
-    internal::AppendJsonString(&rest, key);
+    AppendJsonString(&rest, key);
     rest.push_back(':');
     rest += simdjson::minify(v);
   }
@@ -292,7 +262,7 @@ std::optional<EventError> ParseEvent(const object& obj, EventType type, int64_t 
     if (auto err = ReadIdString(obj, "groupId", &group_id)) return err;
     if (group_id.empty()) return EventError{"missing_group", "group needs a groupId"};
     std::string p = "{\"groupId\":";
-    internal::AppendJsonString(&p, group_id);
+    AppendJsonString(&p, group_id);
     e->properties_json = p + "}";
   }
 

@@ -2,14 +2,11 @@
 
 #include <simdjson.h>
 
-#include "collect/internal/json_out.h"
+#include "common/json_text.h"
 #include "common/time_util.h"
 
 namespace quanyu::collect {
 namespace {
-
-using internal::AppendJsonNumber;
-using internal::AppendJsonString;
 
 void Field(std::string* out, std::string_view key, std::string_view value, bool* first) {
   if (!*first) out->push_back(',');

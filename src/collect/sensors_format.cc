@@ -8,6 +8,7 @@
 
 #include "collect/internal/base64.h"
 #include "collect/internal/gzip.h"
+#include "collect/internal/json_read.h"
 #include "collect/internal/sensors_record.h"
 #include "collect/internal/url.h"
 

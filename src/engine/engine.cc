@@ -100,7 +100,7 @@ Status Engine::Recover() {
         }
         if (lsn > checkpoint) {
           replayed += events.size();
-          store_->Add(std::move(events), lsn);
+          RETURN_IF_ERROR(store_->AddEncodedBatch(std::string(payload), lsn));
         }
         return Status::OK();
       }));
@@ -208,7 +208,8 @@ void Engine::Ingest(IngestRequest request, IngestCallback done) {
     CountRejection(st.code() == StatusCode::kResourceExhausted ? "backpressure" : "log_error",
                    source->name, events->size());
     shared_result->status = st;
-    if (st.code() == StatusCode::kResourceExhausted) shared_result->not_appended = std::move(*events);
+    if (st.code() == StatusCode::kResourceExhausted)
+      shared_result->not_appended = std::move(*events);
     (*shared_done)(std::move(*shared_result));
   }
 }

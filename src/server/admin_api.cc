@@ -94,16 +94,20 @@ HttpResponse ListEvents(Engine* engine, const HttpRequest& r) {
   scan.to_us = *to;
   std::string out = "{\"events\":[";
   size_t n = 0;
+  bool full = false;
   Status st = engine->ScanEvents(scan, [&](const store::EventBatch& batch) -> Status {
     for (const auto& e : batch) {
       if (!name.empty() && e.name != name) continue;
-      if (n == limit) return Status(StatusCode::kAlreadyExists, "limit");  // stop early
+      if (n == limit) {
+        full = true;
+        return Status::Unavailable("limit reached");  // stops the scan early
+      }
       if (n++) out.push_back(',');
       collect::AppendSegmentJson(e, &out);
     }
     return Status::OK();
   });
-  if (!st.ok() && st.message() != "limit") return ErrorResponse(st);
+  if (!st.ok() && !full) return ErrorResponse(st);
   out += "],\"count\":" + std::to_string(n) + "}";
   return JsonResponse(200, std::move(out));
 }

@@ -30,7 +30,7 @@ size_t BodyLimit(const Engine& engine) { return engine.limits().max_batch_bytes 
 // asynchronous answer keeps it alive.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Router* router, const Engine* engine, const ServerOptions& options)
+  Session(tcp::socket socket, Router* router, Engine* engine, const ServerOptions& options)
       : stream_(std::move(socket)), router_(router), engine_(engine), options_(options) {}
 
   void Start() {
@@ -70,7 +70,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return Close();
     }
     if (ec == http::error::body_limit) {
-      engine_const_cast()->CountRejection("body_too_large", "");
+      engine_->CountRejection("body_too_large", "");
       return WriteError(
           413, "payload_too_large",
           "request body exceeds the limit of " + std::to_string(BodyLimit(*engine_)) + " bytes");
@@ -103,8 +103,6 @@ class Session : public std::enable_shared_from_this<Session> {
                      [self, resp = std::move(resp)]() mutable { self->Write(std::move(resp)); });
     });
   }
-
-  Engine* engine_const_cast() const { return const_cast<Engine*>(engine_); }
 
   void WriteError(int status, const char* code, const std::string& message) {
     keep_alive_ = false;  // the stream's framing may be lost
@@ -160,7 +158,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   Router* router_;
-  const Engine* engine_;
+  Engine* engine_;
   const ServerOptions& options_;
   static constexpr size_t kMaxDrainBytes = 16u << 20;
   std::array<char, 16384> drain_buffer_;

@@ -8,8 +8,9 @@
 #include <utility>
 #include <vector>
 
-#include "collect/internal/json_out.h"
+#include "collect/internal/json_read.h"
 #include "collect/internal/url.h"
+#include "common/json_text.h"
 
 namespace quanyu::collect::internal {
 namespace {
@@ -62,26 +63,6 @@ constexpr std::pair<std::string_view, std::string_view> kIdentityKeys[] = {
 constexpr std::string_view kIdentityPrefix = "$identity_";
 
 }  // namespace
-
-const char* JsonTypeName(element_type t) {
-  switch (t) {
-    case element_type::ARRAY:
-      return "an array";
-    case element_type::OBJECT:
-      return "an object";
-    case element_type::INT64:
-    case element_type::UINT64:
-    case element_type::DOUBLE:
-      return "a number";
-    case element_type::STRING:
-      return "a string";
-    case element_type::BOOL:
-      return "a boolean";
-    case element_type::NULL_VALUE:
-      return "null";
-  }
-  return "unknown";
-}
 
 namespace {
 
@@ -165,18 +146,6 @@ std::optional<RecordError> ReadTrackId(const object& obj, std::string* out) {
     return WrongType("_track_id", "an integer", v);
   }
   return ReadIdString(v, "_track_id", out);
-}
-
-// Numbers, or numeric strings ("199.00"), as doubles.
-std::optional<double> ToNumber(const element& v) {
-  if (v.is_number()) return v.get_double().value_unsafe();
-  if (v.is_string()) {
-    std::string s(v.get_string().value_unsafe());
-    char* end = nullptr;
-    double d = std::strtod(s.c_str(), &end);
-    if (!s.empty() && end == s.c_str() + s.size() && std::isfinite(d)) return d;
-  }
-  return std::nullopt;
 }
 
 std::optional<std::string> ToIdLike(const element& v) {

@@ -26,7 +26,4 @@ struct RecordError {
 std::optional<RecordError> ParseSensorsRecord(const simdjson::dom::object& record,
                                               int64_t received_us, Event* event);
 
-// "an object", "a string", ... for error messages.
-const char* JsonTypeName(simdjson::dom::element_type type);
-
 }  // namespace quanyu::collect::internal

@@ -11,43 +11,9 @@
 #include <string>
 #include <string_view>
 
-namespace quanyu::sim::internal {
+#include "common/json_text.h"
 
-// Appends `s` as a JSON string literal (with quotes) to *out.
-inline void AppendJsonString(std::string_view s, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  size_t run = 0;  // start of the pending run of characters that need no escaping
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out->append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        out->append("\\u00");
-        out->push_back(kHex[c >> 4]);
-        out->push_back(kHex[c & 15]);
-    }
-  }
-  out->append(s.data() + run, s.size() - run);
-  out->push_back('"');
-}
+namespace quanyu::sim::internal {
 
 class JsonObjectWriter {
  public:
@@ -62,7 +28,7 @@ class JsonObjectWriter {
 
   JsonObjectWriter& Str(std::string_view key, std::string_view value) {
     Key(key);
-    AppendJsonString(value, out_);
+    AppendJsonString(out_, value);
     return *this;
   }
   JsonObjectWriter& Int(std::string_view key, int64_t value) {

@@ -1,0 +1,18 @@
+// Reading helpers shared by the wire-format parsers (Segment, Sensors) over
+// simdjson's DOM. Stateless; thread-safe.
+#pragma once
+
+#include <simdjson.h>
+
+#include <optional>
+
+namespace quanyu::collect::internal {
+
+// "an object", "a string", ... for error messages.
+const char* JsonTypeName(simdjson::dom::element_type type);
+
+// Numbers, or numeric strings ("199.00") as SDKs often send amounts, as
+// doubles; nullopt for anything else or a non-finite value.
+std::optional<double> ToNumber(const simdjson::dom::element& v);
+
+}  // namespace quanyu::collect::internal
