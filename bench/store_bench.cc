@@ -1,6 +1,7 @@
 // store_bench: writes N realistic synthetic events through EventStore
 // Add + Flush and reports size on disk against the log encoding, flush and
-// scan throughput, and the memory the buffer costs per event.
+// scan throughput (also with one_id resolution), and the memory the buffer
+// costs per event.
 //
 //   store_bench [--n=2000000] [--dir=/tmp/quanyu_store_bench] [--keep]
 //
@@ -16,8 +17,10 @@
 #include <fstream>
 #include <random>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "common/dense_array.h"
 #include "common/event_codec.h"
 #include "common/time_util.h"
 #include "store/event_store.h"
@@ -108,6 +111,11 @@ class EventGenerator {
       e.user_id = "u" + std::to_string(Uniform(0, 200'000));
       e.identifiers.push_back({"user_id", "", e.user_id});
     }
+    // The attributing identifier, interned in first-seen order as the
+    // identity graph would (consumes no randomness).
+    const std::string& attributing = e.user_id.empty() ? e.anonymous_id : e.user_id;
+    e.identity_key =
+        keys_.try_emplace(attributing, static_cast<uint32_t>(keys_.size() + 1)).first->second;
     if (Uniform(0, 19) == 0) {
       e.identifiers.push_back({"wechat_openid", "wx8a7b6c5d4e3f2a1b", "o" + Hex(27)});
     }
@@ -139,6 +147,9 @@ class EventGenerator {
     return e;
   }
 
+  // Identity keys assigned so far (1..keys()).
+  uint32_t keys() const { return static_cast<uint32_t>(keys_.size()); }
+
  private:
   int64_t Uniform(int64_t lo, int64_t hi) {
     return std::uniform_int_distribution<int64_t>(lo, hi)(rng_);
@@ -157,6 +168,7 @@ class EventGenerator {
 
   std::mt19937_64 rng_;
   std::vector<std::string> names_, channels_, sources_;
+  std::unordered_map<std::string, uint32_t> keys_;
 };
 
 }  // namespace
@@ -230,13 +242,19 @@ int main(int argc, char** argv) {
   }
   const store::StoreStats stats = es->Stats();
 
-  auto scan = [&](store::ColumnSet cols, uint64_t* rows, uint64_t* bytes, double* cpu) {
+  // Two keys in three merged into one person, as a stand-in for the graph.
+  quanyu::DenseArray<uint32_t> one_ids;
+  for (uint32_t k = 1; k <= gen.keys(); ++k) one_ids.Set(k, k - k % 3 + 1);
+  uint64_t resolved = 0;
+  auto scan = [&](store::ColumnSet cols, uint64_t* rows, uint64_t* bytes, double* cpu,
+                  const quanyu::DenseArray<uint32_t>* resolve = nullptr) {
     const uint64_t read_before = es->Stats().scan_bytes_read;
     *rows = 0;
     auto t0 = std::chrono::steady_clock::now();
     const double c0 = CpuSeconds();
-    Status s = es->Scan({.columns = cols}, [&](const store::EventBatch& b) {
+    Status s = es->Scan({.columns = cols, .one_ids = resolve}, [&](const store::EventBatch& b) {
       *rows += b.size();
+      for (const Event& e : b) resolved += e.one_id != 0;
       return Status::OK();
     });
     if (!s.ok()) std::fprintf(stderr, "scan: %s\n", s.ToString().c_str());
@@ -244,11 +262,13 @@ int main(int argc, char** argv) {
     *cpu = CpuSeconds() - c0;
     return Seconds(t0);
   };
-  uint64_t full_rows, full_bytes, two_rows, two_bytes;
-  double full_cpu, two_cpu;
+  uint64_t full_rows, full_bytes, two_rows, two_bytes, one_id_rows, one_id_bytes;
+  double full_cpu, two_cpu, one_id_cpu;
   const double full_seconds = scan(store::ColumnSet::All(), &full_rows, &full_bytes, &full_cpu);
   const double two_seconds =
       scan({store::Column::kName, store::Column::kChannel}, &two_rows, &two_bytes, &two_cpu);
+  const double one_id_seconds =
+      scan({store::Column::kName}, &one_id_rows, &one_id_bytes, &one_id_cpu, &one_ids);
 
   const double dn = static_cast<double>(n);
   std::printf("store_bench: %llu events, %llu segments, zstd level %d\n",
@@ -264,15 +284,26 @@ int main(int argc, char** argv) {
   std::printf("%-44s %14.0f %14.0f\n", "flush throughput (events/s)", dn / flush_seconds,
               dn / flush_cpu);
   std::printf("%-44s %14.2f\n", "flush time (s)", flush_seconds);
-  std::printf("%-44s %14.0f %14.0f\n", "full scan, all 26 columns (events/s)",
-              full_rows / full_seconds, full_rows / full_cpu);
+  const std::string full_label =
+      "full scan, all " + std::to_string(store::kColumnCount) + " columns (events/s)";
+  std::printf("%-44s %14.0f %14.0f\n", full_label.c_str(), full_rows / full_seconds,
+              full_rows / full_cpu);
   std::printf("%-44s %14.1f\n", "full scan bytes read per event", full_bytes / dn);
   std::printf("%-44s %14.0f %14.0f\n", "2-column scan, name+channel (events/s)",
               two_rows / two_seconds, two_rows / two_cpu);
   std::printf("%-44s %14.2f\n", "2-column scan bytes read per event", two_bytes / dn);
+  std::printf("%-44s %14.0f %14.0f\n", "name scan + one_id resolution (events/s)",
+              one_id_rows / one_id_seconds, one_id_rows / one_id_cpu);
+  std::printf("%-44s %14.2f\n", "name + identity_key bytes read per event", one_id_bytes / dn);
   std::printf("%-44s %14.1f\n", "resident memory per buffered event (VmRSS)",
               static_cast<double>(rss_buffered - rss_before) / dn);
   std::printf("%-44s %14.1f\n", "buffered_bytes per event (Stats)", buffered.buffered_bytes / dn);
+  if (resolved != one_id_rows) {
+    std::fprintf(stderr, "one_id resolved for %llu of %llu rows\n",
+                 static_cast<unsigned long long>(resolved),
+                 static_cast<unsigned long long>(one_id_rows));
+    return 1;
+  }
   if (full_rows != n || two_rows != n) {
     std::fprintf(stderr, "scan returned %llu / %llu rows, expected %llu\n",
                  static_cast<unsigned long long>(full_rows),

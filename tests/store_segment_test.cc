@@ -52,6 +52,7 @@ Event FullEvent(int i, int64_t ts) {
   e.properties_json = R"({"k":)" + std::to_string(i) + R"(,"s":"值"})";
   e.traits_json = i % 2 ? R"({"plan":"pro"})" : "";
   e.context_json = R"({"consent":{"analytics":true}})";
+  e.identity_key = i % 4 == 0 ? 0 : static_cast<uint32_t>(i) * 2'654'435'761u;  // up to 5 bytes
   return e;
 }
 

@@ -238,4 +238,9 @@ bool IsKnownNamespace(std::string_view ns) {
          std::end(kKnownNamespaces);
 }
 
+bool IsScopedNamespace(std::string_view ns) {
+  return ns == "wechat_openid" || ns == "douyin_openid" || ns == "wechat_unionid" ||
+         ns == "douyin_unionid" || ns == "wecom_external_userid";
+}
+
 }  // namespace quanyu::collect

@@ -64,4 +64,9 @@ class IdentifierNormalizer {
 // _md5. Case-sensitive.
 bool IsKnownNamespace(std::string_view ns);
 
+// Namespaces whose values are only unique within a scope: wechat_openid and
+// douyin_openid (appid), wechat_unionid and douyin_unionid (open-platform
+// account), wecom_external_userid (corp).
+bool IsScopedNamespace(std::string_view ns);
+
 }  // namespace quanyu::collect

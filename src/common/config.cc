@@ -76,8 +76,28 @@ Result<Config> ParseConfig(const std::string& text) {
     Read(*s, "flush_interval_s", &c.flush_interval_s);
   }
   if (auto* s = root["identity"].as_table()) {
-    RETURN_IF_ERROR(CheckKeys(*s, "identity.", {"default_region", "junk_identifiers"}));
+    RETURN_IF_ERROR(CheckKeys(*s, "identity.",
+                              {"default_region", "junk_identifiers", "max_merges_per_person",
+                               "max_identifiers_per_person", "rules"}));
     Read(*s, "default_region", &c.default_region);
+    Read(*s, "max_merges_per_person", &c.identity_max_merges);
+    Read(*s, "max_identifiers_per_person", &c.identity_max_identifiers);
+    if (auto* rules = (*s)["rules"].as_array()) {
+      for (auto& node : *rules) {
+        auto* t = node.as_table();
+        if (!t) return Status::InvalidArgument("config: [[identity.rules]] entries must be tables");
+        RETURN_IF_ERROR(CheckKeys(*t, "identity.rules.", {"namespace", "limit", "priority"}));
+        IdentityRuleConfig r;
+        Read(*t, "namespace", &r.ns);
+        Read(*t, "limit", &r.limit);
+        Read(*t, "priority", &r.priority);
+        if (r.ns.empty() || r.limit < 1 || r.priority < 1) {
+          return Status::InvalidArgument(
+              "config: every [[identity.rules]] needs namespace, limit >= 1 and priority >= 1");
+        }
+        c.identity_rules.push_back(r);
+      }
+    }
     if (auto* arr = (*s)["junk_identifiers"].as_array()) {
       for (auto& v : *arr) {
         if (auto str = v.value<std::string>()) c.junk_identifiers.push_back(*str);

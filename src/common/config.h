@@ -30,6 +30,14 @@ struct ChannelRule {
   std::string source_type;    // the source's type
 };
 
+// One [[identity.rules]] entry: overrides a namespace's default rule
+// (identity/rules.h).
+struct IdentityRuleConfig {
+  std::string ns;
+  int limit = 0;
+  int priority = 0;
+};
+
 struct Config {
   // [server]
   std::string listen = "127.0.0.1:8080";
@@ -56,8 +64,11 @@ struct Config {
   int flush_interval_s = 10;      // ...or after this many seconds
 
   // [identity]
-  std::string default_region = "CN";          // phone numbers without +CC
-  std::vector<std::string> junk_identifiers;  // extra values never linked
+  std::string default_region = "CN";               // phone numbers without +CC
+  std::vector<std::string> junk_identifiers;       // extra values never linked
+  int identity_max_merges = 100;                   // max_merges_per_person
+  int identity_max_identifiers = 1000;             // max_identifiers_per_person
+  std::vector<IdentityRuleConfig> identity_rules;  // [[identity.rules]]
 
   // [[sources]]
   std::vector<SourceConfig> sources;

@@ -7,7 +7,7 @@ namespace {
 constexpr std::array<std::string_view, kEventTypeCount> kNames = {
     "track",          "identify",      "page",           "screen",           "group",
     "alias",          "track_signup",  "profile_set",    "profile_set_once", "profile_increment",
-    "profile_append", "profile_unset", "profile_delete", "track_id_bind",    "track_id_unbind",
+    "profile_append", "profile_unset", "profile_delete", "track_id_bind",    "track_id_unbind", "identity_split",
 };
 }  // namespace
 

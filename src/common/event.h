@@ -32,8 +32,11 @@ enum class EventType : uint8_t {
   kProfileDelete = 12,
   kIdBind = 13,
   kIdUnbind = 14,
+  // An admin correction that undoes the links an earlier event made
+  // (POST /api/v1/identity/split); properties_json names it.
+  kIdentitySplit = 15,
 };
-inline constexpr int kEventTypeCount = 15;
+inline constexpr int kEventTypeCount = 16;
 
 // "track", "identify", ..., "track_id_unbind". Never empty.
 std::string_view EventTypeName(EventType type);
@@ -87,6 +90,13 @@ struct Event {
   std::string properties_json;  // remaining properties as a JSON object ("" = none)
   std::string traits_json;      // identify/profile traits as a JSON object ("" = none)
   std::string context_json;     // context (consent, library, device...) ("" = none)
+
+  // Identity (src/identity). Not part of the wire formats or of the log's row
+  // encoding (common/event_codec.h): the key is assigned when the event is
+  // resolved, after it is durable, and kept in the store's identity_key
+  // column; one_id is filled by a store scan that asks for it.
+  uint32_t identity_key = 0;  // interned id of the identifier that attributes the event; 0 = none
+  uint32_t one_id = 0;        // the person the key resolves to now; 0 = not resolved
 
   bool operator==(const Event&) const = default;
 };

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
+#include "common/coding.h"
 #include "common/event_codec.h"
 #include "common/time_util.h"
 
@@ -15,6 +16,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr char kSourcePrefix[] = "source/";
+constexpr char kIdentityLsnKey[] = "identity/lsn";
 
 std::string SourceToJson(const SourceConfig& s) {
   return nlohmann::json{{"name", s.name}, {"type", s.type}, {"write_key", s.write_key}}.dump();
@@ -49,6 +51,16 @@ Result<std::unique_ptr<Engine>> Engine::Open(const Config& config) {
   const std::string& dir = config.data_dir;
   ASSIGN_OR_RETURN(engine->state_, store::StateDb::Open(dir + "/state"));
   engine->spend_ = std::make_unique<store::SpendStore>(engine->state_.get());
+  ASSIGN_OR_RETURN(identity::IdentityRules rules, identity::IdentityRules::FromConfig(config));
+  ASSIGN_OR_RETURN(engine->identity_, identity::IdentityGraph::Load(*engine->state_, rules));
+  ASSIGN_OR_RETURN(engine->profiles_, store::ProfileStore::Load(*engine->state_));
+  if (auto lsn = engine->state_->Get(kIdentityLsnKey); lsn.ok()) {
+    if (lsn->size() != 8) return Status::Corruption("bad identity/lsn record in state DB");
+    engine->identity_lsn_ = DecodeFixed64(lsn->data());
+    engine->identity_saved_lsn_ = engine->identity_lsn_;
+  } else if (lsn.status().code() != StatusCode::kNotFound) {
+    return lsn.status();
+  }
 
   for (const auto& s : config.sources) {
     RETURN_IF_ERROR(engine->sources_.Add(s).WithContext("config [[sources]] " + s.name));
@@ -85,27 +97,36 @@ Result<std::unique_ptr<Engine>> Engine::Open(const Config& config) {
 
 Status Engine::Recover() {
   // The dedupe snapshot covers ids committed at LSN <= covered; the store
-  // holds every event with LSN <= checkpoint. The log is never truncated past
-  // the smaller of the two, so replaying from there rebuilds both exactly.
+  // holds every event with LSN <= checkpoint; the identity graph and profiles
+  // in the state DB every record with LSN <= identity_lsn_. The log is never
+  // truncated past the smallest, so replaying from there rebuilds all three
+  // exactly: identity resolution is deterministic, so replaying the same
+  // records in the same order gives the same keys the store already holds.
   uint64_t covered = 0;
   RETURN_IF_ERROR(dedupe_->LoadSnapshot(dedupe_path_, &covered));
   uint64_t checkpoint = store_->CheckpointLsn();
+  uint64_t identity_lsn = identity_lsn_;
+  uint64_t from = std::min({covered, checkpoint, identity_lsn});
   uint64_t replayed = 0;
-  RETURN_IF_ERROR(log_->Replay(
-      std::min(covered, checkpoint), [&](log::Lsn lsn, std::string_view payload) -> Status {
-        ASSIGN_OR_RETURN(std::vector<Event> events, DecodeEventBatch(payload));
-        for (const auto& e : events) {
-          dedupe_->Insert(e.source, e.message_id, e.received_us);
-          dedupe_->Commit(e.source, e.message_id, lsn);
-        }
-        if (lsn > checkpoint) {
-          replayed += events.size();
-          RETURN_IF_ERROR(store_->AddEncodedBatch(std::string(payload), lsn));
-        }
-        return Status::OK();
-      }));
+  RETURN_IF_ERROR(log_->Replay(from, [&](log::Lsn lsn, std::string_view payload) -> Status {
+    ASSIGN_OR_RETURN(std::vector<Event> events, DecodeEventBatch(payload));
+    for (const auto& e : events) {
+      dedupe_->Insert(e.source, e.message_id, e.received_us);
+      dedupe_->Commit(e.source, e.message_id, lsn);
+    }
+    if (lsn > identity_lsn) {
+      ResolveIdentity(&events, lsn);
+    } else if (lsn > checkpoint) {
+      for (auto& e : events) e.identity_key = identity_->KeyOf(e);
+    }
+    if (lsn > checkpoint) {
+      replayed += events.size();
+      store_->Add(std::move(events), lsn);
+    }
+    return Status::OK();
+  }));
   dedupe_->Expire(SystemClock::Default()->NowMicros());
-  truncated_lsn_ = std::min(covered, checkpoint);
+  truncated_lsn_ = from;
   if (replayed)
     spdlog::info("recovered {} events from the log after checkpoint {}", replayed, checkpoint);
   return Status::OK();
@@ -175,6 +196,11 @@ void Engine::Ingest(IngestRequest request, IngestCallback done) {
         ->Add(result.duplicates);
   }
 
+  Append(source->name, std::move(events), std::move(result), std::move(done));
+}
+
+void Engine::Append(std::string source_name, std::shared_ptr<std::vector<Event>> events,
+                    IngestResult result, IngestCallback done) {
   // One encoding serves both the log record and the store's buffer.
   auto payload = std::make_shared<std::string>();
   if (!events->empty()) EncodeEventBatch(*events, payload.get());
@@ -185,8 +211,7 @@ void Engine::Ingest(IngestRequest request, IngestCallback done) {
     for (const auto& e : *events) dedupe_->Erase(e.source, e.message_id);
   };
   Status st = log_->Append(*payload, [this, events, payload, shared_result, shared_done, forget,
-                                      bytes, source_name = source->name](const Status& status,
-                                                                         log::Lsn lsn) {
+                                      bytes, source_name](const Status& status, log::Lsn lsn) {
     if (!status.ok()) {
       forget();
       CountRejection("log_error", source_name, events->size());
@@ -195,7 +220,12 @@ void Engine::Ingest(IngestRequest request, IngestCallback done) {
       for (const auto& e : *events) dedupe_->Commit(e.source, e.message_id, lsn);
       shared_result->accepted = events->size();
       CountAccepted(source_name, events->size(), bytes);
-      Status added = store_->AddEncodedBatch(std::move(*payload), lsn);
+      ResolveIdentity(events.get(), lsn);
+      std::vector<uint32_t> keys;
+      keys.reserve(events->size());
+      for (const auto& e : *events) keys.push_back(e.identity_key);
+      // The store adopts the log's encoding; the keys travel beside it.
+      Status added = store_->AddEncodedBatch(std::move(*payload), lsn, std::move(keys));
       if (!added.ok()) {  // cannot happen for our own encoding; keep the data anyway
         spdlog::error("store rejected an encoded batch ({}); re-adding decoded", added.ToString());
         store_->Add(std::move(*events), lsn);
@@ -206,12 +236,19 @@ void Engine::Ingest(IngestRequest request, IngestCallback done) {
   if (!st.ok()) {
     forget();
     CountRejection(st.code() == StatusCode::kResourceExhausted ? "backpressure" : "log_error",
-                   source->name, events->size());
+                   source_name, events->size());
     shared_result->status = st;
     if (st.code() == StatusCode::kResourceExhausted)
       shared_result->not_appended = std::move(*events);
     (*shared_done)(std::move(*shared_result));
   }
+}
+
+void Engine::ResolveIdentity(std::vector<Event>* events, uint64_t lsn) {
+  std::lock_guard lock(identity_mu_);
+  identity_->Apply(events);
+  profiles_->Apply(*events);
+  identity_lsn_ = std::max(identity_lsn_, lsn);
 }
 
 IngestResult Engine::IngestSync(IngestRequest request) {
@@ -275,6 +312,7 @@ IngestResult Engine::BulkLoad(const collect::SourceInfo& source, std::vector<Eve
   CountAccepted(source.name, fresh.size(), 0);
   // The ids stay pending (out of dedupe snapshots) until FinishBulkLoad has
   // flushed the events to segments.
+  ResolveIdentity(&fresh, 0);
   store_->Add(std::move(fresh), 0);  // 0: not in the log, leaves the checkpoint alone
   return result;
 }
@@ -324,10 +362,43 @@ Status Engine::Checkpoint() {
   auto barrier = log_->AppendSync("");
   if (!barrier.ok()) return barrier.status();
   ASSIGN_OR_RETURN(uint64_t cp, store_->Flush());
+  RETURN_IF_ERROR(CheckpointIdentity());
   dedupe_->Expire(SystemClock::Default()->NowMicros());
   RETURN_IF_ERROR(dedupe_->SaveSnapshot(dedupe_path_, cp));
-  RETURN_IF_ERROR(log_->TruncateUpTo(cp));
-  truncated_lsn_ = cp;
+  uint64_t upto = std::min(cp, identity_saved_lsn_.load());
+  RETURN_IF_ERROR(log_->TruncateUpTo(upto));
+  truncated_lsn_ = upto;
+  return Status::OK();
+}
+
+Status Engine::CheckpointIdentity() {
+  if (identity_write_failed_) {
+    return Status::IOError("identity checkpoints stopped after a failed write; restart to recover");
+  }
+  store::StateWriteBatch batch;
+  uint64_t lsn = 0;
+  {
+    std::lock_guard lock(identity_mu_);
+    identity_->WriteDirty(&batch);
+    profiles_->WriteDirty(&batch);
+    lsn = identity_lsn_;
+  }
+  std::string v;
+  PutFixed64(&v, lsn);
+  batch.Put(kIdentityLsnKey, std::move(v));
+  Status st = state_->Write(batch);
+  if (!st.ok()) {
+    // The changes just taken are no longer marked dirty, so a later batch
+    // would persist a state with holes: stop here and let a restart replay
+    // the log from the last good checkpoint.
+    identity_write_failed_ = true;
+    spdlog::error(
+        "identity checkpoint failed ({}); further identity checkpoints stop and the "
+        "log is kept from LSN {}",
+        st.ToString(), identity_saved_lsn_.load());
+    return st;
+  }
+  identity_saved_lsn_ = lsn;
   return Status::OK();
 }
 
@@ -346,10 +417,12 @@ void Engine::MaintenanceLoop() {
       // The snapshot must cover every id up to the checkpoint before the
       // log records that would rebuild them are deleted.
       dedupe_->Expire(SystemClock::Default()->NowMicros());
-      Status st = dedupe_->SaveSnapshot(dedupe_path_, cp);
-      if (st.ok()) st = log_->TruncateUpTo(cp);
+      Status st = CheckpointIdentity();
+      if (st.ok()) st = dedupe_->SaveSnapshot(dedupe_path_, cp);
+      uint64_t upto = std::min(cp, identity_saved_lsn_.load());
+      if (st.ok()) st = log_->TruncateUpTo(upto);
       if (st.ok()) {
-        truncated_lsn_ = cp;
+        truncated_lsn_ = upto;
       } else {
         spdlog::error("checkpoint failed: {}", st.ToString());
       }
@@ -363,6 +436,12 @@ EngineStats Engine::Stats() const {
   s.log_durable_lsn = log_->LastDurableLsn();
   s.log_queued_bytes = log_->QueuedBytes();
   s.dedupe_ids = dedupe_->size();
+  s.identity = identity_->Stats();
+  s.profile_partials = profiles_->size();
+  {
+    std::lock_guard lock(identity_mu_);
+    s.identity_lsn = identity_lsn_;
+  }
   return s;
 }
 
@@ -373,10 +452,11 @@ Status Engine::Close() {
   Status result;
   if (log_) log_->Close();  // drains: every queued append completes and reaches the store
   if (store_) result = store_->Close();
+  if (result.ok() && identity_) result = CheckpointIdentity();
   if (result.ok() && dedupe_ && store_) {
     uint64_t cp = store_->CheckpointLsn();
     result = dedupe_->SaveSnapshot(dedupe_path_, cp);
-    if (result.ok()) result = log_->TruncateUpTo(cp);
+    if (result.ok()) result = log_->TruncateUpTo(std::min(cp, identity_saved_lsn_.load()));
   }
   return result;
 }

@@ -28,9 +28,11 @@
 #include "common/config.h"
 #include "common/metrics.h"
 #include "common/result.h"
+#include "identity/graph.h"
 #include "log/dedupe.h"
 #include "log/event_log.h"
 #include "store/event_store.h"
+#include "store/profile_store.h"
 #include "store/spend_store.h"
 #include "store/state_db.h"
 
@@ -57,6 +59,9 @@ struct IngestRequest {
 
 struct EngineStats {
   store::StoreStats store;
+  identity::GraphStats identity;
+  uint64_t identity_lsn = 0;  // log records applied to the identity graph
+  size_t profile_partials = 0;
   uint64_t log_durable_lsn = 0;
   size_t log_queued_bytes = 0;
   size_t dedupe_ids = 0;
@@ -105,6 +110,38 @@ class Engine {
   // Event scans for export and analysis.
   Status ScanEvents(const store::ScanRequest& request, const store::ScanFn& fn) const;
 
+  // One-ID (docs/identity.md). Persons are named by one_id; an alias one_id
+  // answers for the person it was merged into.
+  //
+  // Parses and normalizes "NAMESPACE[:SCOPE]:VALUE" (e.g. "phone:+8613800138000",
+  // "wechat_openid:wx123:oAbc"): InvalidArgument if malformed, junk or not a
+  // valid value of its namespace.
+  Result<Identifier> ParseIdentifier(std::string_view text) const;
+  // The person holding an identifier; NotFound if unknown.
+  Result<uint32_t> LookupPerson(std::string_view identifier) const;
+  // The live one_id for an id or alias; NotFound if never allocated.
+  Result<uint32_t> ResolvePerson(uint32_t one_id) const;
+  // The profile as one JSON object (docs/openapi.yaml, Profile); NotFound.
+  Result<std::string> ProfileJson(uint32_t one_id) const;
+  // Identifiers, links with their causing events, merges and conflicts, as
+  // JSON (docs/openapi.yaml, PersonIdentity); NotFound.
+  Result<std::string> IdentityJson(uint32_t one_id) const;
+  // A page of the person's events across all identifiers, newest first.
+  // `cursor` is "" for the first page, else the previous page's
+  // next_cursor; InvalidArgument for a malformed cursor.
+  struct TimelinePage {
+    std::vector<Event> events;
+    std::string next_cursor;  // "" on the last page
+  };
+  Result<TimelinePage> PersonEvents(uint32_t one_id, const std::string& cursor, size_t limit) const;
+  // Corrections. Each is appended to the log as an event of source
+  // "quanyu_admin" (so a restart replays it in order) and applied before the
+  // call returns; returns that event's messageId. NotFound if the identifier,
+  // person or link is unknown.
+  Result<std::string> Unbind(std::string_view identifier);
+  Result<std::string> Split(uint32_t one_id, const std::string& undo_message_id);
+  const identity::IdentityGraph& identity() const { return *identity_; }
+
   // Forces buffered events into segments and checkpoints the log.
   Status Checkpoint();
 
@@ -121,6 +158,16 @@ class Engine {
  private:
   explicit Engine(const Config& config);
   Status Recover();
+  // Appends normalized, de-duplicated events to the log; on durability,
+  // resolves identity, updates profiles and adds them to the store.
+  void Append(std::string source_name, std::shared_ptr<std::vector<Event>> events,
+              IngestResult result, IngestCallback done);
+  // Resolves identity and updates profiles for events durable at `lsn`.
+  void ResolveIdentity(std::vector<Event>* events, uint64_t lsn);
+  // Writes the identity graph and profiles changed since the last call with
+  // the LSN they cover. REQUIRES: maintenance_mu_ held.
+  Status CheckpointIdentity();
+  Result<std::string> AppendCorrection(Event e);
   void MaintenanceLoop();
   void CountAccepted(const std::string& source, size_t events, size_t bytes);
 
@@ -133,6 +180,12 @@ class Engine {
   std::unique_ptr<store::EventStore> store_;
   std::unique_ptr<log::EventLog> log_;
   std::unique_ptr<log::MessageDedupe> dedupe_;
+  std::unique_ptr<identity::IdentityGraph> identity_;
+  std::unique_ptr<store::ProfileStore> profiles_;
+  mutable std::mutex identity_mu_;  // orders Apply + lsn against the identity checkpoint
+  uint64_t identity_lsn_ = 0;       // guarded by identity_mu_: applied up to here
+  std::atomic<uint64_t> identity_saved_lsn_{0};  // persisted up to here
+  std::atomic<bool> identity_write_failed_{false};
   std::string dedupe_path_;
 
   std::atomic<bool> closing_{false};

@@ -13,7 +13,6 @@
 #include <system_error>
 #include <thread>
 
-#include "common/event_codec.h"
 #include "common/metrics.h"
 #include "common/time_util.h"
 #include "store/internal/batch_sink.h"
@@ -61,6 +60,12 @@ StoreMetrics RegisterMetrics() {
                           {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30})};
 }
 
+// The one_id an identity key resolves to now (ScanRequest::one_ids); key 0
+// (no identifier) never resolves, whatever one_ids holds at index 0.
+uint32_t ResolveOneId(const DenseArray<uint32_t>& one_ids, uint32_t identity_key) {
+  return identity_key == 0 ? 0 : one_ids.Get(identity_key);
+}
+
 // Sort key of one buffered row during a flush.
 struct RowRef {
   int64_t timestamp_us;
@@ -82,7 +87,8 @@ class EventStoreImpl final : public EventStore {
   Status Init();
 
   void Add(std::vector<Event> events, uint64_t lsn) override;
-  Status AddEncodedBatch(std::string payload, uint64_t lsn) override;
+  Status AddEncodedBatch(std::string payload, uint64_t lsn,
+                         std::vector<uint32_t> identity_keys) override;
   void AddChunks(RowChunks chunks, uint64_t lsn);
   Result<uint64_t> Flush() override;
   Status FlushIfDue() override;
@@ -172,11 +178,15 @@ void EventStoreImpl::Add(std::vector<Event> events, uint64_t lsn) {
   AddChunks(internal::EncodeRowChunks(events), lsn);  // encoded outside the lock
 }
 
-Status EventStoreImpl::AddEncodedBatch(std::string payload, uint64_t lsn) {
+Status EventStoreImpl::AddEncodedBatch(std::string payload, uint64_t lsn,
+                                       std::vector<uint32_t> identity_keys) {
   RowChunks chunks;
   if (!payload.empty()) {
-    ASSIGN_OR_RETURN(auto chunk, internal::RowChunkFromBatch(std::move(payload)));
+    ASSIGN_OR_RETURN(auto chunk,
+                     internal::RowChunkFromBatch(std::move(payload), std::move(identity_keys)));
     chunks.push_back(std::move(chunk));
+  } else if (!identity_keys.empty()) {
+    return Status::InvalidArgument("identity keys given for an empty batch");
   }
   AddChunks(std::move(chunks), lsn);
   return Status::OK();
@@ -318,8 +328,7 @@ Result<SegmentList> EventStoreImpl::WriteSegments(const RowChunks& chunks, uint6
     SegmentWriter writer(options_.zstd_level);
     Event event;
     for (size_t i = p.begin; i < p.end; ++i) {
-      std::string_view row = chunks[refs[i].chunk]->Row(refs[i].row);
-      Status s = DecodeEvent(&row, &event);
+      Status s = chunks[refs[i].chunk]->DecodeRow(refs[i].row, &event);
       if (!s.ok()) return Status::Internal("buffered row does not decode: " + s.ToString());
       writer.Append(event);
     }
@@ -376,10 +385,14 @@ Status EventStoreImpl::Scan(const ScanRequest& request, const ScanFn& fn) const 
 
 Status EventStoreImpl::ScanSegments(const SegmentList& segments, const ScanRequest& request,
                                     BatchSink* sink) const {
-  auto load = [this,
-               &request](const std::shared_ptr<const LiveSegment>& seg) -> Result<SegmentRows> {
+  // Resolving one_ids needs the keys, requested or not.
+  const bool keep_keys = request.columns.Has(Column::kIdentityKey);
+  ColumnSet columns = request.columns;
+  if (request.one_ids != nullptr) columns.Add(Column::kIdentityKey);
+  auto load = [this, &request,
+               columns](const std::shared_ptr<const LiveSegment>& seg) -> Result<SegmentRows> {
     ASSIGN_OR_RETURN(auto reader, SegmentReader::Open(seg->path, &scan_bytes_read_, &seg->footer));
-    return SegmentRows::Load(*reader, request.columns, request.from_us, request.to_us);
+    return SegmentRows::Load(*reader, columns, request.from_us, request.to_us);
   };
   auto launch = [&load](std::shared_ptr<const LiveSegment> seg) {
     try {
@@ -401,7 +414,12 @@ Status EventStoreImpl::ScanSegments(const SegmentList& segments, const ScanReque
     inflight.pop_front();
     if (!rows.ok()) return rows.status();
     for (size_t r = rows->begin(); r < rows->end(); ++r) {
-      rows->Fill(r, sink->NewRow());
+      Event* e = sink->NewRow();
+      rows->Fill(r, e);
+      if (request.one_ids != nullptr) {
+        e->one_id = ResolveOneId(*request.one_ids, e->identity_key);
+        if (!keep_keys) e->identity_key = 0;
+      }
       RETURN_IF_ERROR(sink->MaybeEmit());
     }
   }
@@ -417,11 +435,11 @@ Status EventStoreImpl::ScanBuffered(const RowChunks& chunks, const ScanRequest& 
     for (size_t r = 0; r < chunk->size(); ++r) {
       const int64_t ts = chunk->timestamps[r];
       if (ts < request.from_us || ts >= request.to_us) continue;
-      std::string_view row = chunk->Row(r);
       Event* e = sink->NewRow();
-      Status s = DecodeEvent(&row, e);
+      Status s = chunk->DecodeRow(r, e);
       if (!s.ok()) return Status::Internal("buffered row does not decode: " + s.ToString());
-      internal::KeepColumns(request.columns, e);
+      if (request.one_ids != nullptr) e->one_id = ResolveOneId(*request.one_ids, e->identity_key);
+      internal::KeepColumns(request.columns, e);  // after resolving: may clear the key
       RETURN_IF_ERROR(sink->MaybeEmit());
     }
   }

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/dense_array.h"
 #include "common/event.h"
 #include "common/result.h"
 
@@ -64,8 +65,9 @@ enum class Column : uint16_t {
   kProperties,
   kTraits,
   kContext,
+  kIdentityKey,  // Event::identity_key (not in the log's row encoding; see Add)
 };
-inline constexpr int kColumnCount = 26;
+inline constexpr int kColumnCount = 27;
 
 // A set of columns, as a bit mask (bit i = Column i).
 class ColumnSet {
@@ -103,12 +105,22 @@ struct ScanRequest {
   int64_t to_us = INT64_MAX;    // exclusive
   ColumnSet columns = ColumnSet::All();
   bool include_buffered = true;  // also scan events not yet flushed
+  // identity_key -> one_id, as the identity graph resolves it now. When set,
+  // the scan reads the identity_key column (whether or not `columns` asks for
+  // it) and sets every event's one_id to one_ids->Get(identity_key), or 0 if
+  // the key is 0 (no identifier): O(1) per event, no hashing. identity_key
+  // itself is filled only if `columns` has kIdentityKey. When nullptr, one_id
+  // stays 0. Read without locks while the scan runs, so a mapping changed
+  // meanwhile may or may not be seen by it; a later scan sees it.
+  // REQUIRES: outlives the Scan call.
+  const DenseArray<uint32_t>* one_ids = nullptr;
 };
 
 // Rows of one scan step, at most kMaxScanBatchRows (small enough for a batch
-// of Events to stay in cache). Only the requested columns are filled; the
-// others keep their default values. Events within a batch are not sorted by
-// time (segments are, so batches are mostly in time order).
+// of Events to stay in cache). Only the requested columns (and one_id, if
+// ScanRequest::one_ids is set) are filled; the others keep their default
+// values. Events within a batch are not sorted by time (segments are, so
+// batches are mostly in time order).
 inline constexpr size_t kMaxScanBatchRows = 8192;
 using EventBatch = std::vector<Event>;
 // Called with each batch; the batch is only valid during the call. Calls are
@@ -140,12 +152,13 @@ class EventStore {
   virtual ~EventStore() = default;
 
   // Buffers `events`, which are durable in the log in records up to and
-  // including `lsn`. The engine calls Add in LSN order from the log's writer
-  // thread, so the checkpoint is simply the highest LSN passed to Add whose
-  // events are flushed. `events` may be empty (a record without events still
-  // advances the checkpoint at the next flush). Events that are not in the
-  // log (a bulk load flushed explicitly) are added with lsn 0, which leaves
-  // the checkpoint alone.
+  // including `lsn`. Each event's identity_key is stored with it (the
+  // kIdentityKey column); one_id is ignored (a scan resolves it). The engine
+  // calls Add in LSN order from the log's writer thread, so the checkpoint is
+  // simply the highest LSN passed to Add whose events are flushed. `events`
+  // may be empty (a record without events still advances the checkpoint at
+  // the next flush). Events that are not in the log (a bulk load flushed
+  // explicitly) are added with lsn 0, which leaves the checkpoint alone.
   // REQUIRES: every event of a log record with LSN <= lsn has been passed to
   // Add by the time this call returns (Add itself is synchronized and may be
   // called from any thread; passing another thread's LastDurableLsn() breaks
@@ -154,8 +167,13 @@ class EventStore {
 
   // Same contract as Add, for events already encoded by EncodeEventBatch
   // (the log record's payload): adopted as they are, without re-encoding.
-  // Corruption (and nothing added) if the payload is malformed.
-  virtual Status AddEncodedBatch(std::string payload, uint64_t lsn) = 0;
+  // The row encoding carries no identity key, so `identity_keys` gives one
+  // per event of the payload, in order; empty means every key is 0.
+  // Corruption (and nothing added) if the payload is malformed;
+  // InvalidArgument (and nothing added) if identity_keys is non-empty and its
+  // size differs from the payload's event count.
+  virtual Status AddEncodedBatch(std::string payload, uint64_t lsn,
+                                 std::vector<uint32_t> identity_keys = {}) = 0;
 
   // Writes all buffered events to segments, then the manifest (atomically,
   // fsync'd) with the new checkpoint LSN. Returns the checkpoint. On failure

@@ -99,7 +99,7 @@ Status StateDb::Write(const StateWriteBatch& batch) {
   if (batch.empty()) return Status::OK();
   return Guard("write", [&] {
     rocksdb::WriteBatch wb;
-    for (const auto& op : batch.ops_) {
+    for (const auto& op : batch.ops()) {
       rocksdb::Status s = op.is_delete ? wb.Delete(op.key) : wb.Put(op.key, op.value);
       if (!s.ok()) return FromRocks(s, "batch");
     }

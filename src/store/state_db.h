@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/kv.h"
 #include "common/result.h"
 
 namespace rocksdb {
@@ -30,41 +31,23 @@ struct StateDbOptions {
 };
 
 // A group of writes applied atomically by StateDb::Write.
-class StateWriteBatch {
- public:
-  void Put(std::string key, std::string value) {
-    ops_.push_back({std::move(key), std::move(value), false});
-  }
-  void Delete(std::string key) { ops_.push_back({std::move(key), {}, true}); }
-  size_t size() const { return ops_.size(); }
-  bool empty() const { return ops_.empty(); }
+using StateWriteBatch = KvWriteBatch;
+using StateScanFn = KvScanFn;
 
- private:
-  friend class StateDb;
-  struct Op {
-    std::string key, value;
-    bool is_delete;
-  };
-  std::vector<Op> ops_;
-};
-
-// Called with each key/value in order; returning an error stops the scan.
-using StateScanFn = std::function<Status(std::string_view key, std::string_view value)>;
-
-class StateDb {
+class StateDb final : public KvReader {
  public:
   // Opens (creating if allowed) the database directory at `path`. Returns
   // IOError (or InvalidArgument for a bad path) naming RocksDB's reason,
   // e.g. when another process holds the lock.
   static Result<std::unique_ptr<StateDb>> Open(const std::string& path,
                                                const StateDbOptions& options = {});
-  ~StateDb();
+  ~StateDb() override;
   StateDb(const StateDb&) = delete;
   StateDb& operator=(const StateDb&) = delete;
 
   Status Put(std::string_view key, std::string_view value);
   // NotFound if the key is absent.
-  Result<std::string> Get(std::string_view key) const;
+  Result<std::string> Get(std::string_view key) const override;
   // OK whether or not the key existed.
   Status Delete(std::string_view key);
   // All of the batch or none of it.
@@ -74,7 +57,7 @@ class StateDb {
   // Keys in [start, end) in order; an empty `end` means no upper bound.
   Status Scan(std::string_view start, std::string_view end, const StateScanFn& fn) const;
   // Keys that begin with `prefix`, in order.
-  Status ScanPrefix(std::string_view prefix, const StateScanFn& fn) const;
+  Status ScanPrefix(std::string_view prefix, const StateScanFn& fn) const override;
 
  private:
   StateDb(std::unique_ptr<rocksdb::DB> db, StateDbOptions options);

@@ -177,6 +177,18 @@ class OptionalDoubleEncoder final : public ColumnEncoder {
   std::string bitmap_, values_;
 };
 
+class VarintEncoder final : public ColumnEncoder {
+ public:
+  explicit VarintEncoder(Column c) : column_(c) {}
+  void Append(const Event& e) override { PutVarint64(&out_, *UInt32Field(&e, column_)); }
+  std::string Finish() override { return std::move(out_); }
+  Encoding encoding() const override { return Encoding::kVarint; }
+
+ private:
+  Column column_;
+  std::string out_;
+};
+
 // ---- Decoded columns ------------------------------------------------------
 
 class Int64Column final : public DecodedColumn {
@@ -262,6 +274,16 @@ class OptionalDoubleColumn final : public DecodedColumn {
  private:
   Column column_;
   std::vector<std::optional<double>> values_;
+};
+
+class UInt32Column final : public DecodedColumn {
+ public:
+  UInt32Column(Column c, std::vector<uint32_t> v) : column_(c), values_(std::move(v)) {}
+  void Fill(size_t row, Event* e) const override { *UInt32Field(e, column_) = values_[row]; }
+
+ private:
+  Column column_;
+  std::vector<uint32_t> values_;
 };
 
 // ---- Decoders -------------------------------------------------------------
@@ -413,6 +435,8 @@ std::unique_ptr<ColumnEncoder> NewColumnEncoder(Column c) {
       return std::make_unique<IdentifiersEncoder>();
     case Encoding::kOptionalDouble:
       return std::make_unique<OptionalDoubleEncoder>(c);
+    case Encoding::kVarint:
+      return std::make_unique<VarintEncoder>(c);
   }
   return nullptr;  // unreachable: WriterEncoding covers every column
 }
@@ -455,6 +479,14 @@ Result<std::unique_ptr<DecodedColumn>> DecodeColumn(Column c, Encoding encoding,
       return DecodeIdentifiersColumn(std::move(raw), rows);
     case Encoding::kOptionalDouble:
       return DecodeOptionalDoubleColumn(c, raw, rows);
+    case Encoding::kVarint: {
+      Decoder d(raw);
+      std::vector<uint32_t> values;
+      if (!GetCodes(&d, rows, uint64_t{1} << 32, &values) || !d.done()) {
+        return Bad(c, "malformed varint block");
+      }
+      return std::unique_ptr<DecodedColumn>(new UInt32Column(c, std::move(values)));
+    }
   }
   return Bad(c, "unknown encoding");
 }

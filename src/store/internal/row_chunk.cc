@@ -27,17 +27,27 @@ RowChunks EncodeRowChunks(const std::vector<Event>& events) {
   RowChunk chunk;
   chunk.offsets.reserve(events.size() + 1);
   chunk.timestamps.reserve(events.size());
+  chunk.identity_keys.reserve(events.size());
   for (const Event& e : events) {
     if (!chunk.timestamps.empty() && chunk.rows.size() >= kMaxChunkBytes) Seal(&chunk, &out);
     chunk.offsets.push_back(static_cast<uint32_t>(chunk.rows.size()));
     chunk.timestamps.push_back(e.timestamp_us);
+    chunk.identity_keys.push_back(e.identity_key);
     EncodeEvent(e, &chunk.rows);
   }
   if (!chunk.timestamps.empty()) Seal(&chunk, &out);
   return out;
 }
 
-Result<std::shared_ptr<const RowChunk>> RowChunkFromBatch(std::string payload) {
+Status RowChunk::DecodeRow(size_t i, Event* e) const {
+  std::string_view row = Row(i);
+  RETURN_IF_ERROR(DecodeEvent(&row, e));
+  e->identity_key = identity_keys[i];
+  return Status::OK();
+}
+
+Result<std::shared_ptr<const RowChunk>> RowChunkFromBatch(std::string payload,
+                                                          std::vector<uint32_t> identity_keys) {
   if (payload.size() >= (size_t{1} << 32))
     return Status::InvalidArgument("batch too large for one chunk");
   Decoder d(payload);
@@ -60,6 +70,13 @@ Result<std::shared_ptr<const RowChunk>> RowChunkFromBatch(std::string payload) {
     chunk.timestamps.push_back(ts);
   }
   if (!d.done()) return Status::Corruption("trailing bytes after event batch");
+  if (identity_keys.empty()) {
+    identity_keys.assign(count, 0);
+  } else if (identity_keys.size() != count) {
+    return Status::InvalidArgument("batch of " + std::to_string(count) + " events has " +
+                                   std::to_string(identity_keys.size()) + " identity keys");
+  }
+  chunk.identity_keys = std::move(identity_keys);
   chunk.rows = std::move(payload);
   chunk.offsets.push_back(static_cast<uint32_t>(chunk.rows.size()));
   auto [lo, hi] = std::minmax_element(chunk.timestamps.begin(), chunk.timestamps.end());

@@ -35,6 +35,7 @@ constexpr std::array<std::string_view, kColumnCount> kColumnNames = {
     "properties",
     "traits",
     "context",
+    "identity_key",
 };
 
 bool IsDictionaryColumn(Column c) {
@@ -72,6 +73,8 @@ FieldKind KindOf(Column c) {
     case Column::kValue:
     case Column::kQuantity:
       return FieldKind::kOptionalDouble;
+    case Column::kIdentityKey:
+      return FieldKind::kUInt32;
     default:
       return FieldKind::kString;
   }
@@ -87,6 +90,8 @@ Encoding WriterEncoding(Column c) {
       return Encoding::kIdentifiers;
     case FieldKind::kOptionalDouble:
       return Encoding::kOptionalDouble;
+    case FieldKind::kUInt32:
+      return Encoding::kVarint;
     case FieldKind::kString:
       break;
   }
@@ -112,6 +117,8 @@ void ResetColumn(Column c, Event* e) {
     d->reset();
   } else if (auto* v = Int64Field(e, c)) {
     *v = 0;
+  } else if (auto* k = UInt32Field(e, c)) {
+    *k = 0;
   } else if (c == Column::kType) {
     e->type = EventType::kTrack;
   } else if (c == Column::kIdentifiers) {

@@ -33,10 +33,11 @@ enum class Encoding : uint8_t {
   kStrings = 4,         // string: varint lengths, then the bytes
   kIdentifiers = 5,     // vector<Identifier>
   kOptionalDouble = 6,  // presence bitmap, then the present values
+  kVarint = 7,          // uint32: varint of each value
 };
 
 // What kind of Event field a column holds; decides which encodings are legal.
-enum class FieldKind { kInt64, kType, kString, kIdentifiers, kOptionalDouble };
+enum class FieldKind { kInt64, kType, kString, kIdentifiers, kOptionalDouble, kUInt32 };
 
 FieldKind KindOf(Column column);
 // The encoding the writer uses for a column.
@@ -120,6 +121,17 @@ auto* Int64Field(E* e, Column c) {
       return &e->received_us;
     default:
       return static_cast<decltype(&e->timestamp_us)>(nullptr);
+  }
+}
+
+// The uint32 field of a kUInt32 column; nullptr otherwise.
+template <typename E>
+auto* UInt32Field(E* e, Column c) {
+  switch (c) {
+    case Column::kIdentityKey:
+      return &e->identity_key;
+    default:
+      return static_cast<decltype(&e->identity_key)>(nullptr);
   }
 }
 

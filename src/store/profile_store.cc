@@ -1,0 +1,82 @@
+#include "store/profile_store.h"
+
+#include <mutex>
+
+namespace quanyu::store {
+namespace {
+
+constexpr char kPrefix[] = "pf/";
+
+std::string KeyOf(identity::IdentKey k) {
+  std::string s(kPrefix);
+  for (int shift = 24; shift >= 0; shift -= 8) s.push_back(static_cast<char>(k >> shift & 0xff));
+  return s;
+}
+
+}  // namespace
+
+void ProfileStore::Apply(const std::vector<Event>& events) {
+  std::unique_lock lock(mu_);
+  for (const Event& e : events) {
+    identity::IdentKey k = e.identity_key;
+    if (k == 0) continue;
+    if (k >= partials_.size()) {
+      partials_.resize(k + 1);
+      is_dirty_.resize(k + 1, false);
+    }
+    if (!partials_[k]) partials_[k] = std::make_unique<identity::PartialProfile>();
+    partials_[k]->Apply(e);
+    if (!is_dirty_[k]) {
+      is_dirty_[k] = true;
+      dirty_.push_back(k);
+    }
+  }
+}
+
+identity::PartialProfile ProfileStore::Fold(const std::vector<identity::IdentKey>& keys) const {
+  std::shared_lock lock(mu_);
+  identity::PartialProfile out;
+  for (identity::IdentKey k : keys) {
+    if (k < partials_.size() && partials_[k]) out.MergeFrom(*partials_[k]);
+  }
+  return out;
+}
+
+size_t ProfileStore::size() const {
+  std::shared_lock lock(mu_);
+  size_t n = 0;
+  for (const auto& p : partials_) n += p != nullptr;
+  return n;
+}
+
+void ProfileStore::WriteDirty(KvWriteBatch* batch) {
+  std::unique_lock lock(mu_);
+  for (identity::IdentKey k : dirty_) {
+    batch->Put(KeyOf(k), partials_[k]->Encode());
+    is_dirty_[k] = false;
+  }
+  dirty_.clear();
+}
+
+Result<std::unique_ptr<ProfileStore>> ProfileStore::Load(const KvReader& db) {
+  auto store = std::make_unique<ProfileStore>();
+  RETURN_IF_ERROR(db.ScanPrefix(kPrefix, [&](std::string_view key, std::string_view value) {
+    if (key.size() != sizeof(kPrefix) - 1 + 4)
+      return Status::Corruption("profile store: bad key length");
+    identity::IdentKey k = 0;
+    for (size_t i = sizeof(kPrefix) - 1; i < key.size(); ++i)
+      k = k << 8 | static_cast<uint8_t>(key[i]);
+    auto partial = identity::PartialProfile::Decode(value);
+    if (!partial.ok())
+      return partial.status().WithContext("profile partial of key " + std::to_string(k));
+    if (k >= store->partials_.size()) {
+      store->partials_.resize(k + 1);
+      store->is_dirty_.resize(k + 1, false);
+    }
+    store->partials_[k] = std::make_unique<identity::PartialProfile>(std::move(*partial));
+    return Status::OK();
+  }));
+  return store;
+}
+
+}  // namespace quanyu::store
