@@ -31,9 +31,19 @@ void Normalizer::Normalize(Event* e, const SourceInfo& source) const {
     }
     return false;
   };
-  if (!e->user_id.empty() && !has("user_id")) e->identifiers.push_back({"user_id", "", e->user_id});
-  if (!e->anonymous_id.empty() && !has("anonymous_id")) {
-    e->identifiers.push_back({"anonymous_id", "", e->anonymous_id});
+  // Not for an unbind: its identifiers are what to unbind, and its
+  // distinct_id only names the user.
+  if (e->type != EventType::kIdUnbind) {
+    if (!e->user_id.empty() && !has("user_id"))
+      e->identifiers.push_back({"user_id", "", e->user_id});
+    if (!e->anonymous_id.empty() && !has("anonymous_id")) {
+      e->identifiers.push_back({"anonymous_id", "", e->anonymous_id});
+    }
+  }
+  // Segment's alias names the id a person had before (almost always the
+  // anonymousId); it links as that anonymous id.
+  for (auto& id : e->identifiers) {
+    if (id.ns == "previous_id") id.ns = "anonymous_id";
   }
   identifiers_.NormalizeAll(&e->identifiers);
   if (e->channel.empty()) e->channel = channels_.Classify(*e, source.type);

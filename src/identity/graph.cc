@@ -186,6 +186,18 @@ IdentKey IdentityGraph::ApplyOne(const Event& e) {
   thread_local std::vector<IdentKey> ids;
   InternIds(e, &ids);
   IdentKey key = ids[0];
+  if (!unbound_until_.empty() && e.type != EventType::kIdUnbind) {
+    // Identifiers unbound at or after this event's time take no part in its
+    // links; they still belong to a person (one of their own if new).
+    auto out = std::remove_if(ids.begin(), ids.end(), [&](IdentKey k) {
+      auto it = unbound_until_.find(k);
+      if (it == unbound_until_.end() || it->second < e.timestamp_us) return false;
+      if (person_of_.Get(k) == 0) AddIdent(NewPerson(), k);
+      return true;
+    });
+    ids.erase(out, ids.end());
+    if (ids.empty()) return key;
+  }
   if (e.type == EventType::kIdUnbind || e.type == EventType::kIdentitySplit) {
     if (person_of_.Get(key) == 0) AddIdent(NewPerson(), key);  // an unknown identifier
     return key;

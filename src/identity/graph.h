@@ -34,6 +34,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -108,8 +109,11 @@ class IdentityGraph {
   // an identifier of the event's key was never seen.
   IdentKey KeyOf(const Event& e) const;
 
-  // Removes `id` from every link of its person and rebuilds that part of the
-  // graph: the identifier becomes a person of its own. NotFound if unknown.
+  // Removes `id` from every link made by events up to `time_us` and rebuilds
+  // that part of the graph: the identifier becomes a person of its own.
+  // Events up to `time_us` that arrive later do not link it either (so the
+  // result does not depend on delivery order); events after it may link it
+  // again. NotFound if unknown.
   Status Unbind(const Identifier& id, int64_t time_us, const std::string& message_id);
   // Undoes the links made by the event `undo_message_id` in person `one_id`
   // and rebuilds. NotFound if the person or such an edge in it is unknown.
@@ -207,6 +211,9 @@ class IdentityGraph {
   // Dirty since the last WriteDirty.
   size_t written_keys_ = 0;
   std::vector<uint32_t> dirty_persons_, dirty_edges_;
+  // Identifier → the latest unbind time: events up to then do not link it.
+  std::unordered_map<IdentKey, int64_t> unbound_until_;
+  bool unbound_dirty_ = false;
   std::vector<bool> person_dirty_, edge_dirty_;
 };
 

@@ -13,6 +13,7 @@ constexpr char kNamespacePrefix[] = "ig/n/";
 constexpr char kKeyPrefix[] = "ig/k/";
 constexpr char kPersonPrefix[] = "ig/p/";
 constexpr char kEdgePrefix[] = "ig/e/";
+constexpr char kUnboundKey[] = "ig/unbound";
 constexpr uint32_t kFormatVersion = 1;
 
 // Big-endian, so the state DB keeps records in id order.
@@ -95,6 +96,16 @@ void IdentityGraph::WriteDirty(KvWriteBatch* batch) {
     edge_dirty_[e] = false;
   }
   dirty_edges_.clear();
+  if (unbound_dirty_) {
+    std::string v;
+    PutVarint64(&v, unbound_until_.size());
+    for (const auto& [k, t] : unbound_until_) {
+      PutVarint64(&v, k);
+      PutVarsint64(&v, t);
+    }
+    batch->Put(kUnboundKey, std::move(v));
+    unbound_dirty_ = false;
+  }
   std::string meta;
   PutVarint64(&meta, kFormatVersion);
   PutVarint64(&meta, persons_.size() - 1);
@@ -235,6 +246,21 @@ Result<std::unique_ptr<IdentityGraph>> IdentityGraph::Load(const KvReader& db,
     }
     return Status::OK();
   }));
+  if (auto unbound = db.Get(kUnboundKey); unbound.ok()) {
+    Decoder d(*unbound);
+    uint64_t n = 0;
+    if (!d.GetVarint64(&n) || n > d.remaining()) return Bad("unbound");
+    for (uint64_t i = 0; i < n; ++i) {
+      uint64_t k;
+      int64_t t;
+      if (!d.GetVarint64(&k) || k == 0 || k > g->interner_.size() || !d.GetVarsint64(&t)) {
+        return Bad("unbound");
+      }
+      g->unbound_until_[static_cast<IdentKey>(k)] = t;
+    }
+  } else if (unbound.status().code() != StatusCode::kNotFound) {
+    return unbound.status();
+  }
   return g;
 }
 

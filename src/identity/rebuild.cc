@@ -228,15 +228,23 @@ bool IdentityGraph::Rebuild(const std::vector<OneId>& seeds, uint32_t extra_edge
 
 Status IdentityGraph::UnbindLocked(const Identifier& id, int64_t time_us,
                                    const std::string& message_id) {
-  int64_t ns = interner_.FindNamespace(id.ns, id.scope);
-  IdentKey k = ns < 0 ? 0 : interner_.Find(static_cast<uint32_t>(ns), id.value);
-  if (k == 0) return Status::NotFound("unknown identifier " + id.ToString());
+  uint32_t ns = NamespaceIdFor(id);
+  auto [k, added] = interner_.Intern(ns, id.value);
+  if (added) {  // unbound before any event linked it: remember for late events
+    next_.push_back(0);
+    birth_.push_back(0);
+    AddIdent(NewPerson(), k);
+  }
+  int64_t& until = unbound_until_[k];
+  until = std::max(until, time_us);
+  unbound_dirty_ = true;
+  if (added) return Status::NotFound("unknown identifier " + id.ToString());
   OneId p = person_of_.Get(k);
   std::vector<uint32_t> touched;
   ForEachEdgeOf(p, [&](uint32_t e) { touched.push_back(e); });
   for (uint32_t e : touched) {
     auto& ids = edges_[e].ids;
-    if (edges_[e].kind != EdgeKind::kLink) continue;
+    if (edges_[e].kind != EdgeKind::kLink || edges_[e].time_us > time_us) continue;
     auto it = std::find(ids.begin(), ids.end(), k);
     if (it != ids.end()) {
       ids.erase(it);
