@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   quanyu::cli::RegisterExport(app);
   quanyu::cli::RegisterSim(app);
   quanyu::cli::RegisterDemo(app);
+  quanyu::cli::RegisterProfile(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,5 +1,6 @@
 // The admin REST API under /api/v1/ (docs/openapi.yaml). Every route needs
-// "Authorization: Bearer <admin key>".
+// "Authorization: Bearer <admin key>". The One-ID routes (profiles, identity
+// corrections) are in profile_api.cc.
 #include <openssl/crypto.h>
 
 #include <nlohmann/json.hpp>
@@ -7,6 +8,7 @@
 #include "collect/internal/url.h"
 #include "collect/segment_writer.h"
 #include "common/time_util.h"
+#include "server/profile_api.h"
 #include "server/router.h"
 
 namespace quanyu::server {
@@ -153,6 +155,7 @@ void Router::HandleApi(HttpRequest& r, Respond respond) {
   if (p == "/api/v1/stats" && m == "GET") return respond(Stats(engine_));
   if (p == "/api/v1/events" && m == "GET") return respond(ListEvents(engine_, r));
   if (p == "/api/v1/spend" && m == "GET") return respond(ListSpend(engine_, r));
+  if (auto answer = HandleProfileApi(engine_, r)) return respond(std::move(*answer));
   respond(ErrorResponse(Status::NotFound("no API route for " + m + " " + p)));
 }
 

@@ -48,7 +48,7 @@ std::string UrlHost(std::string_view url) {
   return out;
 }
 
-std::string QueryParam(std::string_view url, std::string_view name) {
+std::string QueryParam(std::string_view url, std::string_view name, bool plus_is_space) {
   auto q = url.find('?');
   if (q == std::string_view::npos) return "";
   std::string_view query = url.substr(q + 1);
@@ -59,7 +59,8 @@ std::string QueryParam(std::string_view url, std::string_view name) {
     auto eq = pair.find('=');
     std::string_view key = pair.substr(0, eq);
     if (key == name) {
-      return eq == std::string_view::npos ? std::string() : PercentDecode(pair.substr(eq + 1));
+      return eq == std::string_view::npos ? std::string()
+                                          : PercentDecode(pair.substr(eq + 1), plus_is_space);
     }
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);

@@ -16,8 +16,10 @@ std::string PercentDecode(std::string_view s, bool plus_is_space = true);
 // "www.douyin.com"), or "" if it has none.
 std::string UrlHost(std::string_view url);
 
-// The decoded value of query parameter `name`, or "" if absent.
-std::string QueryParam(std::string_view url, std::string_view name);
+// The decoded value of query parameter `name`, or "" if absent. '+' is a
+// space (form encoding) when `plus_is_space`, else kept as '+' (for values
+// such as E.164 phone numbers that people type unescaped).
+std::string QueryParam(std::string_view url, std::string_view name, bool plus_is_space = true);
 
 // Fills the campaign from utm_* query parameters of `url`.
 void CampaignFromUrl(std::string_view url, Campaign* campaign);
