@@ -40,11 +40,6 @@ void Normalizer::Normalize(Event* e, const SourceInfo& source) const {
       e->identifiers.push_back({"anonymous_id", "", e->anonymous_id});
     }
   }
-  // Segment's alias names the id a person had before (almost always the
-  // anonymousId); it links as that anonymous id.
-  for (auto& id : e->identifiers) {
-    if (id.ns == "previous_id") id.ns = "anonymous_id";
-  }
   identifiers_.NormalizeAll(&e->identifiers);
   if (e->channel.empty()) e->channel = channels_.Classify(*e, source.type);
 }

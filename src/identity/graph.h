@@ -185,7 +185,9 @@ class IdentityGraph {
   // Rebuilds the part of the graph connected to `seeds` (and to `extra_edge`
   // if non-zero) by replaying its edges in time order. False (and nothing
   // changed) if that part is larger than `max_identifiers`.
-  bool Rebuild(const std::vector<OneId>& seeds, uint32_t extra_edge, size_t max_identifiers);
+  // `detached` (an identifier an unbind just took off) never keeps a one_id.
+  bool Rebuild(const std::vector<OneId>& seeds, uint32_t extra_edge, size_t max_identifiers,
+               IdentKey detached = 0);
   template <class F>
   void ForEachEdgeOf(OneId p, F f) const {
     for (uint32_t n = persons_[p].edge_head; n != 0; n = edge_nodes_[n].next) {

@@ -20,7 +20,7 @@ namespace quanyu::identity {
 class Rebuilder {
  public:
   Rebuilder(const IdentityGraph& g, const std::vector<IdentKey>& idents,
-            const std::unordered_set<OneId>& part)
+            const std::unordered_set<OneId>& part, IdentKey detached)
       : g_(g) {
     keys_ = idents;
     slot_.reserve(idents.size() * 2);
@@ -30,7 +30,8 @@ class Rebuilder {
     age_of_key_.resize(idents.size());
     for (uint32_t i = 0; i < idents.size(); ++i) {
       OneId b = g.birth_[idents[i]];
-      bool reusable = b != 0 && (part.count(b) != 0 || part.count(g.ResolveLocked(b)) != 0);
+      bool reusable = b != 0 && idents[i] != detached &&
+                      (part.count(b) != 0 || part.count(g.ResolveLocked(b)) != 0);
       age_of_key_[i] = reusable ? b : UINT32_MAX;
     }
     persons_.emplace_back();  // 0 = none
@@ -45,10 +46,16 @@ class Rebuilder {
   }
   uint32_t NamespaceOf(IdentKey k) const { return g_.interner_.NamespaceOf(k); }
   uint32_t LimitOf(uint32_t ns) const { return g_.ns_limit_[ns]; }
+  // The older person keeps the one_id: the smallest reusable birth; on a
+  // tie (parts of one former person), the part holding the
+  // highest-priority identifier — the member, not the cookie an unbind took
+  // off — then the earlier-seen identifier.
   bool Older(uint32_t a, uint32_t b) const {
     const auto& pa = persons_[a];
     const auto& pb = persons_[b];
-    return pa.age != pb.age ? pa.age < pb.age : pa.min_key < pb.min_key;
+    if (pa.age != pb.age) return pa.age < pb.age;
+    if (pa.best_priority != pb.best_priority) return pa.best_priority < pb.best_priority;
+    return pa.min_key < pb.min_key;
   }
   uint32_t NewPerson() {
     persons_.emplace_back();
@@ -66,6 +73,7 @@ class Rebuilder {
     lp.tail = i;
     ++lp.count;
     lp.age = std::min(lp.age, age_of_key_[i]);
+    lp.best_priority = std::min(lp.best_priority, g_.ns_priority_[g_.interner_.NamespaceOf(k)]);
     lp.min_key = std::min(lp.min_key, k);
     person_of_[i] = p;
   }
@@ -84,6 +92,7 @@ class Rebuilder {
     ls.count += la.count;
     ls.merges += la.merges + 1;
     ls.age = std::min(ls.age, la.age);
+    ls.best_priority = std::min(ls.best_priority, la.best_priority);
     ls.min_key = std::min(ls.min_key, la.min_key);
     la.alias = s;
     la.head = la.tail = UINT32_MAX;
@@ -93,6 +102,7 @@ class Rebuilder {
   struct LocalPerson {
     uint32_t head = UINT32_MAX, tail = UINT32_MAX, count = 0, merges = 0;
     uint32_t age = UINT32_MAX;
+    uint32_t best_priority = UINT32_MAX;
     IdentKey min_key = UINT32_MAX;
     uint32_t alias = 0;
   };
@@ -109,7 +119,7 @@ class Rebuilder {
 };
 
 bool IdentityGraph::Rebuild(const std::vector<OneId>& seeds, uint32_t extra_edge,
-                            size_t max_identifiers) {
+                            size_t max_identifiers, IdentKey detached) {
   // 1. The connected part: persons, their identifiers, their edges, and the
   //    persons of every identifier those edges name, to a fixed point.
   std::unordered_set<OneId> part;
@@ -144,7 +154,7 @@ bool IdentityGraph::Rebuild(const std::vector<OneId>& seeds, uint32_t extra_edge
   std::sort(edges.begin(), edges.end(), [&](uint32_t a, uint32_t b) {
     return edges_[a].time_us != edges_[b].time_us ? edges_[a].time_us < edges_[b].time_us : a < b;
   });
-  Rebuilder local(*this, idents, part);
+  Rebuilder local(*this, idents, part, detached);
   std::unordered_map<uint32_t, internal::LinkOutcome> outcomes;
   for (uint32_t e : edges) {
     const Edge& edge = edges_[e];
@@ -260,7 +270,7 @@ Status IdentityGraph::UnbindLocked(const Identifier& id, int64_t time_us,
   edge.ids = {k};
   MarkEdge(edge_id);
   AttachEdge(p, edge_id);
-  Rebuild({p}, 0, SIZE_MAX);
+  Rebuild({p}, 0, SIZE_MAX, k);
   ++stats_.rebuilds;
   return Status::OK();
 }
