@@ -67,7 +67,22 @@ HttpResponse Stats(Engine* engine) {
          {"segment_bytes", s.store.segment_bytes},
          {"checkpoint_lsn", s.store.checkpoint_lsn},
          {"log", {{"durable_lsn", s.log_durable_lsn}, {"queued_bytes", s.log_queued_bytes}}},
-         {"dedupe_ids", s.dedupe_ids}};
+         {"dedupe_ids", s.dedupe_ids},
+         {"identity",
+          {{"identifiers", s.identity.identifiers},
+           {"persons", s.identity.persons},
+           {"aliases", s.identity.aliases},
+           {"edges", s.identity.edges},
+           {"events", s.identity.events},
+           {"links", s.identity.links},
+           {"merges", s.identity.merges},
+           {"conflicts", s.identity.conflicts},
+           {"rebuilds", s.identity.rebuilds},
+           {"late_fallbacks", s.identity.late_fallbacks},
+           {"failed_corrections", s.identity.failed_corrections},
+           {"memory_bytes", s.identity.memory_bytes},
+           {"applied_lsn", s.identity_lsn},
+           {"profile_partials", s.profile_partials}}}};
   if (s.store.min_timestamp_us || s.store.max_timestamp_us) {
     j["first_event_at"] = FormatTimestamp(s.store.min_timestamp_us);
     j["last_event_at"] = FormatTimestamp(s.store.max_timestamp_us);
