@@ -43,9 +43,9 @@ IdentityGraph::IdentityGraph(IdentityRules rules) : rules_(std::move(rules)) {
 IdentityGraph::~IdentityGraph() = default;
 
 uint32_t IdentityGraph::NamespaceIdFor(const Identifier& id) {
-  uint32_t ns = interner_.InternNamespace(id.ns, id.scope);
+  uint32_t ns = interner_.InternNamespace(LinkNamespace(id.ns), id.scope);
   if (ns >= ns_limit_.size()) {
-    const NamespaceRule& rule = rules_.For(id.ns);
+    const NamespaceRule& rule = rules_.For(LinkNamespace(id.ns));
     ns_limit_.push_back(rule.limit);
     ns_priority_.push_back(rule.priority);
   }
@@ -57,7 +57,12 @@ uint32_t IdentityGraph::PriorityOf(IdentKey k) const {
 }
 
 void IdentityGraph::InternIds(const Event& e, std::vector<IdentKey>* ids) {
+  // Priorities come from the namespace ids in hand: PriorityOf(key) would
+  // read key_ns_ at a random place per comparison (a cache miss each on a
+  // large graph). Scratch, not a local, to keep allocation off the hot path.
+  thread_local std::vector<uint32_t> priorities;
   ids->clear();
+  priorities.clear();
   for (const Identifier& id : e.identifiers) {
     uint32_t ns = NamespaceIdFor(id);
     auto [key, added] = interner_.Intern(ns, id.value);
@@ -65,11 +70,25 @@ void IdentityGraph::InternIds(const Event& e, std::vector<IdentKey>* ids) {
       next_.push_back(0);
       birth_.push_back(0);
     }
-    if (std::find(ids->begin(), ids->end(), key) == ids->end()) ids->push_back(key);
+    if (std::find(ids->begin(), ids->end(), key) == ids->end()) {
+      ids->push_back(key);
+      priorities.push_back(ns_priority_[ns]);
+    }
   }
-  // Stable: equal priorities keep the event's order.
-  std::stable_sort(ids->begin(), ids->end(),
-                   [&](IdentKey a, IdentKey b) { return PriorityOf(a) < PriorityOf(b); });
+  // Stable insertion sort (events carry a handful of identifiers): equal
+  // priorities keep the event's order, as std::stable_sort would, without
+  // its temporary buffer.
+  for (size_t i = 1; i < ids->size(); ++i) {
+    IdentKey k = (*ids)[i];
+    uint32_t pr = priorities[i];
+    size_t j = i;
+    for (; j > 0 && priorities[j - 1] > pr; --j) {
+      (*ids)[j] = (*ids)[j - 1];
+      priorities[j] = priorities[j - 1];
+    }
+    (*ids)[j] = k;
+    priorities[j] = pr;
+  }
 }
 
 OneId IdentityGraph::NewPerson() {
@@ -139,7 +158,8 @@ void IdentityGraph::AttachEdge(OneId p, uint32_t edge) {
 }
 
 void IdentityGraph::AttachEdgeToHolders(uint32_t edge) {
-  std::vector<OneId> holders;
+  thread_local std::vector<OneId> holders;  // scratch: no allocation per edge
+  holders.clear();
   for (IdentKey k : edges_[edge].ids) {
     OneId p = person_of_.Get(k);
     if (p != 0 && std::find(holders.begin(), holders.end(), p) == holders.end()) {
@@ -204,16 +224,15 @@ IdentKey IdentityGraph::ApplyOne(const Event& e) {
   }
 
   // Which persons does the event touch, and does it change anything?
-  std::vector<OneId> involved;
+  thread_local std::vector<OneId> involved;  // scratch: no allocation per event
+  involved.clear();
   bool any_new = false;
-  int64_t newest = INT64_MIN;
   for (IdentKey k : ids) {
     OneId p = person_of_.Get(k);
     if (p == 0) {
       any_new = true;
     } else if (std::find(involved.begin(), involved.end(), p) == involved.end()) {
       involved.push_back(p);
-      newest = std::max(newest, persons_[p].last_edge_us);
     }
   }
   if (!any_new && involved.size() == 1) return key;  // already one person
@@ -221,6 +240,10 @@ IdentKey IdentityGraph::ApplyOne(const Event& e) {
     AddIdent(NewPerson(), key);
     return key;
   }
+  // Only now, for the events that link: reading persons_ for every event
+  // costs a cache miss each on a large graph.
+  int64_t newest = INT64_MIN;
+  for (OneId p : involved) newest = std::max(newest, persons_[p].last_edge_us);
 
   auto edge_id = static_cast<uint32_t>(edges_.size());
   Edge& edge = edges_.emplace_back();
@@ -253,7 +276,7 @@ IdentKey IdentityGraph::KeyOf(const Event& e) const {
   IdentKey best = 0;
   uint32_t best_priority = UINT32_MAX;
   for (const Identifier& id : e.identifiers) {
-    int64_t ns = interner_.FindNamespace(id.ns, id.scope);
+    int64_t ns = interner_.FindNamespace(LinkNamespace(id.ns), id.scope);
     if (ns < 0) continue;
     IdentKey k = interner_.Find(static_cast<uint32_t>(ns), id.value);
     if (k != 0 && ns_priority_[ns] < best_priority) {
@@ -279,7 +302,7 @@ OneId IdentityGraph::Resolve(OneId one_id) const {
 
 OneId IdentityGraph::Lookup(const Identifier& id) const {
   std::shared_lock lock(mu_);
-  int64_t ns = interner_.FindNamespace(id.ns, id.scope);
+  int64_t ns = interner_.FindNamespace(LinkNamespace(id.ns), id.scope);
   if (ns < 0) return 0;
   IdentKey k = interner_.Find(static_cast<uint32_t>(ns), id.value);
   return k == 0 ? 0 : person_of_.Get(k);

@@ -135,6 +135,8 @@ class IdentityGraph {
   GraphStats Stats() const;
 
   // Adds every change since the last call to `batch` and forgets them.
+  // Lookups may run meanwhile. REQUIRES: no concurrent Apply, Unbind or
+  // Split (the engine holds its identity lock around both).
   void WriteDirty(KvWriteBatch* batch);
   // Reads a graph written by WriteDirty. Corruption on bad records.
   static Result<std::unique_ptr<IdentityGraph>> Load(const KvReader& db, IdentityRules rules);

@@ -22,15 +22,26 @@ IdentifierInterner::IdentifierInterner() {
 }
 
 uint32_t IdentifierInterner::InternNamespace(std::string_view ns, std::string_view scope) {
-  auto [it, added] = ns_ids_.try_emplace(NamespaceKey(ns, scope), ns_names_.size());
-  if (added) {
-    ns_names_.emplace_back(ns);
-    ns_scopes_.emplace_back(scope);
-  }
-  return it->second;
+  int64_t found = FindNamespace(ns, scope);
+  if (found >= 0) return static_cast<uint32_t>(found);
+  auto id = static_cast<uint32_t>(ns_names_.size());
+  ns_ids_.emplace(NamespaceKey(ns, scope), id);
+  ns_names_.emplace_back(ns);
+  ns_scopes_.emplace_back(scope);
+  return id;
 }
 
 int64_t IdentifierInterner::FindNamespace(std::string_view ns, std::string_view scope) const {
+  // Called for every identifier of every event. A deployment has a handful
+  // of (namespace, scope) pairs: comparing them in place beats building the
+  // "ns\0scope" key (an allocation once it passes the SSO size) and hashing it.
+  constexpr size_t kScanUpTo = 16;
+  if (ns_names_.size() <= kScanUpTo) {
+    for (size_t i = 0; i < ns_names_.size(); ++i) {
+      if (ns_names_[i] == ns && ns_scopes_[i] == scope) return static_cast<int64_t>(i);
+    }
+    return -1;
+  }
   auto it = ns_ids_.find(NamespaceKey(ns, scope));
   return it == ns_ids_.end() ? -1 : it->second;
 }
@@ -39,10 +50,19 @@ uint64_t IdentifierInterner::HashOf(uint32_t ns_id, std::string_view value) {
   return Hash64(value, 0x9E3779B97F4A7C15ull * (ns_id + 1));
 }
 
+namespace {
+
+// A slot's home: the hash rotated by 32 bits, so that below 2^32 slots the
+// home is made of the tag's bits alone and Grow() can re-place a slot from
+// its tag without reading (and hashing again) the value, a cache miss each.
+size_t HomeOf(uint64_t h, size_t mask) { return ((h >> 32) | (h << 32)) & mask; }
+
+}  // namespace
+
 IdentKey IdentifierInterner::Find(uint32_t ns_id, std::string_view value) const {
   uint64_t h = HashOf(ns_id, value);
   uint32_t tag = static_cast<uint32_t>(h >> 32);
-  for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+  for (size_t i = HomeOf(h, mask_);; i = (i + 1) & mask_) {
     const Slot& s = slots_[i];
     if (s.key == 0) return 0;
     if (s.tag == tag && key_ns_[s.key] == ns_id && ValueOf(s.key) == value) return s.key;
@@ -52,7 +72,7 @@ IdentKey IdentifierInterner::Find(uint32_t ns_id, std::string_view value) const 
 std::pair<IdentKey, bool> IdentifierInterner::Intern(uint32_t ns_id, std::string_view value) {
   uint64_t h = HashOf(ns_id, value);
   uint32_t tag = static_cast<uint32_t>(h >> 32);
-  size_t i = h & mask_;
+  size_t i = HomeOf(h, mask_);
   for (;; i = (i + 1) & mask_) {
     const Slot& s = slots_[i];
     if (s.key == 0) break;
@@ -71,10 +91,10 @@ void IdentifierInterner::Grow() {
   std::vector<Slot> old = std::move(slots_);
   slots_.assign(old.size() * 2, Slot{});
   mask_ = slots_.size() - 1;
+  const bool tag_is_home = mask_ <= UINT32_MAX;
   for (const Slot& s : old) {
     if (s.key == 0) continue;
-    uint64_t h = HashOf(key_ns_[s.key], ValueOf(s.key));
-    size_t i = h & mask_;
+    size_t i = tag_is_home ? s.tag & mask_ : HomeOf(HashOf(key_ns_[s.key], ValueOf(s.key)), mask_);
     while (slots_[i].key != 0) i = (i + 1) & mask_;
     slots_[i] = s;
   }

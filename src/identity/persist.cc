@@ -37,7 +37,10 @@ Status Bad(std::string_view what) {
 }  // namespace
 
 void IdentityGraph::WriteDirty(KvWriteBatch* batch) {
-  std::unique_lock lock(mu_);
+  // Shared: readers (profile lookups) go on while a checkpoint encodes; the
+  // caller keeps mutations out (see graph.h), and only the dirty lists, which
+  // readers never touch, change here.
+  std::shared_lock lock(mu_);
   // Namespaces and identifiers are append-only; write the new ones.
   for (size_t ns = 0; ns < interner_.namespace_count(); ++ns) {
     // Cheap to rewrite: a handful of namespaces.

@@ -23,6 +23,13 @@
 
 namespace quanyu::identity {
 
+// The namespace an identifier links under. Segment's alias names the id a
+// person had before — almost always the anonymousId — as "previous_id"; it
+// links as that anonymous id.
+inline std::string_view LinkNamespace(std::string_view ns) {
+  return ns == "previous_id" ? std::string_view("anonymous_id") : ns;
+}
+
 struct NamespaceRule {
   std::string ns;
   uint32_t limit = 0;     // distinct values per person (per scope for scoped namespaces)

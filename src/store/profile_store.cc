@@ -50,7 +50,7 @@ size_t ProfileStore::size() const {
 }
 
 void ProfileStore::WriteDirty(KvWriteBatch* batch) {
-  std::unique_lock lock(mu_);
+  std::shared_lock lock(mu_);  // see the header: Apply is kept out by the caller
   for (identity::IdentKey k : dirty_) {
     batch->Put(KeyOf(k), partials_[k]->Encode());
     is_dirty_[k] = false;

@@ -28,7 +28,8 @@ class ProfileStore {
   identity::PartialProfile Fold(const std::vector<identity::IdentKey>& keys) const;
   size_t size() const;
 
-  // Adds every partial changed since the last call to `batch`.
+  // Adds every partial changed since the last call to `batch`. Fold may run
+  // meanwhile. REQUIRES: no concurrent Apply (the engine's identity lock).
   void WriteDirty(KvWriteBatch* batch);
   // Reads what WriteDirty wrote. Corruption on a bad record.
   static Result<std::unique_ptr<ProfileStore>> Load(const KvReader& db);
