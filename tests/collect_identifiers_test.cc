@@ -177,5 +177,23 @@ TEST(IdentifierNormalizerTest, KnownNamespaces) {
   EXPECT_FALSE(IsKnownNamespace(""));
 }
 
+TEST(IdentifierNormalizerTest, UnscopedUnionidTakesTheConfiguredOpenAccount) {
+  IdentifierNormalizer with("CN", {}, " open_1 ");
+  Identifier sensors{"wechat_unionid", "", "oU-1"};  // Sensors' $identity_mp_unionid
+  ASSERT_TRUE(with.Normalize(&sensors));
+  EXPECT_EQ(sensors.ToString(), "wechat_unionid:open_1:oU-1");
+  Identifier scoped{"wechat_unionid", "open_2", "oU-1"};  // an explicit scope is kept
+  ASSERT_TRUE(with.Normalize(&scoped));
+  EXPECT_EQ(scoped.ToString(), "wechat_unionid:open_2:oU-1");
+  Identifier openid{"wechat_openid", "", "o1"};  // only unionids get the open account
+  ASSERT_TRUE(with.Normalize(&openid));
+  EXPECT_EQ(openid.ToString(), "wechat_openid:o1");
+
+  IdentifierNormalizer without("CN", {});
+  Identifier plain{"wechat_unionid", "", "oU-1"};
+  ASSERT_TRUE(without.Normalize(&plain));
+  EXPECT_EQ(plain.ToString(), "wechat_unionid:oU-1");
+}
+
 }  // namespace
 }  // namespace quanyu::collect

@@ -94,5 +94,31 @@ utm_source = "redbook"
   EXPECT_NE(syntax.status().message().find("line 1"), std::string::npos);
 }
 
+TEST(ConfigTest, ReadsIdentityRules) {
+  auto c = ParseConfig(R"(
+[identity]
+wechat_open_account = "open_1"
+max_merges_per_person = 50
+max_identifiers_per_person = 300
+[[identity.rules]]
+namespace = "phone"
+limit = 2
+priority = 3
+)");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->wechat_open_account, "open_1");
+  EXPECT_EQ(c->identity_max_merges, 50);
+  EXPECT_EQ(c->identity_max_identifiers, 300);
+  ASSERT_EQ(c->identity_rules.size(), 1u);
+  EXPECT_EQ(c->identity_rules[0].ns, "phone");
+  EXPECT_EQ(c->identity_rules[0].limit, 2);
+  auto missing = ParseConfig("[[identity.rules]]\nnamespace = \"phone\"\n");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("limit >= 1"), std::string::npos);
+  auto typo = ParseConfig("[[identity.rules]]\nnamespace = \"phone\"\nlimt = 2\n");
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.status().message().find("identity.rules.limt"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace quanyu

@@ -287,5 +287,26 @@ TEST(IdentityGraph, KeyIsTheHighestPriorityIdentifierAndResolvesThroughOneIds) {
   EXPECT_EQ(g.one_ids().Get(k), g.Lookup(Id("anonymous_id:a")));
 }
 
+TEST(IdentityGraph, RulesFromTheConfigOverrideTheDefaults) {
+  Config config;
+  config.identity_rules.push_back({"email", 1, 4});
+  config.identity_max_merges = 7;
+  auto rules = IdentityRules::FromConfig(config);
+  ASSERT_TRUE(rules.ok()) << rules.status().ToString();
+  EXPECT_EQ(rules->For("email").limit, 1u);
+  EXPECT_EQ(rules->max_merges, 7u);
+  EXPECT_EQ(rules->For("user_id").limit, 1u) << "others keep their defaults";
+  EXPECT_EQ(rules->For("previous_id").priority, rules->fallback.priority);
+  IdentityGraph g(*rules);
+  std::vector<Event> ev = {Ev(1, {"user_id:u", "email:a@x.cn"}),
+                           Ev(2, {"user_id:u", "email:b@x.cn"})};
+  ApplyAll(&g, ev);
+  EXPECT_NE(g.Lookup(Id("email:a@x.cn")), g.Lookup(Id("email:b@x.cn")))
+      << "one email per person with limit 1";
+  Config bad;
+  bad.identity_max_identifiers = 1;
+  EXPECT_EQ(IdentityRules::FromConfig(bad).status().code(), StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace quanyu::identity

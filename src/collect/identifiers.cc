@@ -183,8 +183,10 @@ bool OnlyZerosAndSeparators(std::string_view s) {
 }  // namespace
 
 IdentifierNormalizer::IdentifierNormalizer(std::string default_region,
-                                           const std::vector<std::string>& junk_values)
-    : default_region_(std::move(default_region)) {
+                                           const std::vector<std::string>& junk_values,
+                                           std::string wechat_open_account)
+    : default_region_(std::move(default_region)),
+      wechat_open_account_(std::string(Trim(wechat_open_account))) {
   for (const auto& v : junk_values) junk_.insert(Lower(Trim(v)));
 }
 
@@ -199,6 +201,7 @@ bool IdentifierNormalizer::IsJunk(std::string_view value) const {
 bool IdentifierNormalizer::Normalize(Identifier* id) const {
   id->ns = Lower(Trim(id->ns));
   id->scope = std::string(Trim(id->scope));
+  if (id->scope.empty() && id->ns == "wechat_unionid") id->scope = wechat_open_account_;
   std::string_view value = Trim(id->value);
   if (id->ns.empty() || value.size() > kMaxValueBytes || IsJunk(value)) return false;
 

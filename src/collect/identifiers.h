@@ -15,7 +15,8 @@
 //   idfa, idfv        upper-cased (Apple's UUID form).
 //   others  as sent; scoped namespaces (wechat_openid:APPID,
 //           douyin_openid:APPID, wechat_unionid:OPEN_ACCOUNT,
-//           wecom_external_userid:CORP) keep their scope.
+//           wecom_external_userid:CORP) keep their scope; a wechat_unionid
+//           without one gets the configured [identity] wechat_open_account.
 // Junk values are never linked, in any namespace: compared trimmed and
 // case-insensitively, "", null, undefined, anonymous, none, nil, unknown,
 // nan, (null), [object object], 0, -1, anything made only of '0', '-' and ':'
@@ -38,7 +39,11 @@ class IdentifierNormalizer {
  public:
   // `default_region` is an ISO 3166 code such as "CN" (case-insensitive);
   // `junk_values` extends the built-in junk list.
-  IdentifierNormalizer(std::string default_region, const std::vector<std::string>& junk_values);
+  // `wechat_open_account` (optional) is the scope given to a wechat_unionid
+  // sent without one (Sensors' $identity_mp_unionid carries none), so it
+  // matches the scoped form other sources send.
+  IdentifierNormalizer(std::string default_region, const std::vector<std::string>& junk_values,
+                       std::string wechat_open_account = "");
 
   // Normalizes one identifier in place. Returns false if it must be dropped
   // (junk, or a value that cannot be a valid identifier of its namespace).
@@ -54,6 +59,7 @@ class IdentifierNormalizer {
 
  private:
   std::string default_region_;
+  std::string wechat_open_account_;
   std::unordered_set<std::string> junk_;
 };
 

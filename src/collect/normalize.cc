@@ -9,7 +9,7 @@
 namespace quanyu::collect {
 
 Normalizer::Normalizer(const Config& config)
-    : identifiers_(config.default_region, config.junk_identifiers),
+    : identifiers_(config.default_region, config.junk_identifiers, config.wechat_open_account),
       channels_(config.channel_rules),
       run_salt_(std::random_device{}() ^ (uint64_t{std::random_device{}()} << 32)) {}
 

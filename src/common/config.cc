@@ -77,9 +77,10 @@ Result<Config> ParseConfig(const std::string& text) {
   }
   if (auto* s = root["identity"].as_table()) {
     RETURN_IF_ERROR(CheckKeys(*s, "identity.",
-                              {"default_region", "junk_identifiers", "max_merges_per_person",
-                               "max_identifiers_per_person", "rules"}));
+                              {"default_region", "junk_identifiers", "wechat_open_account",
+                               "max_merges_per_person", "max_identifiers_per_person", "rules"}));
     Read(*s, "default_region", &c.default_region);
+    Read(*s, "wechat_open_account", &c.wechat_open_account);
     Read(*s, "max_merges_per_person", &c.identity_max_merges);
     Read(*s, "max_identifiers_per_person", &c.identity_max_identifiers);
     if (auto* rules = (*s)["rules"].as_array()) {

@@ -66,6 +66,7 @@ struct Config {
   // [identity]
   std::string default_region = "CN";               // phone numbers without +CC
   std::vector<std::string> junk_identifiers;       // extra values never linked
+  std::string wechat_open_account;                 // scope of wechat_unionids sent without one
   int identity_max_merges = 100;                   // max_merges_per_person
   int identity_max_identifiers = 1000;             // max_identifiers_per_person
   std::vector<IdentityRuleConfig> identity_rules;  // [[identity.rules]]
