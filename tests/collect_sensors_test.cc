@@ -274,6 +274,22 @@ TEST(SensorsRequestTest, MissingTimeMeansReceivedTime) {
   EXPECT_TRUE(r->events[0].message_id.empty());
 }
 
+TEST(SensorsRequestTest, EngineOnlyTypesAreUnknownRecordTypes) {
+  // identity_split is an admin correction (POST /api/v1/identity/split); a
+  // client holding only a write key must not be able to send one.
+  SensorsRequest request;
+  request.raw_body =
+      R"([{"type":"identity_split","distinct_id":"u1","properties":{"one_id":1,"message_id":"m"}},)"
+      R"({"type":"track","event":"Ok","distinct_id":"u1"}])";
+  auto r = ParseSensorsRequest(request, kReceivedUs, Limits{});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->events.size(), 1u) << "the good record is kept";
+  EXPECT_EQ(r->events[0].type, EventType::kTrack);
+  ASSERT_EQ(r->rejected.size(), 1u);
+  EXPECT_EQ(r->rejected[0].index, 0);
+  EXPECT_EQ(r->rejected[0].reason, "unknown_type");
+}
+
 // --- form decoding --------------------------------------------------------
 
 TEST(SensorsFormTest, PercentDecodesAndIgnoresOtherKeys) {

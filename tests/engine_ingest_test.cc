@@ -91,6 +91,32 @@ TEST(EngineTest, UnknownAndMissingWriteKeysAreRefused) {
   EXPECT_TRUE((*engine)->IngestSync(r).status.ok());
 }
 
+TEST(EngineTest, SourcesCannotSendCorrectionsOrTakeTheCorrectionSourceName) {
+  testing::TempDir dir;
+  auto engine = Engine::Open(TestConfig(dir.path()));
+  ASSERT_TRUE(engine.ok());
+  IngestRequest r =
+      Request(R"({"batch":[{"type":"track","userId":"u1","event":"A","messageId":"ok"}]})");
+  Event split;
+  split.type = EventType::kIdentitySplit;
+  split.message_id = "forged";
+  split.user_id = "u1";
+  split.properties_json = R"({"one_id":1,"message_id":"ok"})";
+  r.parsed.events.push_back(split);
+  IngestResult result = (*engine)->IngestSync(std::move(r));
+  ASSERT_TRUE(result.status.ok()) << result.status.ToString();
+  EXPECT_EQ(result.accepted, 1u);
+  ASSERT_EQ(result.rejected.size(), 1u);
+  EXPECT_EQ(result.rejected[0].reason, "forbidden_type");
+  EXPECT_EQ(StoredMessageIds(engine->get()), std::multiset<std::string>{"ok"});
+
+  auto reserved = (*engine)->AddSource(collect::kCorrectionSource, "web");
+  EXPECT_EQ(reserved.status().code(), StatusCode::kInvalidArgument);
+  Config c = TestConfig(dir.path() + "/other");
+  c.sources.push_back({collect::kCorrectionSource, "web", "a-long-write-key-1"});
+  EXPECT_EQ(Engine::Open(c).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(EngineTest, CheckpointMovesEventsIntoSegments) {
   testing::TempDir dir;
   auto engine = Engine::Open(TestConfig(dir.path()));
@@ -145,8 +171,8 @@ TEST(ImporterTest, ImportUnderBackPressureStoresEveryLineOnce) {
   std::string file = dir / "many.jsonl";
   std::string text;
   for (int i = 0; i < 20000; ++i) {
-    text += R"({"type":"track","userId":"u)" + std::to_string(i % 97) + R"(","event":"E","messageId":"bp-)" +
-            std::to_string(i) + "\"}\n";
+    text += R"({"type":"track","userId":"u)" + std::to_string(i % 97) +
+            R"(","event":"E","messageId":"bp-)" + std::to_string(i) + "\"}\n";
   }
   testing::WriteFile(file, text);
   Config config = TestConfig(dir / "data");
@@ -167,7 +193,8 @@ TEST(ImporterTest, ImportUnderBackPressureStoresEveryLineOnce) {
   EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 20000u);
   // The retry path really ran: four loaders against a 1-byte queue collide.
   EXPECT_GT(MetricsRegistry::Default()
-                ->GetCounter("quanyu_events_rejected_total", "", {{"reason", "backpressure"}, {"source", "bulk"}})
+                ->GetCounter("quanyu_events_rejected_total", "",
+                             {{"reason", "backpressure"}, {"source", "bulk"}})
                 ->Value(),
             0u);
 }

@@ -164,7 +164,8 @@ Result<Event> CsvRowToEvent(const std::vector<std::string>& row, const CsvMappin
       e.name = v;
     } else if (name == "type") {
       auto t = EventTypeFromName(v);
-      if (!t) return Status::InvalidArgument("unknown event type \"" + v + "\"");
+      if (!t || *t == EventType::kIdentitySplit)
+        return Status::InvalidArgument("unknown event type \"" + v + "\"");
       e.type = *t;
     } else if (name == "message_id") {
       e.message_id = v;

@@ -59,22 +59,10 @@ std::optional<EventType> TypeForName(std::string_view name) {
 // (SDKs send numeric user ids), null/absent as empty.
 std::optional<EventError> ReadIdString(const object& obj, std::string_view key, std::string* out) {
   element v;
-  if (obj.at_key(key).get(v)) return std::nullopt;
-  switch (v.type()) {
-    case element_type::STRING:
-      *out = std::string(v.get_string().value_unsafe());
-      break;
-    case element_type::INT64:
-      *out = std::to_string(v.get_int64().value_unsafe());
-      break;
-    case element_type::UINT64:
-      *out = std::to_string(v.get_uint64().value_unsafe());
-      break;
-    case element_type::NULL_VALUE:
-      break;
-    default:
-      return EventError{"wrong_type", std::string(key) + " must be a string, not " +
-                                          internal::JsonTypeName(v.type())};
+  if (obj.at_key(key).get(v) || v.is_null()) return std::nullopt;
+  if (!internal::IdStringOf(v, out)) {
+    return EventError{"wrong_type", std::string(key) + " must be a string, not " +
+                                        internal::JsonTypeName(v.type())};
   }
   return std::nullopt;
 }

@@ -24,6 +24,10 @@ Status SourceRegistry::Add(const SourceConfig& s) {
     return Status::InvalidArgument("source name must be 1-64 characters of [A-Za-z0-9_.-], got \"" +
                                    s.name + "\"");
   }
+  if (s.name == kCorrectionSource) {
+    return Status::InvalidArgument("source name \"" + s.name +
+                                   "\" is reserved for One-ID corrections");
+  }
   const auto& types = KnownSourceTypes();
   if (std::find(types.begin(), types.end(), s.type) == types.end()) {
     std::string list;

@@ -20,6 +20,10 @@ namespace quanyu::collect {
 // Source types the platform knows; others are refused so typos surface.
 const std::vector<std::string>& KnownSourceTypes();
 
+// The source of the events the engine writes itself for One-ID corrections
+// (unbind, split); no configured source may take this name.
+inline constexpr char kCorrectionSource[] = "quanyu_admin";
+
 class SourceRegistry {
  public:
   // Adds a source. InvalidArgument for a bad name/type/key, AlreadyExists if

@@ -32,6 +32,25 @@ class KvWriteBatch {
   std::vector<Op> ops_;
 };
 
+// prefix + `id` as 4 big-endian bytes, so a prefix scan returns ids in
+// numeric order.
+inline std::string IdKey(std::string_view prefix, uint32_t id) {
+  std::string k(prefix);
+  for (int shift = 24; shift >= 0; shift -= 8) k.push_back(static_cast<char>(id >> shift & 0xff));
+  return k;
+}
+
+// The id of an IdKey(prefix, id) key; Corruption if `key` is not `prefix`
+// followed by 4 bytes.
+inline Result<uint32_t> IdOfKey(std::string_view key, std::string_view prefix) {
+  if (key.size() != prefix.size() + 4 || key.substr(0, prefix.size()) != prefix) {
+    return Status::Corruption("state key of the wrong shape under \"" + std::string(prefix) + "\"");
+  }
+  uint32_t v = 0;
+  for (size_t i = prefix.size(); i < key.size(); ++i) v = v << 8 | static_cast<uint8_t>(key[i]);
+  return v;
+}
+
 // Called with each key/value in order; returning an error stops the scan.
 using KvScanFn = std::function<Status(std::string_view key, std::string_view value)>;
 

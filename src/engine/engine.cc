@@ -175,14 +175,7 @@ void Engine::Ingest(IngestRequest request, IngestCallback done) {
   int64_t now = SystemClock::Default()->NowMicros();
   for (auto& e : request.parsed.events) {
     normalizer_.Normalize(&e, *source);
-    if (e.identifiers.empty()) {
-      result.rejected.push_back({-1, "junk_identity",
-                                 "event " + e.message_id +
-                                     " has no usable identifier (values like \"null\", \"0\" or "
-                                     "\"undefined\" are never linked)"});
-      CountRejection("junk_identity", source->name);
-      continue;
-    }
+    if (!Admissible(e, &result)) continue;
     if (!dedupe_->Insert(e.source, e.message_id, now)) {
       ++result.duplicates;
       continue;
@@ -251,6 +244,26 @@ void Engine::ResolveIdentity(std::vector<Event>* events, uint64_t lsn) {
   identity_lsn_ = std::max(identity_lsn_, lsn);
 }
 
+bool Engine::Admissible(const Event& e, IngestResult* result) {
+  auto reject = [&](const char* reason, std::string message) {
+    result->rejected.push_back({-1, reason, std::move(message)});
+    CountRejection(reason, e.source);
+    return false;
+  };
+  if (e.identifiers.empty()) {
+    return reject("junk_identity", "event " + e.message_id +
+                                       " has no usable identifier (values like \"null\", \"0\" "
+                                       "or \"undefined\" are never linked)");
+  }
+  if (e.type == EventType::kIdentitySplit) {
+    return reject("forbidden_type",
+                  "event " + e.message_id +
+                      ": identity_split is an admin correction "
+                      "(POST /api/v1/identity/split), not an event a source sends");
+  }
+  return true;
+}
+
 IngestResult Engine::IngestSync(IngestRequest request) {
   std::promise<IngestResult> promise;
   auto future = promise.get_future();
@@ -296,12 +309,7 @@ IngestResult Engine::BulkLoad(const collect::SourceInfo& source, std::vector<Eve
   fresh.reserve(events.size());
   for (auto& e : events) {
     normalizer_.Normalize(&e, source);
-    if (e.identifiers.empty()) {
-      result.rejected.push_back(
-          {-1, "junk_identity", "event " + e.message_id + " has no usable identifier"});
-      CountRejection("junk_identity", source.name);
-      continue;
-    }
+    if (!Admissible(e, &result)) continue;
     if (!dedupe_->Insert(e.source, e.message_id, now)) {
       ++result.duplicates;
       continue;

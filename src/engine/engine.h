@@ -168,6 +168,9 @@ class Engine {
   // the LSN they cover. REQUIRES: maintenance_mu_ held.
   Status CheckpointIdentity();
   Result<std::string> AppendCorrection(Event e);
+  // False (and a rejection added and counted) for an event that must not be
+  // stored: no usable identifier, or a type only the engine itself writes.
+  bool Admissible(const Event& e, IngestResult* result);
   void MaintenanceLoop();
   void CountAccepted(const std::string& source, size_t events, size_t bytes);
 

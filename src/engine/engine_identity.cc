@@ -18,8 +18,6 @@
 namespace quanyu {
 namespace {
 
-constexpr char kAdminSource[] = "quanyu_admin";
-
 void AppendTime(std::string* out, int64_t us) { AppendJsonString(out, FormatTimestamp(us)); }
 
 void AppendStrings(std::string* out, const std::vector<std::string>& v) {
@@ -266,7 +264,7 @@ Result<Engine::TimelinePage> Engine::PersonEvents(uint32_t one_id, const std::st
 Result<std::string> Engine::AppendCorrection(Event e) {
   int64_t now = SystemClock::Default()->NowMicros();
   e.timestamp_us = e.received_us = now;
-  e.source = kAdminSource;
+  e.source = collect::kCorrectionSource;
   e.message_id = normalizer_.GenerateMessageId(e);
   std::string message_id = e.message_id;
   if (!dedupe_->Insert(e.source, e.message_id, now)) {
@@ -276,7 +274,7 @@ Result<std::string> Engine::AppendCorrection(Event e) {
   events->push_back(std::move(e));
   std::promise<IngestResult> promise;
   auto future = promise.get_future();
-  Append(kAdminSource, events, IngestResult{},
+  Append(collect::kCorrectionSource, events, IngestResult{},
          [&promise](IngestResult r) { promise.set_value(std::move(r)); });
   IngestResult r = future.get();
   if (!r.status.ok()) return r.status;

@@ -91,6 +91,19 @@ void IdentityGraph::InternIds(const Event& e, std::vector<IdentKey>* ids) {
   }
 }
 
+uint32_t IdentityGraph::NewEdge(EdgeKind kind, int64_t time_us, const std::string& message_id,
+                                std::vector<IdentKey> ids) {
+  auto edge_id = static_cast<uint32_t>(edges_.size());
+  Edge& edge = edges_.emplace_back();
+  edge_dirty_.push_back(false);
+  edge.kind = kind;
+  edge.time_us = time_us;
+  edge.message_id = message_id;
+  edge.ids = std::move(ids);
+  MarkEdge(edge_id);
+  return edge_id;
+}
+
 OneId IdentityGraph::NewPerson() {
   auto id = static_cast<OneId>(persons_.size());
   persons_.emplace_back();
@@ -245,13 +258,7 @@ IdentKey IdentityGraph::ApplyOne(const Event& e) {
   int64_t newest = INT64_MIN;
   for (OneId p : involved) newest = std::max(newest, persons_[p].last_edge_us);
 
-  auto edge_id = static_cast<uint32_t>(edges_.size());
-  Edge& edge = edges_.emplace_back();
-  edge_dirty_.push_back(false);
-  edge.time_us = e.timestamp_us;
-  edge.message_id = e.message_id;
-  edge.ids = ids;
-  MarkEdge(edge_id);
+  uint32_t edge_id = NewEdge(EdgeKind::kLink, e.timestamp_us, e.message_id, ids);
 
   if (e.timestamp_us < newest) {
     // Late: replay this part of the graph in time order with the new edge.

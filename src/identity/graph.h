@@ -177,6 +177,8 @@ class IdentityGraph {
   void InternIds(const Event& e, std::vector<IdentKey>* ids);
   uint32_t PriorityOf(IdentKey k) const;
   uint32_t NamespaceIdFor(const Identifier& id);
+  uint32_t NewEdge(EdgeKind kind, int64_t time_us, const std::string& message_id,
+                   std::vector<IdentKey> ids);
   OneId NewPerson();
   void AddIdent(OneId p, IdentKey k);
   void Merge(OneId survivor, OneId absorbed);

@@ -16,20 +16,6 @@ constexpr char kEdgePrefix[] = "ig/e/";
 constexpr char kUnboundKey[] = "ig/unbound";
 constexpr uint32_t kFormatVersion = 1;
 
-// Big-endian, so the state DB keeps records in id order.
-std::string IdKey(const char* prefix, uint32_t id) {
-  std::string k(prefix);
-  for (int shift = 24; shift >= 0; shift -= 8) k.push_back(static_cast<char>(id >> shift & 0xff));
-  return k;
-}
-
-Result<uint32_t> IdOf(std::string_view key, size_t prefix_len) {
-  if (key.size() != prefix_len + 4) return Status::Corruption("bad identity key length");
-  uint32_t v = 0;
-  for (size_t i = prefix_len; i < key.size(); ++i) v = v << 8 | static_cast<uint8_t>(key[i]);
-  return v;
-}
-
 Status Bad(std::string_view what) {
   return Status::Corruption("identity graph: bad " + std::string(what) + " record");
 }
@@ -141,7 +127,7 @@ Result<std::unique_ptr<IdentityGraph>> IdentityGraph::Load(const KvReader& db,
   }
 
   RETURN_IF_ERROR(db.ScanPrefix(kNamespacePrefix, [&](std::string_view k, std::string_view v) {
-    ASSIGN_OR_RETURN(uint32_t id, IdOf(k, sizeof(kNamespacePrefix) - 1));
+    ASSIGN_OR_RETURN(uint32_t id, IdOfKey(k, kNamespacePrefix));
     Decoder d(v);
     std::string_view ns, scope;
     if (!d.GetLengthPrefixed(&ns) || !d.GetLengthPrefixed(&scope)) return Bad("namespace");
@@ -150,7 +136,7 @@ Result<std::unique_ptr<IdentityGraph>> IdentityGraph::Load(const KvReader& db,
     return Status::OK();
   }));
   RETURN_IF_ERROR(db.ScanPrefix(kKeyPrefix, [&](std::string_view k, std::string_view v) {
-    ASSIGN_OR_RETURN(uint32_t id, IdOf(k, sizeof(kKeyPrefix) - 1));
+    ASSIGN_OR_RETURN(uint32_t id, IdOfKey(k, kKeyPrefix));
     Decoder d(v);
     uint64_t ns = 0, birth = 0;
     std::string_view value;
@@ -171,7 +157,7 @@ Result<std::unique_ptr<IdentityGraph>> IdentityGraph::Load(const KvReader& db,
   g->edges_.resize(edges + 1);
   g->edge_dirty_.assign(edges + 1, false);
   RETURN_IF_ERROR(db.ScanPrefix(kEdgePrefix, [&](std::string_view k, std::string_view v) {
-    ASSIGN_OR_RETURN(uint32_t id, IdOf(k, sizeof(kEdgePrefix) - 1));
+    ASSIGN_OR_RETURN(uint32_t id, IdOfKey(k, kEdgePrefix));
     if (id == 0 || id > edges) return Bad("edge id");
     Edge& e = g->edges_[id];
     Decoder d(v);
@@ -210,7 +196,7 @@ Result<std::unique_ptr<IdentityGraph>> IdentityGraph::Load(const KvReader& db,
     return Status::OK();
   }));
   RETURN_IF_ERROR(db.ScanPrefix(kPersonPrefix, [&](std::string_view k, std::string_view v) {
-    ASSIGN_OR_RETURN(uint32_t id, IdOf(k, sizeof(kPersonPrefix) - 1));
+    ASSIGN_OR_RETURN(uint32_t id, IdOfKey(k, kPersonPrefix));
     if (id == 0 || id > persons) return Bad("person id");
     Person& p = g->persons_[id];
     Decoder d(v);

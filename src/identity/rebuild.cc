@@ -261,15 +261,7 @@ Status IdentityGraph::UnbindLocked(const Identifier& id, int64_t time_us,
       MarkEdge(e);
     }
   }
-  auto edge_id = static_cast<uint32_t>(edges_.size());
-  Edge& edge = edges_.emplace_back();
-  edge_dirty_.push_back(false);
-  edge.kind = EdgeKind::kUnbind;
-  edge.time_us = time_us;
-  edge.message_id = message_id;
-  edge.ids = {k};
-  MarkEdge(edge_id);
-  AttachEdge(p, edge_id);
+  AttachEdge(p, NewEdge(EdgeKind::kUnbind, time_us, message_id, {k}));
   Rebuild({p}, 0, SIZE_MAX, k);
   ++stats_.rebuilds;
   return Status::OK();
@@ -292,15 +284,7 @@ Status IdentityGraph::SplitLocked(OneId one_id, const std::string& undo_message_
     return Status::NotFound("person " + std::to_string(p) + " has no link made by message \"" +
                             undo_message_id + "\"");
   }
-  auto edge_id = static_cast<uint32_t>(edges_.size());
-  Edge& edge = edges_.emplace_back();
-  edge_dirty_.push_back(false);
-  edge.kind = EdgeKind::kSplit;
-  edge.time_us = time_us;
-  edge.message_id = message_id;
-  edge.ids = std::move(undone);
-  MarkEdge(edge_id);
-  AttachEdge(p, edge_id);
+  AttachEdge(p, NewEdge(EdgeKind::kSplit, time_us, message_id, std::move(undone)));
   Rebuild({p}, 0, SIZE_MAX);
   ++stats_.rebuilds;
   return Status::OK();

@@ -7,12 +7,6 @@ namespace {
 
 constexpr char kPrefix[] = "pf/";
 
-std::string KeyOf(identity::IdentKey k) {
-  std::string s(kPrefix);
-  for (int shift = 24; shift >= 0; shift -= 8) s.push_back(static_cast<char>(k >> shift & 0xff));
-  return s;
-}
-
 }  // namespace
 
 void ProfileStore::Apply(const std::vector<Event>& events) {
@@ -52,7 +46,7 @@ size_t ProfileStore::size() const {
 void ProfileStore::WriteDirty(KvWriteBatch* batch) {
   std::shared_lock lock(mu_);  // see the header: Apply is kept out by the caller
   for (identity::IdentKey k : dirty_) {
-    batch->Put(KeyOf(k), partials_[k]->Encode());
+    batch->Put(IdKey(kPrefix, k), partials_[k]->Encode());
     is_dirty_[k] = false;
   }
   dirty_.clear();
@@ -61,11 +55,7 @@ void ProfileStore::WriteDirty(KvWriteBatch* batch) {
 Result<std::unique_ptr<ProfileStore>> ProfileStore::Load(const KvReader& db) {
   auto store = std::make_unique<ProfileStore>();
   RETURN_IF_ERROR(db.ScanPrefix(kPrefix, [&](std::string_view key, std::string_view value) {
-    if (key.size() != sizeof(kPrefix) - 1 + 4)
-      return Status::Corruption("profile store: bad key length");
-    identity::IdentKey k = 0;
-    for (size_t i = sizeof(kPrefix) - 1; i < key.size(); ++i)
-      k = k << 8 | static_cast<uint8_t>(key[i]);
+    ASSIGN_OR_RETURN(identity::IdentKey k, IdOfKey(key, kPrefix));
     auto partial = identity::PartialProfile::Decode(value);
     if (!partial.ok())
       return partial.status().WithContext("profile partial of key " + std::to_string(k));

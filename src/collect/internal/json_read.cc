@@ -29,6 +29,25 @@ const char* JsonTypeName(element_type t) {
   return "unknown";
 }
 
+bool IdStringOf(const element& v, std::string* out) {
+  switch (v.type()) {
+    case element_type::STRING:
+      *out = std::string(v.get_string().value_unsafe());
+      return true;
+    case element_type::INT64:
+      *out = std::to_string(v.get_int64().value_unsafe());
+      return true;
+    case element_type::UINT64:
+      *out = std::to_string(v.get_uint64().value_unsafe());
+      return true;
+    case element_type::NULL_VALUE:
+      out->clear();
+      return true;
+    default:
+      return false;
+  }
+}
+
 std::optional<double> ToNumber(const element& v) {
   if (v.is_number()) return v.get_double().value_unsafe();
   if (v.is_string()) {

@@ -74,22 +74,7 @@ RecordError WrongType(std::string_view what, std::string_view expected, const el
 // Identifier-like values: strings as-is, integers formatted (SDKs send
 // numeric ids), null or absent as "".
 std::optional<RecordError> ReadIdString(const element& v, std::string_view what, std::string* out) {
-  switch (v.type()) {
-    case element_type::STRING:
-      *out = std::string(v.get_string().value_unsafe());
-      break;
-    case element_type::INT64:
-      *out = std::to_string(v.get_int64().value_unsafe());
-      break;
-    case element_type::UINT64:
-      *out = std::to_string(v.get_uint64().value_unsafe());
-      break;
-    case element_type::NULL_VALUE:
-      out->clear();
-      break;
-    default:
-      return WrongType(what, "a string", v);
-  }
+  if (!IdStringOf(v, out)) return WrongType(what, "a string", v);
   return std::nullopt;
 }
 
@@ -267,7 +252,8 @@ std::optional<RecordError> ReadType(const object& obj, EventType* type) {
   if (!v.is_string()) return WrongType("type", "a string", v);
   std::string_view name = v.get_string().value_unsafe();
   auto t = EventTypeFromName(name);
-  if (!t || (*t != EventType::kTrack && *t < EventType::kTrackSignup)) {
+  if (!t || (*t != EventType::kTrack && *t < EventType::kTrackSignup) ||
+      *t > EventType::kIdUnbind) {
     return RecordError{"unknown_type", fmt::format("unknown record type \"{}\"", name)};
   }
   *type = *t;
