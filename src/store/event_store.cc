@@ -10,6 +10,7 @@
 #include <deque>
 #include <future>
 #include <mutex>
+#include <unordered_map>
 #include <system_error>
 #include <thread>
 
@@ -97,6 +98,7 @@ class EventStoreImpl final : public EventStore {
     return manifest_.checkpoint_lsn;
   }
   Status Scan(const ScanRequest& request, const ScanFn& fn) const override;
+  Status ScanColumns(const ScanRequest& request, const ColumnScanFn& fn) const override;
   StoreStats Stats() const override;
   Status Close() override;
 
@@ -111,6 +113,11 @@ class EventStoreImpl final : public EventStore {
   Status ScanSegments(const SegmentList& segments, const ScanRequest& request,
                       BatchSink* sink) const;
   Status ScanBuffered(const RowChunks& chunks, const ScanRequest& request, BatchSink* sink) const;
+  // The segments overlapping the request's range (by min timestamp) and,
+  // if asked, the buffered chunks: a scan's snapshot.
+  void TakeSnapshot(const ScanRequest& request, SegmentList* segments, RowChunks* buffered) const;
+  Status ScanBufferedColumns(const RowChunks& chunks, const ScanRequest& request,
+                             const ColumnScanFn& fn) const;
   void PublishGauges() const;  // REQUIRES: mu_ held
 
   const StoreOptions options_;
@@ -357,26 +364,31 @@ Result<SegmentList> EventStoreImpl::WriteSegments(const RowChunks& chunks, uint6
   return SegmentList(segs.begin(), segs.end());
 }
 
-Status EventStoreImpl::Scan(const ScanRequest& request, const ScanFn& fn) const {
-  SegmentList segments;
-  RowChunks buffered;
+void EventStoreImpl::TakeSnapshot(const ScanRequest& request, SegmentList* segments,
+                                  RowChunks* buffered) const {
   {
     std::lock_guard l(mu_);
     for (const auto& seg : segments_) {
       if (seg->entry.max_timestamp_us >= request.from_us &&
           seg->entry.min_timestamp_us < request.to_us) {
-        segments.push_back(seg);
+        segments->push_back(seg);
       }
     }
     if (request.include_buffered) {
-      buffered = flushing_;
-      buffered.insert(buffered.end(), active_.begin(), active_.end());
+      *buffered = flushing_;
+      buffered->insert(buffered->end(), active_.begin(), active_.end());
     }
   }
-  if (request.from_us >= request.to_us) return Status::OK();
-  std::stable_sort(segments.begin(), segments.end(), [](const auto& a, const auto& b) {
+  std::stable_sort(segments->begin(), segments->end(), [](const auto& a, const auto& b) {
     return a->entry.min_timestamp_us < b->entry.min_timestamp_us;
   });
+}
+
+Status EventStoreImpl::Scan(const ScanRequest& request, const ScanFn& fn) const {
+  SegmentList segments;
+  RowChunks buffered;
+  TakeSnapshot(request, &segments, &buffered);
+  if (request.from_us >= request.to_us) return Status::OK();
   BatchSink sink(fn);
   RETURN_IF_ERROR(ScanSegments(segments, request, &sink));
   RETURN_IF_ERROR(ScanBuffered(buffered, request, &sink));
@@ -444,6 +456,159 @@ Status EventStoreImpl::ScanBuffered(const RowChunks& chunks, const ScanRequest& 
     }
   }
   return Status::OK();
+}
+
+// A segment's rows decoded for a columnar scan: every requested column
+// present (defaults for columns the segment lacks), dictionary columns
+// dictionary-encoded, and one_ids resolved.
+struct ColumnarRows {
+  SegmentRows rows;
+  std::vector<std::unique_ptr<internal::DecodedColumn>> owned;  // defaults, conversions
+  std::vector<uint32_t> one_ids;
+};
+
+// A column of `rows` default values.
+Result<std::unique_ptr<internal::DecodedColumn>> DefaultColumn(Column c, size_t rows) {
+  auto encoder = internal::NewColumnEncoder(c);
+  const Event empty;
+  for (size_t i = 0; i < rows; ++i) encoder->Append(empty);
+  const auto encoding = encoder->encoding();
+  return internal::DecodeColumn(c, encoding, encoder->Finish(), rows);
+}
+
+bool IsDictionary(Column c) {
+  switch (c) {
+    case Column::kName:
+    case Column::kSource:
+    case Column::kChannel:
+    case Column::kCampaignSource:
+    case Column::kCampaignMedium:
+    case Column::kCampaignName:
+    case Column::kCurrency:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Fills in what SegmentRows::Load leaves out for a columnar scan.
+Status CompleteColumns(ColumnSet columns, size_t rows, ColumnarRows* out) {
+  for (int i = 0; i < kColumnCount; ++i) {
+    const auto c = static_cast<Column>(i);
+    if (!columns.Has(c)) continue;
+    const internal::DecodedColumn* col = out->rows.column(c);
+    if (col == nullptr) {
+      ASSIGN_OR_RETURN(auto def, DefaultColumn(c, rows));
+      out->rows.set_column(c, std::move(def));
+    } else if (IsDictionary(c) && col->Codes() == nullptr) {
+      // A dictionary column written with the plain strings encoding.
+      std::vector<std::string> dict;
+      std::vector<uint32_t> codes(rows);
+      std::unordered_map<std::string_view, uint32_t> index;
+      std::vector<std::string_view> views(rows);
+      for (size_t r = 0; r < rows; ++r) views[r] = col->StringAt(r);
+      for (size_t r = 0; r < rows; ++r) {
+        auto [it, added] = index.emplace(views[r], static_cast<uint32_t>(dict.size()));
+        if (added) dict.emplace_back(views[r]);
+        codes[r] = it->second;
+      }
+      out->rows.set_column(c, internal::NewDictionaryColumn(c, std::move(dict), std::move(codes)));
+    }
+  }
+  return Status::OK();
+}
+
+void ResolveOneIds(const DenseArray<uint32_t>& one_ids, const uint32_t* keys, size_t begin,
+                   size_t end, std::vector<uint32_t>* out) {
+  out->resize(end - begin);
+  for (size_t r = begin; r < end; ++r) (*out)[r - begin] = ResolveOneId(one_ids, keys[r]);
+}
+
+Status EventStoreImpl::ScanColumns(const ScanRequest& request, const ColumnScanFn& fn) const {
+  SegmentList segments;
+  RowChunks buffered;
+  TakeSnapshot(request, &segments, &buffered);
+  if (request.from_us >= request.to_us) return Status::OK();
+  ColumnSet columns = request.columns;
+  if (request.one_ids != nullptr) columns.Add(Column::kIdentityKey);
+  auto load = [this, &request,
+               columns](const std::shared_ptr<const LiveSegment>& seg) -> Result<ColumnarRows> {
+    ASSIGN_OR_RETURN(auto reader, SegmentReader::Open(seg->path, &scan_bytes_read_, &seg->footer));
+    ColumnarRows out;
+    ASSIGN_OR_RETURN(out.rows, SegmentRows::Load(*reader, columns, request.from_us, request.to_us));
+    if (out.rows.begin() >= out.rows.end()) return out;
+    RETURN_IF_ERROR(CompleteColumns(columns, seg->footer.rows, &out));
+    if (request.one_ids != nullptr) {
+      ResolveOneIds(*request.one_ids, out.rows.column(Column::kIdentityKey)->UInt32Data(),
+                    out.rows.begin(), out.rows.end(), &out.one_ids);
+    }
+    return out;
+  };
+  auto launch = [&load](std::shared_ptr<const LiveSegment> seg) {
+    try {
+      return std::async(std::launch::async, load, std::move(seg));
+    } catch (const std::system_error&) {
+      return std::async(std::launch::deferred, load, std::move(seg));
+    }
+  };
+  const size_t window = static_cast<size_t>(std::max(1, options_.scan_threads));
+  std::deque<std::future<Result<ColumnarRows>>> inflight;
+  size_t next = 0;
+  while (next < segments.size() || !inflight.empty()) {
+    while (next < segments.size() && inflight.size() <= window) {
+      inflight.push_back(launch(segments[next++]));
+    }
+    Result<ColumnarRows> loaded = inflight.front().get();
+    inflight.pop_front();
+    if (!loaded.ok()) return loaded.status();
+    const SegmentRows& rows = loaded->rows;
+    if (rows.begin() >= rows.end()) continue;
+    ColumnBatch::Columns cols{};
+    for (int i = 0; i < kColumnCount; ++i) cols[i] = rows.column(static_cast<Column>(i));
+    ColumnBatch batch(rows.end() - rows.begin(), rows.begin(), cols, std::move(loaded->one_ids));
+    batch.set_has_one_ids(request.one_ids != nullptr);
+    RETURN_IF_ERROR(fn(batch));
+  }
+  return ScanBufferedColumns(buffered, request, fn);
+}
+
+Status EventStoreImpl::ScanBufferedColumns(const RowChunks& chunks, const ScanRequest& request,
+                                           const ColumnScanFn& fn) const {
+  std::vector<Event> events;
+  for (const auto& chunk : chunks) {
+    if (chunk->max_timestamp_us < request.from_us || chunk->min_timestamp_us >= request.to_us) {
+      continue;
+    }
+    for (size_t r = 0; r < chunk->size(); ++r) {
+      const int64_t ts = chunk->timestamps[r];
+      if (ts < request.from_us || ts >= request.to_us) continue;
+      Status s = chunk->DecodeRow(r, &events.emplace_back());
+      if (!s.ok()) return Status::Internal("buffered row does not decode: " + s.ToString());
+    }
+  }
+  if (events.empty()) return Status::OK();
+  std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
+    return a.timestamp_us < b.timestamp_us;
+  });
+  ColumnSet columns = request.columns;
+  if (request.one_ids != nullptr) columns.Add(Column::kIdentityKey);
+  std::vector<std::unique_ptr<internal::DecodedColumn>> owned;
+  ColumnBatch::Columns cols{};
+  for (int i = 0; i < kColumnCount; ++i) {
+    const auto c = static_cast<Column>(i);
+    if (!columns.Has(c) || c == Column::kIdentifiers) continue;
+    ASSIGN_OR_RETURN(auto col, internal::BuildColumn(c, events));
+    cols[i] = col.get();
+    owned.push_back(std::move(col));
+  }
+  std::vector<uint32_t> one_ids;
+  if (request.one_ids != nullptr) {
+    ResolveOneIds(*request.one_ids, cols[static_cast<int>(Column::kIdentityKey)]->UInt32Data(), 0,
+                  events.size(), &one_ids);
+  }
+  ColumnBatch batch(events.size(), 0, cols, std::move(one_ids));
+  batch.set_has_one_ids(request.one_ids != nullptr);
+  return fn(batch);
 }
 
 StoreStats EventStoreImpl::Stats() const {
@@ -532,6 +697,26 @@ Status ValidateOptions(const StoreOptions& o) {
 }
 
 }  // namespace
+
+// ---- ColumnBatch ------------------------------------------------------------
+
+const internal::DecodedColumn& ColumnBatch::Col(Column c) const {
+  return *columns_[static_cast<size_t>(c)];
+}
+const int64_t* ColumnBatch::Int64s(Column c) const { return Col(c).Int64Data() + offset_; }
+const uint32_t* ColumnBatch::UInt32s(Column c) const { return Col(c).UInt32Data() + offset_; }
+const uint8_t* ColumnBatch::Types() const { return Col(Column::kType).TypeData() + offset_; }
+const uint32_t* ColumnBatch::Codes(Column c) const { return Col(c).Codes() + offset_; }
+const std::vector<std::string>& ColumnBatch::Dictionary(Column c) const {
+  return *Col(c).DictionaryValues();
+}
+std::string_view ColumnBatch::String(Column c, size_t row) const {
+  return Col(c).StringAt(offset_ + row);
+}
+const std::optional<double>* ColumnBatch::Doubles(Column c) const {
+  return Col(c).DoubleData() + offset_;
+}
+
 
 Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options) {
   RETURN_IF_ERROR(ValidateOptions(options));

@@ -23,7 +23,10 @@
 // carries an ordering contract (see Add).
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <optional>
+#include <string_view>
 #include <functional>
 #include <initializer_list>
 #include <memory>
@@ -36,6 +39,10 @@
 #include "common/result.h"
 
 namespace quanyu::store {
+
+namespace internal {
+class DecodedColumn;
+}
 
 // Columns of a segment. Values are persisted column ids: append only.
 enum class Column : uint16_t {
@@ -127,6 +134,55 @@ using EventBatch = std::vector<Event>;
 // serialized (never concurrent) and happen on the thread that called Scan.
 using ScanFn = std::function<Status(const EventBatch& batch)>;
 
+// Rows of a columnar scan step (EventStore::ScanColumns): the in-range rows
+// of one segment, or the in-range buffered rows, as plain arrays, so an
+// operator can filter on dictionary codes and never build an Event. Only the
+// requested columns may be read (REQUIRES on every accessor); a requested
+// column an old segment lacks reads as its default (0, "", no value). Rows
+// are sorted by event time within one batch; batches are not ordered
+// relative to each other. Valid only during the callback.
+class ColumnBatch {
+ public:
+  using Columns = std::array<const internal::DecodedColumn*, kColumnCount>;
+  // For the store: `columns` hold `offset + size` rows each, of which rows
+  // [offset, offset + size) are this batch's.
+  ColumnBatch(size_t size, size_t offset, Columns columns, std::vector<uint32_t> one_ids)
+      : size_(size), offset_(offset), columns_(columns), one_ids_(std::move(one_ids)) {}
+
+  size_t size() const { return size_; }
+  // kTimestamp, kReceived.
+  const int64_t* Int64s(Column c) const;
+  // kIdentityKey.
+  const uint32_t* UInt32s(Column c) const;
+  // kType: an EventType per row.
+  const uint8_t* Types() const;
+  // Dictionary columns (kName, kSource, kChannel, kCampaignSource,
+  // kCampaignMedium, kCampaignName, kCurrency): per row, a code into
+  // Dictionary(c). Codes are local to the batch.
+  const uint32_t* Codes(Column c) const;
+  const std::vector<std::string>& Dictionary(Column c) const;
+  // Any string column, dictionary-encoded or not.
+  std::string_view String(Column c, size_t row) const;
+  // kRevenue, kValue, kQuantity.
+  const std::optional<double>* Doubles(Column c) const;
+  // The one_id of each row (ScanRequest::one_ids resolved; 0 = none), or
+  // nullptr when the request had no one_ids.
+  const uint32_t* one_ids() const { return has_one_ids_ ? one_ids_.data() : nullptr; }
+  void set_has_one_ids(bool has) { has_one_ids_ = has; }
+
+ private:
+  const internal::DecodedColumn& Col(Column c) const;
+
+  size_t size_;
+  size_t offset_;
+  Columns columns_;
+  std::vector<uint32_t> one_ids_;
+  bool has_one_ids_ = false;
+};
+// Called with each ColumnBatch; serialized, on the thread that called
+// ScanColumns.
+using ColumnScanFn = std::function<Status(const ColumnBatch& batch)>;
+
 struct StoreStats {
   uint64_t segments = 0;
   uint64_t segment_events = 0;
@@ -196,6 +252,13 @@ class EventStore {
   // scan_threads threads, but fn is always called on the calling thread, one
   // batch at a time.
   virtual Status Scan(const ScanRequest& request, const ScanFn& fn) const = 0;
+
+  // The same rows as Scan (same snapshot rules and errors), column by column:
+  // one call per segment overlapping the range (its in-range rows) and one
+  // for the buffered rows. One_ids are resolved as in Scan. The columnar
+  // form the query operators use (src/query); no Event is built except for
+  // buffered rows.
+  virtual Status ScanColumns(const ScanRequest& request, const ColumnScanFn& fn) const = 0;
 
   virtual StoreStats Stats() const = 0;
 

@@ -195,6 +195,7 @@ class Int64Column final : public DecodedColumn {
  public:
   Int64Column(Column c, std::vector<int64_t> v) : column_(c), values_(std::move(v)) {}
   void Fill(size_t row, Event* e) const override { *Int64Field(e, column_) = values_[row]; }
+  const int64_t* Int64Data() const override { return values_.data(); }
 
  private:
   Column column_;
@@ -205,6 +206,9 @@ class TypeColumn final : public DecodedColumn {
  public:
   explicit TypeColumn(std::string raw) : raw_(std::move(raw)) {}
   void Fill(size_t row, Event* e) const override { e->type = static_cast<EventType>(raw_[row]); }
+  const uint8_t* TypeData() const override {
+    return reinterpret_cast<const uint8_t*>(raw_.data());
+  }
 
  private:
   std::string raw_;
@@ -215,6 +219,9 @@ class DictionaryColumn final : public DecodedColumn {
   DictionaryColumn(Column c, std::vector<std::string> dict, std::vector<uint32_t> codes)
       : column_(c), dict_(std::move(dict)), codes_(std::move(codes)) {}
   void Fill(size_t row, Event* e) const override { *StringField(e, column_) = dict_[codes_[row]]; }
+  const uint32_t* Codes() const override { return codes_.data(); }
+  const std::vector<std::string>* DictionaryValues() const override { return &dict_; }
+  std::string_view StringAt(size_t row) const override { return dict_[codes_[row]]; }
 
  private:
   Column column_;
@@ -229,6 +236,10 @@ class StringsColumn final : public DecodedColumn {
   void Fill(size_t row, Event* e) const override {
     uint64_t begin = row == 0 ? 0 : ends_[row - 1];
     StringField(e, column_)->assign(raw_.data() + bytes_start_ + begin, ends_[row] - begin);
+  }
+  std::string_view StringAt(size_t row) const override {
+    uint64_t begin = row == 0 ? 0 : ends_[row - 1];
+    return std::string_view(raw_.data() + bytes_start_ + begin, ends_[row] - begin);
   }
 
  private:
@@ -270,6 +281,7 @@ class OptionalDoubleColumn final : public DecodedColumn {
   OptionalDoubleColumn(Column c, std::vector<std::optional<double>> v)
       : column_(c), values_(std::move(v)) {}
   void Fill(size_t row, Event* e) const override { *DoubleField(e, column_) = values_[row]; }
+  const std::optional<double>* DoubleData() const override { return values_.data(); }
 
  private:
   Column column_;
@@ -280,6 +292,7 @@ class UInt32Column final : public DecodedColumn {
  public:
   UInt32Column(Column c, std::vector<uint32_t> v) : column_(c), values_(std::move(v)) {}
   void Fill(size_t row, Event* e) const override { *UInt32Field(e, column_) = values_[row]; }
+  const uint32_t* UInt32Data() const override { return values_.data(); }
 
  private:
   Column column_;
@@ -439,6 +452,18 @@ std::unique_ptr<ColumnEncoder> NewColumnEncoder(Column c) {
       return std::make_unique<VarintEncoder>(c);
   }
   return nullptr;  // unreachable: WriterEncoding covers every column
+}
+
+std::unique_ptr<DecodedColumn> NewDictionaryColumn(Column column, std::vector<std::string> dict,
+                                                   std::vector<uint32_t> codes) {
+  return std::make_unique<DictionaryColumn>(column, std::move(dict), std::move(codes));
+}
+
+Result<std::unique_ptr<DecodedColumn>> BuildColumn(Column column, const std::vector<Event>& events) {
+  auto encoder = NewColumnEncoder(column);
+  for (const Event& e : events) encoder->Append(e);
+  const Encoding encoding = encoder->encoding();
+  return DecodeColumn(column, encoding, encoder->Finish(), events.size());
 }
 
 Result<std::vector<int64_t>> DecodeDeltaVarint(std::string_view raw, size_t rows) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,7 +44,28 @@ class DecodedColumn {
   // Sets the column's field of `*e` to the value of `row`.
   // REQUIRES: row < the rows the column was decoded with.
   virtual void Fill(size_t row, Event* e) const = 0;
+
+  // Typed access for columnar scans (store::ColumnBatch). Each column answers
+  // only the accessors of its kind; the others return nullptr / empty.
+  virtual const int64_t* Int64Data() const { return nullptr; }   // kDeltaVarint
+  virtual const uint32_t* UInt32Data() const { return nullptr; }  // kVarint
+  virtual const uint8_t* TypeData() const { return nullptr; }     // kBytes (EventType)
+  virtual const std::optional<double>* DoubleData() const { return nullptr; }
+  // Dictionary columns: row -> code, and code -> value.
+  virtual const uint32_t* Codes() const { return nullptr; }
+  virtual const std::vector<std::string>* DictionaryValues() const { return nullptr; }
+  // Any string column (dictionary or not): the value of `row`.
+  virtual std::string_view StringAt(size_t /*row*/) const { return {}; }
 };
+
+// A dictionary column built in memory (for columnar scans of a string column
+// that is not dictionary-encoded, or of buffered rows).
+std::unique_ptr<DecodedColumn> NewDictionaryColumn(Column column, std::vector<std::string> dict,
+                                                   std::vector<uint32_t> codes);
+// The column `column` of `events`, built in memory by encoding and decoding
+// them (for columnar scans of rows not yet in a segment). REQUIRES: column is
+// not kIdentifiers.
+Result<std::unique_ptr<DecodedColumn>> BuildColumn(Column column, const std::vector<Event>& events);
 
 // Decodes a raw block of `rows` rows. Corruption if the bytes do not parse
 // as exactly `rows` values of `encoding` (or the encoding does not fit the

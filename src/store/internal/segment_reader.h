@@ -66,6 +66,14 @@ class SegmentRows {
   // segment lacks are reset to their defaults. Other fields are untouched.
   // REQUIRES: begin() <= row < end().
   void Fill(size_t row, Event* e) const;
+  // The decoded column, or nullptr if it was not requested or the segment
+  // lacks it.
+  const DecodedColumn* column(Column c) const { return columns_[static_cast<size_t>(c)].get(); }
+  // Replaces (or adds) a decoded column; for columnar scans that convert a
+  // column to another in-memory form.
+  void set_column(Column c, std::unique_ptr<DecodedColumn> col) {
+    columns_[static_cast<size_t>(c)] = std::move(col);
+  }
 
  private:
   size_t begin_ = 0, end_ = 0;
