@@ -17,6 +17,7 @@ void RegisterExport(CLI::App& app);
 void RegisterSim(CLI::App& app);
 void RegisterDemo(CLI::App& app);
 void RegisterProfile(CLI::App& app);
+void RegisterQuery(CLI::App& app);
 
 // The exit code set by the command that ran (0 by default).
 int ExitCode();

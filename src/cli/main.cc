@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   quanyu::cli::RegisterSim(app);
   quanyu::cli::RegisterDemo(app);
   quanyu::cli::RegisterProfile(app);
+  quanyu::cli::RegisterQuery(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -33,6 +33,7 @@
 #include "log/event_log.h"
 #include "store/event_store.h"
 #include "store/profile_store.h"
+#include "query/params.h"
 #include "store/spend_store.h"
 #include "store/state_db.h"
 
@@ -141,6 +142,11 @@ class Engine {
   Result<std::string> Unbind(std::string_view identifier);
   Result<std::string> Split(uint32_t one_id, const std::string& undo_message_id);
   const identity::IdentityGraph& identity() const { return *identity_; }
+
+  // Analytics (docs/metrics.md): runs query `kind` (funnel, retention,
+  // paths, touchpoints, kpis, trends) over the stored events with identities
+  // resolved now. Errors as query::RunQuery (InvalidArgument = HTTP 400).
+  Result<query::Json> Query(std::string_view kind, const query::Json& body) const;
 
   // Forces buffered events into segments and checkpoints the log.
   Status Checkpoint();
