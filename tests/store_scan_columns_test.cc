@@ -183,5 +183,44 @@ TEST(StoreScanColumns, CallbackErrorStopsTheScan) {
   EXPECT_EQ(calls, 1);
 }
 
+TEST(StoreScanColumns, ColumnCacheServesRepeatScansWithinItsBudget) {
+  for (size_t capacity : {size_t{1} << 30, size_t{3000}, size_t{0}}) {
+    TempDir dir;
+    StoreOptions opt;
+    opt.dir = dir.path();
+    opt.max_segment_rows = 100;
+    opt.column_cache_bytes = capacity;
+    auto store = EventStore::Open(opt);
+    ASSERT_TRUE(store.ok());
+    std::vector<Event> events;
+    for (int i = 0; i < 600; ++i) events.push_back(MakeEvent(i));
+    (*store)->Add(events, 1);
+    ASSERT_TRUE((*store)->Flush().ok());
+    DenseArray<uint32_t> one_ids;
+    for (uint32_t k = 1; k < 9; ++k) one_ids.Set(k, k);
+    size_t batches = 0;
+    const auto first = ViaColumns(**store, Request(&one_ids), &batches);
+    const uint64_t read_after_first = (*store)->Stats().scan_bytes_read;
+    // The identity map changes between scans: cached columns never cache one_ids.
+    one_ids.Set(3, 1);
+    const auto second = ViaColumns(**store, Request(&one_ids), &batches);
+    const StoreStats st = (*store)->Stats();
+    ASSERT_EQ(first.size(), second.size());
+    for (size_t i = 0; i < first.size(); ++i) {
+      auto a = first[i], b = second[i];
+      if (std::get<8>(a) == 3) std::get<8>(a) = 1;
+      EXPECT_EQ(a, b);
+    }
+    EXPECT_EQ(second, ViaScan(**store, Request(&one_ids)));
+    EXPECT_LE(st.column_cache_bytes, capacity);
+    if (capacity == (size_t{1} << 30)) {
+      EXPECT_GT(st.column_cache_hits, 0u);
+      EXPECT_EQ(st.scan_bytes_read - read_after_first, 0u) << "second scan read files";
+    } else {
+      EXPECT_GT(st.scan_bytes_read, read_after_first) << "a tiny cache cannot hold everything";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace quanyu::store

@@ -14,6 +14,7 @@ struct Builtin {
 };
 
 constexpr std::array kBuiltins = {
+    Builtin{"event", FieldKind::kDictionary, Column::kName},
     Builtin{"channel", FieldKind::kDictionary, Column::kChannel},
     Builtin{"source", FieldKind::kDictionary, Column::kSource},
     Builtin{"type", FieldKind::kType, Column::kType},

@@ -30,7 +30,7 @@ struct Field {
   std::string path;  // kProperty: the key (dotted path) inside properties_json
 };
 
-// The field a request name refers to: "channel", "source", "type",
+// The field a request name refers to: "event" (the event name), "channel", "source", "type",
 // "utm_source", "utm_medium", "utm_campaign" (or "campaign"), "utm_term",
 // "utm_content", "referrer", "url", "currency", "order_id", "product_id",
 // "revenue", "value", "quantity"; "properties.X" or any other name X is the

@@ -17,6 +17,7 @@
 #include "common/metrics.h"
 #include "common/time_util.h"
 #include "store/internal/batch_sink.h"
+#include "store/internal/column_cache.h"
 #include "store/internal/file.h"
 #include "store/internal/manifest.h"
 #include "store/internal/row_chunk.h"
@@ -124,6 +125,7 @@ class EventStoreImpl final : public EventStore {
   const Clock* const clock_;
   const StoreMetrics metrics_;
   mutable std::atomic<uint64_t> scan_bytes_read_{0};
+  std::unique_ptr<internal::ColumnCache> column_cache_;  // nullptr when disabled
 
   std::mutex flush_mu_;  // one flush at a time; held while writing files; taken before mu_
   std::vector<std::string>
@@ -149,6 +151,9 @@ class EventStoreImpl final : public EventStore {
 
 Status EventStoreImpl::Init() {
   const std::string& dir = options_.dir;
+  if (options_.column_cache_bytes > 0) {
+    column_cache_ = std::make_unique<internal::ColumnCache>(options_.column_cache_bytes);
+  }
   const std::string events_dir = dir + "/" + std::string(internal::kEventsDir);
   RETURN_IF_ERROR(internal::CreateDirs(dir));
   ASSIGN_OR_RETURN(manifest_, internal::OpenManifest(dir));
@@ -535,7 +540,8 @@ Status EventStoreImpl::ScanColumns(const ScanRequest& request, const ColumnScanF
                columns](const std::shared_ptr<const LiveSegment>& seg) -> Result<ColumnarRows> {
     ASSIGN_OR_RETURN(auto reader, SegmentReader::Open(seg->path, &scan_bytes_read_, &seg->footer));
     ColumnarRows out;
-    ASSIGN_OR_RETURN(out.rows, SegmentRows::Load(*reader, columns, request.from_us, request.to_us));
+    ASSIGN_OR_RETURN(out.rows, SegmentRows::Load(*reader, columns, request.from_us, request.to_us,
+                                                 column_cache_.get()));
     if (out.rows.begin() >= out.rows.end()) return out;
     RETURN_IF_ERROR(CompleteColumns(columns, seg->footer.rows, &out));
     if (request.one_ids != nullptr) {
@@ -633,6 +639,11 @@ StoreStats EventStoreImpl::Stats() const {
   s.buffered_bytes = active_bytes_ + flushing_bytes_;
   s.checkpoint_lsn = manifest_.checkpoint_lsn;
   s.scan_bytes_read = scan_bytes_read_.load(std::memory_order_relaxed);
+  if (column_cache_) {
+    s.column_cache_bytes = column_cache_->bytes();
+    s.column_cache_hits = column_cache_->hits();
+    s.column_cache_misses = column_cache_->misses();
+  }
   s.flush_failures = flush_failures_;
   return s;
 }

@@ -104,6 +104,9 @@ struct StoreOptions {
   size_t max_segment_rows = 1u << 20;  // a flush splits larger day partitions into several segments
   int zstd_level = 3;
   int scan_threads = 2;          // segments decoded concurrently by one Scan (>= 1)
+  // Decoded column blocks kept in memory for ScanColumns (least recently
+  // used out); 0 disables the cache. Row scans (Scan) do not use it.
+  size_t column_cache_bytes = size_t{1} << 30;
   const Clock* clock = nullptr;  // nullptr = SystemClock; measures flush_interval_us
 };
 
@@ -194,6 +197,9 @@ struct StoreStats {
   int64_t max_timestamp_us = 0;
   uint64_t scan_bytes_read = 0;  // bytes read from segment files by scans since Open
   uint64_t flush_failures = 0;   // background flushes that failed since Open (retried)
+  uint64_t column_cache_bytes = 0;   // decoded columns held for ScanColumns
+  uint64_t column_cache_hits = 0;    // column lookups served from memory since Open
+  uint64_t column_cache_misses = 0;  // ... and read from segment files
 };
 
 class EventStore {

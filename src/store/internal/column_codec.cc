@@ -196,6 +196,7 @@ class Int64Column final : public DecodedColumn {
   Int64Column(Column c, std::vector<int64_t> v) : column_(c), values_(std::move(v)) {}
   void Fill(size_t row, Event* e) const override { *Int64Field(e, column_) = values_[row]; }
   const int64_t* Int64Data() const override { return values_.data(); }
+  size_t MemoryBytes() const override { return values_.capacity() * sizeof(int64_t); }
 
  private:
   Column column_;
@@ -209,6 +210,7 @@ class TypeColumn final : public DecodedColumn {
   const uint8_t* TypeData() const override {
     return reinterpret_cast<const uint8_t*>(raw_.data());
   }
+  size_t MemoryBytes() const override { return raw_.capacity(); }
 
  private:
   std::string raw_;
@@ -222,6 +224,11 @@ class DictionaryColumn final : public DecodedColumn {
   const uint32_t* Codes() const override { return codes_.data(); }
   const std::vector<std::string>* DictionaryValues() const override { return &dict_; }
   std::string_view StringAt(size_t row) const override { return dict_[codes_[row]]; }
+  size_t MemoryBytes() const override {
+    size_t n = codes_.capacity() * sizeof(uint32_t);
+    for (const auto& s : dict_) n += sizeof(std::string) + s.capacity();
+    return n;
+  }
 
  private:
   Column column_;
@@ -241,6 +248,7 @@ class StringsColumn final : public DecodedColumn {
     uint64_t begin = row == 0 ? 0 : ends_[row - 1];
     return std::string_view(raw_.data() + bytes_start_ + begin, ends_[row] - begin);
   }
+  size_t MemoryBytes() const override { return raw_.capacity() + ends_.capacity() * 8; }
 
  private:
   Column column_;
@@ -260,6 +268,10 @@ class IdentifiersColumn final : public DecodedColumn {
     size_t values_start = 0;
   };
   explicit IdentifiersColumn(Parts p) : p_(std::move(p)) {}
+  size_t MemoryBytes() const override {
+    return p_.raw.capacity() + (p_.row_ends.capacity() + p_.value_ends.capacity()) * 8 +
+           (p_.ns_codes.capacity() + p_.scope_codes.capacity()) * 4;
+  }
   void Fill(size_t row, Event* e) const override {
     uint64_t begin = row == 0 ? 0 : p_.row_ends[row - 1];
     e->identifiers.resize(p_.row_ends[row] - begin);
@@ -282,6 +294,9 @@ class OptionalDoubleColumn final : public DecodedColumn {
       : column_(c), values_(std::move(v)) {}
   void Fill(size_t row, Event* e) const override { *DoubleField(e, column_) = values_[row]; }
   const std::optional<double>* DoubleData() const override { return values_.data(); }
+  size_t MemoryBytes() const override {
+    return values_.capacity() * sizeof(std::optional<double>);
+  }
 
  private:
   Column column_;
@@ -293,6 +308,7 @@ class UInt32Column final : public DecodedColumn {
   UInt32Column(Column c, std::vector<uint32_t> v) : column_(c), values_(std::move(v)) {}
   void Fill(size_t row, Event* e) const override { *UInt32Field(e, column_) = values_[row]; }
   const uint32_t* UInt32Data() const override { return values_.data(); }
+  size_t MemoryBytes() const override { return values_.capacity() * sizeof(uint32_t); }
 
  private:
   Column column_;

@@ -56,6 +56,8 @@ class DecodedColumn {
   virtual const std::vector<std::string>* DictionaryValues() const { return nullptr; }
   // Any string column (dictionary or not): the value of `row`.
   virtual std::string_view StringAt(size_t /*row*/) const { return {}; }
+  // Approximate heap bytes held (for the column cache's budget).
+  virtual size_t MemoryBytes() const = 0;
 };
 
 // A dictionary column built in memory (for columnar scans of a string column

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/hash.h"
+#include "store/internal/column_cache.h"
 
 namespace quanyu::store::internal {
 
@@ -45,33 +46,41 @@ Result<std::string> SegmentReader::ReadRawBlock(const ColumnMeta& meta) const {
 }
 
 Result<SegmentRows> SegmentRows::Load(const SegmentReader& reader, ColumnSet columns,
-                                      int64_t from_us, int64_t to_us) {
+                                      int64_t from_us, int64_t to_us, ColumnCache* cache) {
   const SegmentFooter& f = reader.footer();
   SegmentRows rows;
   rows.end_ = f.rows;
+  // One column, from the cache or read and decoded (and then cached).
+  auto load = [&](const ColumnMeta& meta) -> Result<std::shared_ptr<const DecodedColumn>> {
+    if (cache != nullptr) {
+      if (auto hit = cache->Get(reader.path(), meta.column)) return hit;
+    }
+    ASSIGN_OR_RETURN(std::string raw, reader.ReadRawBlock(meta));
+    auto decoded = DecodeColumn(meta.column, meta.encoding, std::move(raw), f.rows);
+    if (!decoded.ok()) return decoded.status().WithContext(reader.path());
+    std::shared_ptr<const DecodedColumn> col = std::move(*decoded);
+    if (cache != nullptr) cache->Put(reader.path(), meta.column, col);
+    return col;
+  };
   const bool inside = f.min_timestamp_us >= from_us && f.max_timestamp_us < to_us;
-  std::string ts_raw;  // kept when the filter read it and the caller wants it too
+  std::shared_ptr<const DecodedColumn> ts_col;  // kept when the filter read it
   if (!inside) {
     const ColumnMeta* meta = f.Find(Column::kTimestamp);
     if (meta == nullptr) return Status::Corruption(reader.path() + ": no timestamp column");
-    ASSIGN_OR_RETURN(ts_raw, reader.ReadRawBlock(*meta));
-    auto ts = DecodeDeltaVarint(ts_raw, f.rows);
-    if (!ts.ok()) return ts.status().WithContext(reader.path());
-    rows.begin_ = std::lower_bound(ts->begin(), ts->end(), from_us) - ts->begin();
-    rows.end_ = std::lower_bound(ts->begin(), ts->end(), to_us) - ts->begin();
+    ASSIGN_OR_RETURN(ts_col, load(*meta));
+    const int64_t* ts = ts_col->Int64Data();
+    rows.begin_ = std::lower_bound(ts, ts + f.rows, from_us) - ts;
+    rows.end_ = std::lower_bound(ts, ts + f.rows, to_us) - ts;
   }
   if (rows.begin_ >= rows.end_) return rows;  // nothing in range: read no more
   for (const ColumnMeta& meta : f.columns) {
     if (!columns.Has(meta.column)) continue;
-    std::string raw;
-    if (meta.column == Column::kTimestamp && !inside) {
-      raw.swap(ts_raw);  // the timestamp column appears once (DecodeFooter checks)
+    auto& slot = rows.columns_[static_cast<size_t>(meta.column)];
+    if (meta.column == Column::kTimestamp && ts_col) {
+      slot = ts_col;  // the timestamp column appears once (DecodeFooter checks)
     } else {
-      ASSIGN_OR_RETURN(raw, reader.ReadRawBlock(meta));
+      ASSIGN_OR_RETURN(slot, load(meta));
     }
-    auto decoded = DecodeColumn(meta.column, meta.encoding, std::move(raw), f.rows);
-    if (!decoded.ok()) return decoded.status().WithContext(reader.path());
-    rows.columns_[static_cast<size_t>(meta.column)] = std::move(*decoded);
   }
   for (int i = 0; i < kColumnCount; ++i) {
     const auto c = static_cast<Column>(i);

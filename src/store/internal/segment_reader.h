@@ -23,6 +23,8 @@
 
 namespace quanyu::store::internal {
 
+class ColumnCache;
+
 class SegmentReader {
  public:
   // Opens `path` and reads its footer, or trusts `footer` if given (cached
@@ -57,8 +59,10 @@ class SegmentRows {
   // Reads just the blocks of `columns` (plus the timestamp block when the
   // segment is not wholly inside the range). Columns the segment lacks are
   // left at their defaults.
+  // With a cache, columns are taken from it when present and put in it when
+  // decoded.
   static Result<SegmentRows> Load(const SegmentReader& reader, ColumnSet columns, int64_t from_us,
-                                  int64_t to_us);
+                                  int64_t to_us, ColumnCache* cache = nullptr);
 
   size_t begin() const { return begin_; }
   size_t end() const { return end_; }
@@ -71,13 +75,13 @@ class SegmentRows {
   const DecodedColumn* column(Column c) const { return columns_[static_cast<size_t>(c)].get(); }
   // Replaces (or adds) a decoded column; for columnar scans that convert a
   // column to another in-memory form.
-  void set_column(Column c, std::unique_ptr<DecodedColumn> col) {
+  void set_column(Column c, std::shared_ptr<const DecodedColumn> col) {
     columns_[static_cast<size_t>(c)] = std::move(col);
   }
 
  private:
   size_t begin_ = 0, end_ = 0;
-  std::array<std::unique_ptr<DecodedColumn>, kColumnCount> columns_;
+  std::array<std::shared_ptr<const DecodedColumn>, kColumnCount> columns_;
   std::vector<Column> missing_;  // requested, but not in this segment
 };
 
