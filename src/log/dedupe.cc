@@ -166,6 +166,13 @@ Status MessageDedupe::LoadSnapshot(const std::string& path, uint64_t* covered_ls
         (body - kSnapshotHeaderBytes) % kSnapshotEntryBytes != 0) {
       return corrupt("entry count does not match size");
     }
+    // Entries per shard, to size each table before inserting (see Reserve).
+    std::array<size_t, kShards> per_shard{};
+    for (uint64_t i = 0; i < count; ++i) {
+      const char* p = data.data() + kSnapshotHeaderBytes + i * kSnapshotEntryBytes;
+      ++per_shard[ShardIndex(Hash128{DecodeFixed64(p), DecodeFixed64(p + 8)})];
+    }
+    for (size_t s = 0; s < kShards; ++s) loaded[s].Reserve(per_shard[s]);
     for (uint64_t i = 0; i < count; ++i) {
       const char* p = data.data() + kSnapshotHeaderBytes + i * kSnapshotEntryBytes;
       const Hash128 key{DecodeFixed64(p), DecodeFixed64(p + 8)};

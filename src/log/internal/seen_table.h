@@ -95,6 +95,22 @@ class SeenTable {
   }
 
   size_t size() const { return size_; }
+  // Sizes the table for n entries without growing. Loading entries in the
+  // slot order of a bigger table (a snapshot) into a smaller one makes one
+  // giant probe cluster — quadratic; reserving first keeps every entry near
+  // its home slot.
+  void Reserve(size_t n) {
+    size_t cap = slots_.size();
+    while ((n + 1) * 10 > cap * 7) cap *= 2;
+    if (cap == slots_.size()) return;
+    std::vector<Slot> old;
+    old.swap(slots_);
+    slots_.assign(cap, Slot{});
+    size_ = 0;
+    for (const Slot& s : old) {
+      if (!Empty(s)) Insert(s);
+    }
+  }
   void Swap(SeenTable& other) {
     slots_.swap(other.slots_);
     std::swap(size_, other.size_);
