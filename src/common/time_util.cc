@@ -123,7 +123,9 @@ std::string FormatDay(int64_t day) {
   int64_t y;
   unsigned m, d;
   CivilFromDays(day, &y, &m, &d);
-  char buf[24];
+  // Room for any int64 year and out-of-range month/day values the compiler
+  // cannot rule out (-Wformat-truncation at -O3).
+  char buf[48];
   std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(y), m, d);
   return buf;
 }
