@@ -114,8 +114,8 @@ int Run(const Flags& flags) {
     return 1;
   }
   store::ScanRequest scan;
-  scan.columns = {store::Column::kTimestamp, store::Column::kType,    store::Column::kName,
-                  store::Column::kChannel,   store::Column::kSource,  store::Column::kCampaignName,
+  scan.columns = {store::Column::kTimestamp, store::Column::kType,   store::Column::kName,
+                  store::Column::kChannel,   store::Column::kSource, store::Column::kCampaignName,
                   store::Column::kRevenue};
   scan.one_ids = &engine->identity().one_ids();
   uint64_t rows = 0, unresolved = 0;
@@ -140,8 +140,7 @@ int Run(const Flags& flags) {
   }
   Status closed = engine->Close();
   if (!closed.ok()) std::fprintf(stderr, "query_export: close: %s\n", closed.ToString().c_str());
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::fprintf(stderr, "query_export: %llu events (%llu without a person) in %.1f s\n",
                static_cast<unsigned long long>(rows), static_cast<unsigned long long>(unresolved),
                seconds);

@@ -2,59 +2,47 @@
 -- bench/query_peers.sh (the native implementation must match it exactly):
 --   Rows: every event with one_id != 0, over the whole data set.
 --   Steps: 1 'Product Viewed', 2 'Product Added', 3 'Checkout Started',
---          4 'Order Completed' (event name; an event matches at most one step).
+--          4 'Order Completed' (the event column; an event matches at most
+--          one step).
 --   A person (one_id) reaches step k if it has events e1..ek, ei matching step
---   i, that are in time order (ts, microseconds, non-decreasing; the data has
---   no equal-microsecond step events of one person) and within the window:
---   floor(ek.ts / 1e6) - floor(e1.ts / 1e6) <= 604800 (7 days, inclusive,
---   compared in whole UTC seconds, as ClickHouse 18.16's windowFunnel does).
---   This is windowFunnel's default (non-strict) semantics.
---   Result: one row, [persons reaching step 1, step 2, step 3, step 4]; a person
---   is counted at every step up to the deepest one reached.
--- How: ClickHouse's greedy scan as window functions. For a step-k event, the
--- best chain through it starts at the latest start of any chain that reached
--- step k-1 earlier (a later start leaves more of the window); starts only grow
--- along a person's timeline, so "latest" is a running max. s1 = the event's
--- own second for step 1; s_k = running max of the valid s_{k-1} before it,
--- valid if the event is within 604800 s of it. One level of window per step.
+--   i, in time order (ts in microseconds, non-decreasing) and within the
+--   window: floor(ek.ts / 1e6) - floor(e1.ts / 1e6) <= 604800 (7 days,
+--   inclusive, in whole UTC seconds because ClickHouse 18.16's windowFunnel
+--   takes DateTime only). This is windowFunnel's default (non-strict) mode.
+--   Result: one row [step1, step2, step3, step4] = persons reaching at least
+--   that step (a person is counted at every step up to its deepest).
+-- How: ClickHouse's greedy scan, as ASOF joins. The best chain through a
+-- step-k event starts at the latest start of any chain that reached step k-1
+-- at or before it (a later start leaves more of the window). Those starts
+-- only grow along a person's timeline, so it is the start carried by the
+-- latest *valid* step-(k-1) event at or before it: one ASOF join per step,
+-- keeping the step-k events within 604800 s of that start.
 WITH steps AS (
-    SELECT one_id, ts, ts // 1000000 AS t,
-           CASE event WHEN 'Product Viewed' THEN 1 WHEN 'Product Added' THEN 2
-                      WHEN 'Checkout Started' THEN 3 ELSE 4 END AS step
+    SELECT one_id, ts, ts // 1000000 AS t, event
     FROM events
     WHERE one_id <> 0
       AND event IN ('Product Viewed', 'Product Added', 'Checkout Started', 'Order Completed')
 ),
-l2 AS (
-    SELECT one_id, ts, t, step,
-           CASE WHEN step = 2 THEN max(CASE WHEN step = 1 THEN t END) OVER w END AS s2
-    FROM steps
-    WINDOW w AS (PARTITION BY one_id ORDER BY ts, step ROWS UNBOUNDED PRECEDING)
+e1 AS (SELECT one_id, ts, t AS s FROM steps WHERE event = 'Product Viewed'),
+e2 AS (
+    SELECT e.one_id, e.ts, p.s
+    FROM (SELECT * FROM steps WHERE event = 'Product Added') e
+    ASOF JOIN e1 p ON e.one_id = p.one_id AND e.ts >= p.ts
+    WHERE e.t - p.s <= 604800
 ),
-l3 AS (
-    SELECT one_id, ts, t, step, s2,
-           CASE WHEN step = 3 THEN max(CASE WHEN t - s2 <= 604800 THEN s2 END) OVER w END AS s3
-    FROM l2
-    WINDOW w AS (PARTITION BY one_id ORDER BY ts, step ROWS UNBOUNDED PRECEDING)
+e3 AS (
+    SELECT e.one_id, e.ts, p.s
+    FROM (SELECT * FROM steps WHERE event = 'Checkout Started') e
+    ASOF JOIN e2 p ON e.one_id = p.one_id AND e.ts >= p.ts
+    WHERE e.t - p.s <= 604800
 ),
-l4 AS (
-    SELECT one_id, step, s2, s3,
-           CASE WHEN step = 4 THEN max(CASE WHEN t - s3 <= 604800 THEN s3 END) OVER w END AS s4,
-           t
-    FROM l3
-    WINDOW w AS (PARTITION BY one_id ORDER BY ts, step ROWS UNBOUNDED PRECEDING)
-),
-person AS (
-    SELECT one_id,
-           CASE WHEN bool_or(t - s4 <= 604800) THEN 4
-                WHEN bool_or(t - s3 <= 604800) THEN 3
-                WHEN bool_or(t - s2 <= 604800) THEN 2
-                WHEN bool_or(step = 1) THEN 1 ELSE 0 END AS level
-    FROM l4
-    GROUP BY one_id
+e4 AS (
+    SELECT e.one_id, e.ts, p.s
+    FROM (SELECT * FROM steps WHERE event = 'Order Completed') e
+    ASOF JOIN e3 p ON e.one_id = p.one_id AND e.ts >= p.ts
+    WHERE e.t - p.s <= 604800
 )
-SELECT count(*) FILTER (WHERE level >= 1) AS step1,
-       count(*) FILTER (WHERE level >= 2) AS step2,
-       count(*) FILTER (WHERE level >= 3) AS step3,
-       count(*) FILTER (WHERE level >= 4) AS step4
-FROM person
+SELECT (SELECT count(DISTINCT one_id) FROM e1) AS step1,
+       (SELECT count(DISTINCT one_id) FROM e2) AS step2,
+       (SELECT count(DISTINCT one_id) FROM e3) AS step3,
+       (SELECT count(DISTINCT one_id) FROM e4) AS step4
