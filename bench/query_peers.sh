@@ -76,6 +76,9 @@ if [[ ! -f $TSV || $EXPORT -nt $TSV || $DATA/.complete -nt $TSV ]]; then
 fi
 START_US=$(node -e "console.log(JSON.parse(require('fs').readFileSync(process.argv[1])).options.start_us)" "$DATA/sim_truth.json")
 START_S=$((START_US / 1000000))
+# Retention weeks are ISO weeks (Monday), as Quanyu's retention query counts
+# them: the peers count weeks from the Monday on or before the sim's start.
+START_S=$((START_S - ((START_S / 86400 + 3) % 7) * 86400))
 EVENTS=$(wc -l < "$TSV")
 echo "query_peers: $EVENTS events, range start $START_S (UTC s)" >&2
 
@@ -136,12 +139,16 @@ fi
 # is being written for this); replace the body below with it and return 0
 # once $OUT/quanyu.json is written.
 run_native() {
-  if ! "$Q" query --help >/dev/null 2>&1; then
-    echo "query_peers: quanyu: skipped ($Q has no 'query' subcommand)" >&2
+  # bench/query_bench opens the engine on $DATA (not timed, like the peers'
+  # load), runs each query cold, once to warm up and $RUNS times.
+  local qb=$B/bench/query_bench
+  if [[ ! -x $qb ]]; then
+    echo "query_peers: quanyu: skipped ($qb not built: ninja -C $B query_bench)" >&2
     return 1
   fi
-  echo "query_peers: quanyu: skipped (the native runner is not wired into this hook yet)" >&2
-  return 1
+  "$qb" --data="$DATA" --repeat="$RUNS" --out="$WORK/query_bench.json" || return 1
+  node bench/peers/native.mjs --in="$WORK/query_bench.json" --out="$OUT/quanyu.json" \
+    --events="$EVENTS" --week0-s="$START_S"
 }
 if want quanyu; then
   if run_engine quanyu run_native; then RESULTS+=("$OUT/quanyu.json"); else rm -f "$OUT/quanyu.json"; fi

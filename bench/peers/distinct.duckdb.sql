@@ -6,9 +6,11 @@
 --   [event, persons], persons = number of distinct one_id with that event.
 --   event is the stored name (track name, or page/screen name, so page
 --   "Landing" and screen "Landing" are one value), or the type ("identify")
---   when the name is empty, exactly as bench/query_export writes it.
-SELECT event, count(DISTINCT one_id) AS persons
+--   when the name is empty, exactly as bench/query_export writes it — except
+--   that events without a name are one value, '(none)', as Quanyu's trends
+--   breakdown by event reports them.
+SELECT CASE WHEN event = type THEN '(none)' ELSE event END AS e, count(DISTINCT one_id) AS persons
 FROM events
 WHERE one_id <> 0
-GROUP BY event
-ORDER BY event
+GROUP BY e
+ORDER BY e

@@ -2,8 +2,8 @@
 -- bench/query_peers.sh (the native implementation must match it exactly):
 --   Rows: every event with one_id != 0, over the whole data set.
 --   week(e) = floor((floor(e.ts / 1e6) - START_S) / 604800): whole weeks since
---   the range start START_S (UTC seconds; query_peers.sh passes the
---   simulator's start, 2026-01-01T00:00:00Z). 90 days give weeks 0..12 (12 has
+--   START_S (UTC seconds; query_peers.sh passes the Monday on or before
+--   the simulator's start: 2025-12-29T00:00:00Z, ISO weeks as Quanyu counts). 90 days give weeks 0..12 (12 has
 --   6 days).
 --   cohort(person) = the smallest week of its 'Product Viewed' events; a person
 --   without one is in no cohort.
