@@ -66,7 +66,7 @@ std::optional<int> Compare(const Value& a, const Value& b) {
     return c < 0 ? -1 : c > 0 ? 1 : 0;
   }
   if (a.kind == Value::kBool && b.kind == Value::kBool) {
-    return a.number == b.number ? 0 : 1;
+    return a.number == b.number ? std::optional<int>(0) : std::nullopt;
   }
   if (a.kind == Value::kNull && b.kind == Value::kNull) return 0;
   // A number stored as a string (or the reverse) compares by text equality.
@@ -228,10 +228,14 @@ Value FieldReader::Read(const Field& f, const store::ColumnBatch& b, size_t row)
       const size_t dot = path.find('.');
       const std::string_view key = path.substr(0, dot);
       auto field = o.find_field_unordered(key);
-      if (field.error()) {
+      if (field.error() && dot != std::string_view::npos) {
         // A key containing dots: try the whole remaining path once.
-        return v;
+        auto whole = o.find_field_unordered(path);
+        if (whole.error()) return v;
+        cur = whole.value_unsafe();
+        break;
       }
+      if (field.error()) return v;
       cur = field.value_unsafe();
       if (dot == std::string_view::npos) break;
       auto next = cur.get_object();
