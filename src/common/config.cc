@@ -2,7 +2,9 @@
 
 #include <toml++/toml.h>
 
+#include <charconv>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -25,6 +27,73 @@ void Read(const toml::table& t, const char* key, T* out) {
   if (auto v = t[key].value<T>()) *out = *v;
 }
 
+bool IsQueryStage(std::string_view stage) {
+  for (const char* s : kQueryStages) {
+    if (stage == s) return true;
+  }
+  return false;
+}
+
+Status QueryThreadsInRange(int64_t n, const char* key) {
+  if (n >= 1 && n <= kMaxQueryThreads) return Status::OK();
+  return Status::InvalidArgument(std::string("config: [query] ") + key + " must be in 1.." +
+                                 std::to_string(kMaxQueryThreads) + ", got " + std::to_string(n));
+}
+
+// [query] and [query.stages]. Stricter than the older tables: a value of the
+// wrong type is an error, not ignored.
+Status ParseQueryTable(const toml::table& t, Config* c) {
+  RETURN_IF_ERROR(
+      CheckKeys(t, "query.", {"timezone", "session_idle", "threads", "workers", "stages"}));
+  if (auto* v = t.get("timezone")) {
+    auto tz = v->value<std::string>();
+    if (!v->is_string() || tz->empty()) {
+      return Status::InvalidArgument(
+          "config: [query] timezone must be a string such as \"Asia/Shanghai\" or \"+08:00\"");
+    }
+    c->query_timezone = *tz;
+  }
+  if (auto* v = t.get("session_idle")) {
+    if (v->is_integer()) {
+      c->query_session_idle = std::to_string(*v->value<int64_t>());  // a number of seconds
+    } else if (auto text = v->value<std::string>(); v->is_string() && !text->empty()) {
+      c->query_session_idle = *text;
+    } else {
+      return Status::InvalidArgument(
+          "config: [query] session_idle must be a duration such as \"30m\" or seconds");
+    }
+  }
+  for (auto [key, out] :
+       {std::pair{"threads", &c->query_threads}, std::pair{"workers", &c->query_workers}}) {
+    if (auto* v = t.get(key)) {
+      auto n = v->value<int64_t>();
+      if (!v->is_integer()) {
+        return Status::InvalidArgument(std::string("config: [query] ") + key +
+                                       " must be an integer");
+      }
+      RETURN_IF_ERROR(QueryThreadsInRange(*n, key));
+      *out = static_cast<int>(*n);
+    }
+  }
+  if (auto* v = t.get("stages")) {
+    auto* stages = v->as_table();
+    if (!stages) {
+      return Status::InvalidArgument(
+          "config: [query.stages] must be a table of event name = \"stage\"");
+    }
+    for (const auto& [event, node] : *stages) {
+      auto stage = node.value<std::string>();
+      if (!node.is_string() || !IsQueryStage(*stage)) {
+        return Status::InvalidArgument(
+            "config: [query.stages] \"" + std::string(event.str()) +
+            "\" must be one of awareness, consideration, conversion, repurchase, advocacy");
+      }
+      c->query_stages[std::string(event.str())] = *stage;
+    }
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<Config> ParseConfig(const std::string& text) {
@@ -38,8 +107,8 @@ Result<Config> ParseConfig(const std::string& text) {
       << e.source().begin.column;
     return Status::InvalidArgument(m.str());
   }
-  RETURN_IF_ERROR(
-      CheckKeys(root, "", {"server", "limits", "log", "store", "identity", "sources", "channels"}));
+  RETURN_IF_ERROR(CheckKeys(
+      root, "", {"server", "limits", "log", "store", "identity", "query", "sources", "channels"}));
   if (auto* s = root["server"].as_table()) {
     RETURN_IF_ERROR(CheckKeys(
         *s, "server.",
@@ -105,6 +174,7 @@ Result<Config> ParseConfig(const std::string& text) {
       }
     }
   }
+  if (auto* s = root["query"].as_table()) RETURN_IF_ERROR(ParseQueryTable(*s, &c));
   if (auto* arr = root["sources"].as_array()) {
     for (auto& node : *arr) {
       auto* t = node.as_table();
@@ -159,6 +229,14 @@ void ApplyEnvironment(Config* c) {
   if (const char* v = std::getenv("QUANYU_DATA"); v && *v) c->data_dir = v;
   if (const char* v = std::getenv("QUANYU_ADMIN_KEY"); v && *v) c->admin_key = v;
   if (const char* v = std::getenv("QUANYU_DEFAULT_REGION"); v && *v) c->default_region = v;
+  if (const char* v = std::getenv("QUANYU_QUERY_TIMEZONE"); v && *v) c->query_timezone = v;
+  if (const char* v = std::getenv("QUANYU_QUERY_THREADS"); v && *v) {
+    // Not a number in range: 0, which the engine refuses at open naming the
+    // key (this function cannot fail).
+    int n = 0;
+    auto [end, ec] = std::from_chars(v, v + std::strlen(v), n);
+    c->query_threads = ec == std::errc() && *end == '\0' && n >= 1 && n <= kMaxQueryThreads ? n : 0;
+  }
 }
 
 }  // namespace quanyu

@@ -1,6 +1,7 @@
 // Config: everything `quanyu.toml` can set, with documented defaults
 // (docs/configuration.md lists every key). Environment variables override the
-// file (QUANYU_LISTEN, QUANYU_DATA, QUANYU_ADMIN_KEY, QUANYU_DEFAULT_REGION).
+// file (QUANYU_LISTEN, QUANYU_DATA, QUANYU_ADMIN_KEY, QUANYU_DEFAULT_REGION,
+// QUANYU_QUERY_TIMEZONE, QUANYU_QUERY_THREADS).
 // Plain value type; read-only after load.
 #pragma once
 
@@ -71,6 +72,16 @@ struct Config {
   int identity_max_identifiers = 1000;             // max_identifiers_per_person
   std::vector<IdentityRuleConfig> identity_rules;  // [[identity.rules]]
 
+  // [query] (docs/metrics.md). The time zone and the idle gap are checked by
+  // the engine at open (common does not know query's parsers).
+  std::string query_timezone = "UTC";      // requests without "timezone"
+  std::string query_session_idle = "30m";  // paths "by session": idle gap that ends a session
+  int query_threads = 2;                   // threads one query uses
+  int query_workers = 2;                   // queries the server runs at once
+  // [query.stages]: event name -> touchpoint stage, one of kQueryStages;
+  // empty = the documented defaults.
+  std::map<std::string, std::string> query_stages;
+
   // [[sources]]
   std::vector<SourceConfig> sources;
   // [[channels]]
@@ -78,6 +89,11 @@ struct Config {
 
   std::string data_dir;  // --data, QUANYU_DATA
 };
+
+// The touchpoint-map stages, in journey order.
+inline constexpr const char* kQueryStages[] = {"awareness", "consideration", "conversion",
+                                               "repurchase", "advocacy"};
+inline constexpr int kMaxQueryThreads = 64;
 
 // Parses TOML text. Unknown keys are an error naming the key (catches typos).
 Result<Config> ParseConfig(const std::string& toml_text);

@@ -48,6 +48,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const Config& config) {
     return Status::IOError("cannot create data directory " + config.data_dir + ": " + ec.message());
 
   std::unique_ptr<Engine> engine(new Engine(config));
+  RETURN_IF_ERROR(engine->OpenQueries());
   const std::string& dir = config.data_dir;
   ASSIGN_OR_RETURN(engine->state_, store::StateDb::Open(dir + "/state"));
   engine->spend_ = std::make_unique<store::SpendStore>(engine->state_.get());
@@ -455,6 +456,7 @@ EngineStats Engine::Stats() const {
 
 Status Engine::Close() {
   if (closing_.exchange(true)) return Status::OK();
+  CloseQueries();
   maintenance_cv_.notify_all();
   if (maintenance_.joinable()) maintenance_.join();
   Status result;

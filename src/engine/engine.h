@@ -34,6 +34,8 @@
 #include "store/event_store.h"
 #include "store/profile_store.h"
 #include "query/params.h"
+#include "query/query.h"
+#include "store/catalog.h"
 #include "store/spend_store.h"
 #include "store/state_db.h"
 
@@ -145,8 +147,22 @@ class Engine {
 
   // Analytics (docs/metrics.md): runs query `kind` (funnel, retention,
   // paths, touchpoints, kpis, trends) over the stored events with identities
-  // resolved now. Errors as query::RunQuery (InvalidArgument = HTTP 400).
+  // resolved now, names checked against EventCatalog() and the [query]
+  // options of the config. Errors as query::RunQuery (InvalidArgument =
+  // HTTP 400). Runs on the calling thread.
   Result<query::Json> Query(std::string_view kind, const query::Json& body) const;
+  // Query on one of the engine's query workers ([query] workers of them), so
+  // a server thread never waits for a scan: `done` is called exactly once,
+  // on a worker — or at once on the calling thread with ResourceExhausted
+  // (HTTP 429) when kMaxQueuedQueries already wait, or Unavailable once
+  // Close has begun (queued queries are answered so too).
+  using QueryCallback = std::function<void(Result<query::Json>)>;
+  static constexpr size_t kMaxQueuedQueries = 64;
+  void QueryAsync(std::string kind, query::Json body, QueryCallback done);
+  // The event names, counts, time ranges and property keys of every stored
+  // event, buffered ones included (store::EventStore::Catalog).
+  std::shared_ptr<const store::EventCatalog> EventCatalog() const;
+  const query::QueryOptions& query_options() const { return query_options_; }
 
   // Forces buffered events into segments and checkpoints the log.
   Status Checkpoint();
@@ -162,8 +178,14 @@ class Engine {
   Status Close();
 
  private:
+  class QueryWorkers;  // engine_query.cc
+
   explicit Engine(const Config& config);
   Status Recover();
+  // [query] of the config as query::QueryOptions, and the query workers;
+  // InvalidArgument naming the key for a bad time zone, idle gap or count.
+  Status OpenQueries();
+  void CloseQueries();  // answers queued queries Unavailable, waits for running ones
   // Appends normalized, de-duplicated events to the log; on durability,
   // resolves identity, updates profiles and adds them to the store.
   void Append(std::string source_name, std::shared_ptr<std::vector<Event>> events,
@@ -191,6 +213,8 @@ class Engine {
   std::unique_ptr<log::MessageDedupe> dedupe_;
   std::unique_ptr<identity::IdentityGraph> identity_;
   std::unique_ptr<store::ProfileStore> profiles_;
+  query::QueryOptions query_options_;            // from [query], checked at Open
+  std::shared_ptr<QueryWorkers> query_workers_;  // threads start with the first QueryAsync
   mutable std::mutex identity_mu_;  // orders Apply + lsn against the identity checkpoint
   uint64_t identity_lsn_ = 0;       // guarded by identity_mu_: applied up to here
   std::atomic<uint64_t> identity_saved_lsn_{0};  // persisted up to here

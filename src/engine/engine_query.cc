@@ -1,20 +1,173 @@
-// The engine's analytics entry point: builds a query::QueryContext over the
-// store, the identity graph's current key -> one_id map and the spend table,
-// and runs the query (docs/metrics.md).
+// The engine's analytics entry points: builds a query::QueryContext over the
+// store, its event catalog, the identity graph's current key -> one_id map,
+// the spend table and the [query] options, and runs the query
+// (docs/metrics.md) — on the calling thread (Query) or on the engine's
+// query workers (QueryAsync, what the server uses).
 
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "common/metrics.h"
 #include "engine/engine.h"
 #include "query/query.h"
 
 namespace quanyu {
 
+// A fixed set of threads running queued queries in arrival order. Threads
+// start with the first query, so a CLI command that never queries starts
+// none.
+class Engine::QueryWorkers {
+ public:
+  QueryWorkers(const Engine* engine, int threads) : engine_(engine), threads_(threads) {}
+  ~QueryWorkers() { Stop(); }
+
+  void Submit(std::string kind, query::Json body, QueryCallback done) {
+    {
+      std::lock_guard l(mu_);
+      if (!stopping_ && jobs_.size() < kMaxQueuedQueries) {
+        if (workers_.empty()) {
+          for (int i = 0; i < threads_; ++i) workers_.emplace_back([this] { Work(); });
+        }
+        jobs_.push_back({std::move(kind), std::move(body), std::move(done)});
+        cv_.notify_one();
+        return;
+      }
+    }
+    if (stopping_) return done(Status::Unavailable("the server is shutting down"));
+    done(Status::ResourceExhausted(std::to_string(kMaxQueuedQueries) +
+                                   " queries are waiting already; retry later"));
+  }
+
+  void Stop() {
+    std::deque<Job> dropped;
+    std::vector<std::thread> workers;
+    {
+      std::lock_guard l(mu_);
+      stopping_ = true;
+      dropped.swap(jobs_);
+      workers.swap(workers_);
+    }
+    cv_.notify_all();
+    for (auto& job : dropped) job.done(Status::Unavailable("the server is shutting down"));
+    for (auto& t : workers) t.join();
+  }
+
+ private:
+  struct Job {
+    std::string kind;
+    query::Json body;
+    QueryCallback done;
+  };
+
+  void Work() {
+    std::unique_lock l(mu_);
+    for (;;) {
+      cv_.wait(l, [&] { return stopping_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;  // stopping
+      Job job = std::move(jobs_.front());
+      jobs_.pop_front();
+      l.unlock();
+      job.done(engine_->Query(job.kind, job.body));
+      l.lock();
+    }
+  }
+
+  const Engine* engine_;
+  const int threads_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> jobs_;              // guarded by mu_
+  std::vector<std::thread> workers_;  // guarded by mu_
+  std::atomic<bool> stopping_{false};
+};
+
+Status Engine::OpenQueries() {
+  auto tz = query::TimeZoneNamed(config_.query_timezone);
+  if (!tz.ok())
+    return tz.status().WithContext("config [query] timezone (or QUANYU_QUERY_TIMEZONE)");
+  query_options_.timezone = *tz;
+  // A number of seconds, or a duration such as "30m".
+  const std::string& text = config_.query_session_idle;
+  query::Json idle = text;
+  if (!text.empty() && text.size() <= 12 &&
+      text.find_first_not_of("0123456789") == std::string::npos) {
+    idle = std::stoll(text);
+  }
+  auto idle_us = query::ParseDuration(idle, "[query] session_idle");
+  if (!idle_us.ok()) return idle_us.status().WithContext("config");
+  query_options_.session_idle_us = *idle_us;
+  if (config_.query_threads < 1 || config_.query_threads > kMaxQueryThreads) {
+    return Status::InvalidArgument(
+        "config [query] threads (or QUANYU_QUERY_THREADS) must be in 1.." +
+        std::to_string(kMaxQueryThreads));
+  }
+  if (config_.query_workers < 1 || config_.query_workers > kMaxQueryThreads) {
+    return Status::InvalidArgument("config [query] workers must be in 1.." +
+                                   std::to_string(kMaxQueryThreads));
+  }
+  query_options_.threads = config_.query_threads;
+  query_options_.stages = config_.query_stages;
+  query_workers_ = std::make_shared<QueryWorkers>(this, config_.query_workers);
+  return Status::OK();
+}
+
+void Engine::CloseQueries() {
+  if (query_workers_) query_workers_->Stop();
+}
+
+std::shared_ptr<const store::EventCatalog> Engine::EventCatalog() const {
+  return store_->Catalog();
+}
+
 Result<query::Json> Engine::Query(std::string_view kind, const query::Json& body) const {
+  const auto start = std::chrono::steady_clock::now();
+  // Held for the whole query: the catalog as of its start.
+  const std::shared_ptr<const store::EventCatalog> catalog = store_->Catalog();
   query::QueryContext ctx;
   ctx.store = store_.get();
   // Read without locks while the query runs (DenseArray): a merge landing
   // meanwhile may or may not be seen by this query; the next one sees it.
   ctx.one_ids = &identity_->one_ids();
+  ctx.catalog = catalog.get();
   ctx.spend = spend_.get();
-  return query::RunQuery(kind, body, ctx);
+  ctx.options = query_options_;
+  Result<query::Json> answer = query::RunQuery(kind, body, ctx);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // Labels only from the fixed list, whatever `kind` a caller passed.
+  std::string label = "unknown";
+  for (const auto& k : query::QueryKinds()) {
+    if (k == kind) label = k;
+  }
+  const std::string outcome = answer.ok()                                              ? "ok"
+                              : answer.status().code() == StatusCode::kInvalidArgument ? "invalid"
+                                                                                       : "error";
+  auto* metrics = MetricsRegistry::Default();
+  metrics
+      ->GetCounter("quanyu_queries_total", "Analytics queries answered, by kind and outcome",
+                   {{"kind", label}, {"outcome", outcome}})
+      ->Add(1);
+  if (answer.ok()) {
+    metrics
+        ->GetHistogram("quanyu_query_seconds", "Duration of successful analytics queries",
+                       {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}, {{"kind", label}})
+        ->Observe(seconds);
+  } else if (outcome == "error") {
+    spdlog::error("query {} failed: {}", kind, answer.status().ToString());
+  }
+  return answer;
+}
+
+void Engine::QueryAsync(std::string kind, query::Json body, QueryCallback done) {
+  if (closing_ || !query_workers_) {
+    return done(Status::Unavailable("the server is shutting down"));
+  }
+  query_workers_->Submit(std::move(kind), std::move(body), std::move(done));
 }
 
 }  // namespace quanyu

@@ -1,6 +1,7 @@
 // The admin REST API under /api/v1/ (docs/openapi.yaml). Every route needs
 // "Authorization: Bearer <admin key>". The One-ID routes (profiles, identity
-// corrections) are in profile_api.cc.
+// corrections) are in profile_api.cc, the analytics routes (queries, event
+// catalog) in query_api.cc.
 #include <openssl/crypto.h>
 
 #include <nlohmann/json.hpp>
@@ -9,6 +10,7 @@
 #include "collect/segment_writer.h"
 #include "common/time_util.h"
 #include "server/profile_api.h"
+#include "server/query_api.h"
 #include "server/router.h"
 
 namespace quanyu::server {
@@ -171,6 +173,7 @@ void Router::HandleApi(HttpRequest& r, Respond respond) {
   if (p == "/api/v1/events" && m == "GET") return respond(ListEvents(engine_, r));
   if (p == "/api/v1/spend" && m == "GET") return respond(ListSpend(engine_, r));
   if (auto answer = HandleProfileApi(engine_, r)) return respond(std::move(*answer));
+  if (HandleQueryApi(engine_, r, respond)) return;
   respond(ErrorResponse(Status::NotFound("no API route for " + m + " " + p)));
 }
 

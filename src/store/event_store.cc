@@ -17,6 +17,8 @@
 #include "common/metrics.h"
 #include "common/time_util.h"
 #include "store/internal/batch_sink.h"
+#include "store/internal/catalog_file.h"
+#include "store/internal/catalog_live.h"
 #include "store/internal/column_cache.h"
 #include "store/internal/file.h"
 #include "store/internal/manifest.h"
@@ -101,6 +103,7 @@ class EventStoreImpl final : public EventStore {
   Status Scan(const ScanRequest& request, const ScanFn& fn) const override;
   Status ScanColumns(const ScanRequest& request, const ColumnScanFn& fn) const override;
   StoreStats Stats() const override;
+  std::shared_ptr<const EventCatalog> Catalog() const override { return catalog_->Snapshot(); }
   Status Close() override;
 
  private:
@@ -120,12 +123,19 @@ class EventStoreImpl final : public EventStore {
   Status ScanBufferedColumns(const RowChunks& chunks, const ScanRequest& request,
                              const ColumnScanFn& fn) const;
   void PublishGauges() const;  // REQUIRES: mu_ held
+  // Writes CATALOG for `segments` (the manifest just written): logged, not
+  // returned, on failure — the catalog is derived data, and the next flush
+  // or open writes it again.
+  void WriteCatalog(const Manifest& manifest, const EventCatalog& segments) const;
 
   const StoreOptions options_;
   const Clock* const clock_;
   const StoreMetrics metrics_;
   mutable std::atomic<uint64_t> scan_bytes_read_{0};
   std::unique_ptr<internal::ColumnCache> column_cache_;  // nullptr when disabled
+  // The catalog of segments and buffer; its buffer side changes with active_
+  // and flushing_, in the same critical sections (catalog_live.h).
+  std::unique_ptr<internal::LiveCatalog> catalog_;
 
   std::mutex flush_mu_;  // one flush at a time; held while writing files; taken before mu_
   std::vector<std::string>
@@ -175,6 +185,11 @@ Status EventStoreImpl::Init() {
     segments_.push_back(std::move(seg));
   }
   RETURN_IF_ERROR(internal::RemoveUnlistedFiles(dir, manifest_));
+  std::vector<internal::CatalogSegment> live;
+  for (const auto& seg : segments_) live.push_back({seg->entry.seq, seg->path, &seg->footer});
+  ASSIGN_OR_RETURN(EventCatalog catalog,
+                   internal::RecoverCatalog(dir, live, std::max(1, options_.scan_threads)));
+  catalog_ = std::make_unique<internal::LiveCatalog>(std::move(catalog));
   added_lsn_ = manifest_.checkpoint_lsn;
   last_flush_us_ = clock_->NowMicros();
   {
@@ -211,6 +226,7 @@ void EventStoreImpl::AddChunks(RowChunks chunks, uint64_t lsn) {
     for (auto& c : chunks) {
       active_events_ += c->size();
       active_bytes_ += c->MemoryUsage();
+      catalog_->Add(c);
       active_.push_back(std::move(c));
     }
     added_lsn_ = std::max(added_lsn_, lsn);
@@ -239,6 +255,7 @@ Result<uint64_t> EventStoreImpl::Flush() {
   RowChunks chunks;
   uint64_t lsn;
   Manifest next;
+  auto folding = catalog_->HoldFolds();
   {
     std::lock_guard l(mu_);
     if (active_.empty() && added_lsn_ == manifest_.checkpoint_lsn) {
@@ -247,6 +264,7 @@ Result<uint64_t> EventStoreImpl::Flush() {
     }
     flushing_ = std::move(active_);
     active_.clear();
+    catalog_->Take();
     flushing_events_ = std::exchange(active_events_, 0);
     flushing_bytes_ = std::exchange(active_bytes_, 0);
     chunks = flushing_;
@@ -254,13 +272,24 @@ Result<uint64_t> EventStoreImpl::Flush() {
     next = manifest_;
   }
   const auto start = std::chrono::steady_clock::now();
+  // Summarized before the segments are written (the rows are in memory
+  // either way); usually the background flusher has done most of it.
+  const std::shared_ptr<const EventCatalog> taken = catalog_->Taken();
+  folding.unlock();
   std::vector<std::string> written;
+  std::shared_ptr<const EventCatalog> next_catalog;
   auto segments = WriteSegments(chunks, &next.next_segment_seq, &written);
   Status s = segments.status();
   if (s.ok()) {
     for (const auto& seg : *segments) next.segments.push_back(seg->entry);
     next.checkpoint_lsn = lsn;
     s = internal::WriteManifest(options_.dir, next);
+    if (s.ok()) {
+      auto catalog = std::make_shared<EventCatalog>(*catalog_->segments());
+      catalog->Merge(*taken);
+      WriteCatalog(next, *catalog);  // after the commit point: CATALOG may lag, never lead
+      next_catalog = std::move(catalog);
+    }
     // If the manifest write failed after its rename, the new manifest may be
     // on disk and name these files: keep them until a later manifest
     // certainly does not (Open removes them otherwise).
@@ -275,6 +304,7 @@ Result<uint64_t> EventStoreImpl::Flush() {
     active_events_ += std::exchange(flushing_events_, 0);
     active_bytes_ += std::exchange(flushing_bytes_, 0);
     flushing_.clear();
+    catalog_->Restore();
     manifest_.next_segment_seq = next.next_segment_seq;  // never reuse a file name
     return s;
   }
@@ -283,6 +313,7 @@ Result<uint64_t> EventStoreImpl::Flush() {
   manifest_ = std::move(next);
   segments_.insert(segments_.end(), segments->begin(), segments->end());
   flushing_.clear();
+  catalog_->Commit(std::move(next_catalog));
   flushing_events_ = flushing_bytes_ = 0;
   last_flush_us_ = clock_->NowMicros();
   PublishGauges();
@@ -648,6 +679,17 @@ StoreStats EventStoreImpl::Stats() const {
   return s;
 }
 
+void EventStoreImpl::WriteCatalog(const Manifest& manifest, const EventCatalog& segments) const {
+  internal::CatalogFile file;
+  for (const auto& e : manifest.segments) file.segments.push_back(e.seq);
+  std::sort(file.segments.begin(), file.segments.end());
+  file.catalog = segments;
+  if (Status s = internal::WriteCatalogFile(options_.dir, file); !s.ok()) {
+    spdlog::warn("event store: cannot write CATALOG ({}); the next flush or open rewrites it",
+                 s.ToString());
+  }
+}
+
 void EventStoreImpl::PublishGauges() const {
   uint64_t events = 0, bytes = 0;
   for (const auto& seg : segments_) {
@@ -667,7 +709,15 @@ void EventStoreImpl::BackgroundLoop() {
   std::unique_lock l(mu_);
   while (!stopping_) {
     cv_.wait_for(l, poll, [&] { return stopping_ || active_events_ >= options_.flush_events; });
-    if (stopping_ || !FlushDueLocked()) continue;
+    if (stopping_) continue;
+    if (!FlushDueLocked()) {
+      // Summarize new buffered rows for the catalog now, off the ingest
+      // path, so Catalog() finds little left to parse.
+      l.unlock();
+      catalog_->Fold();
+      l.lock();
+      continue;
+    }
     l.unlock();
     Status s = Flush().status();
     l.lock();

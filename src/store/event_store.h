@@ -19,6 +19,11 @@
 // before the scan started is seen exactly once, whether a flush completes
 // meanwhile or not.
 //
+// The store also keeps an EventCatalog (store/catalog.h) of every event it
+// holds, flushed or buffered: maintained as rows are flushed, persisted as
+// <dir>/CATALOG after each manifest, and rebuilt from the segments at Open
+// if missing or behind (docs/segment_format.md, "Catalog").
+//
 // Thread-safety: all methods are safe to call concurrently. Add's `lsn`
 // carries an ordering contract (see Add).
 #pragma once
@@ -37,6 +42,7 @@
 #include "common/dense_array.h"
 #include "common/event.h"
 #include "common/result.h"
+#include "store/catalog.h"
 
 namespace quanyu::store {
 
@@ -238,7 +244,8 @@ class EventStore {
                                  std::vector<uint32_t> identity_keys = {}) = 0;
 
   // Writes all buffered events to segments, then the manifest (atomically,
-  // fsync'd) with the new checkpoint LSN. Returns the checkpoint. On failure
+  // fsync'd) with the new checkpoint LSN, then CATALOG (whose failure is
+  // only logged). Returns the checkpoint. On failure
   // (IOError) nothing is lost: the events stay buffered and the checkpoint is
   // unchanged. Concurrent flushes are serialized.
   virtual Result<uint64_t> Flush() = 0;
@@ -267,6 +274,15 @@ class EventStore {
   virtual Status ScanColumns(const ScanRequest& request, const ColumnScanFn& fn) const = 0;
 
   virtual StoreStats Stats() const = 0;
+
+  // The event names, counts, time ranges and property keys of every event
+  // added so far (buffered ones included), as of the call. Cheap enough to
+  // call per query: buffered rows are summarized once, mostly by the
+  // background flusher, so a call costs a merge of small catalogs (and a
+  // parse of only the rows added within the last second or so). Never
+  // fails: a buffered row that does not decode is left out (and its flush
+  // fails loudly).
+  virtual std::shared_ptr<const EventCatalog> Catalog() const = 0;
 
   // Stops the background flusher, then flushes; returns that flush's status.
   // Later calls only flush what was added since (nothing: OK). Add, Flush and

@@ -1,0 +1,43 @@
+// The analytics routes of the admin API (docs/openapi.yaml):
+//   POST /api/v1/query/{kind}   kind = funnel, retention, paths, touchpoints,
+//                               kpis or trends; the body is the query
+//                               (docs/metrics.md); answers the engine's JSON
+//   GET  /api/v1/catalog/events the event names, counts, time ranges and
+//                               property keys the store holds
+// Thin: parse the body, call Engine::QueryAsync / Engine::EventCatalog,
+// render. Queries run on the engine's query workers, never on an HTTP
+// thread, so a long query does not hold up collection.
+//
+// Thread-safety: as the engine's; every function may be called concurrently.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "engine/engine.h"
+#include "server/router.h"
+#include "store/catalog.h"
+
+namespace quanyu::server {
+
+// Query bodies above this are refused with 413 (the server's own body limit,
+// about twice [limits] max_batch_bytes, may refuse them first).
+inline constexpr size_t kMaxQueryBodyBytes = size_t{1} << 20;
+
+// {"events": [{"name", "count", "first_seen", "last_seen", "properties":
+// [...]}]} by name; times as RFC 3339 UTC. "complete": false (top level or
+// per event) when the catalog dropped names or keys past its bounds.
+std::string CatalogDocument(const store::EventCatalog& catalog);
+
+// The parsed body of a query request: InvalidArgument for malformed JSON
+// (with the parser's position) or a body that is not an object;
+// PayloadTooLarge above kMaxQueryBodyBytes.
+Result<query::Json> ParseQueryBody(const std::string& body);
+
+// Answers an admin request (already authenticated) whose path is under
+// /api/v1/query or is /api/v1/catalog/events, through `respond` (moved from;
+// called exactly once, maybe from a query worker thread), and returns true;
+// returns false, leaving `respond` alone, for any other path.
+bool HandleQueryApi(Engine* engine, const HttpRequest& request, Respond& respond);
+
+}  // namespace quanyu::server
