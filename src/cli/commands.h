@@ -14,6 +14,7 @@ void RegisterServe(CLI::App& app);
 void RegisterSource(CLI::App& app);
 void RegisterImport(CLI::App& app);
 void RegisterExport(CLI::App& app);
+void RegisterCompact(CLI::App& app);
 void RegisterSim(CLI::App& app);
 void RegisterDemo(CLI::App& app);
 void RegisterProfile(CLI::App& app);

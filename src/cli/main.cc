@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   quanyu::cli::RegisterSource(app);
   quanyu::cli::RegisterImport(app);
   quanyu::cli::RegisterExport(app);
+  quanyu::cli::RegisterCompact(app);
   quanyu::cli::RegisterSim(app);
   quanyu::cli::RegisterDemo(app);
   quanyu::cli::RegisterProfile(app);

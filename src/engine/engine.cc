@@ -362,8 +362,13 @@ Status Engine::FinishBulkLoad() {
     ASSIGN_OR_RETURN(uint64_t cp, store_->Flush());
     dedupe_->CommitAllPending(cp);
   }
+  // A bulk load touches every day in every flush: merge the small segments
+  // now rather than leave them to the background thread.
+  RETURN_IF_ERROR(Compact(true).status());
   return Checkpoint();
 }
+
+Result<store::CompactionResult> Engine::Compact(bool full) { return store_->Compact(full); }
 
 Status Engine::Checkpoint() {
   std::lock_guard lock(maintenance_mu_);

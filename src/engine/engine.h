@@ -166,6 +166,10 @@ class Engine {
 
   // Forces buffered events into segments and checkpoints the log.
   Status Checkpoint();
+  // Merges small segments of the same day (EventStore::Compact); `full`
+  // merges every small segment, not only full size tiers. FinishBulkLoad
+  // runs a full pass; the store's background thread runs tiered passes.
+  Result<store::CompactionResult> Compact(bool full);
 
   EngineStats Stats() const;
   const Config& config() const { return config_; }

@@ -20,6 +20,7 @@
 #include "store/internal/catalog_file.h"
 #include "store/internal/catalog_live.h"
 #include "store/internal/column_cache.h"
+#include "store/internal/compaction.h"
 #include "store/internal/file.h"
 #include "store/internal/manifest.h"
 #include "store/internal/row_chunk.h"
@@ -45,6 +46,16 @@ struct LiveSegment {
   SegmentEntry entry;
   std::string path;
   SegmentFooter footer;
+  // Set when compaction replaced this segment in the manifest: the file is
+  // deleted when the last scan holding it lets go.
+  mutable std::atomic<bool> remove_when_released{false};
+
+  LiveSegment() = default;
+  LiveSegment(const LiveSegment&) = delete;
+  LiveSegment& operator=(const LiveSegment&) = delete;
+  ~LiveSegment() {
+    if (remove_when_released.load()) (void)internal::RemoveFile(path);
+  }
 };
 using SegmentList = std::vector<std::shared_ptr<const LiveSegment>>;
 
@@ -53,6 +64,8 @@ struct StoreMetrics {
   Gauge* events;
   Gauge* bytes;
   Histogram* flush_seconds;
+  Counter* compactions;
+  Histogram* compaction_seconds;
 };
 
 StoreMetrics RegisterMetrics() {
@@ -61,7 +74,11 @@ StoreMetrics RegisterMetrics() {
           r->GetGauge("quanyu_store_events", "Events in segment files"),
           r->GetGauge("quanyu_store_bytes", "Bytes of segment files on disk"),
           r->GetHistogram("quanyu_store_flush_seconds", "Duration of event store flushes",
-                          {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30})};
+                          {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}),
+          r->GetCounter("quanyu_store_compactions_total",
+                        "Groups of small segments merged into larger ones"),
+          r->GetHistogram("quanyu_store_compaction_seconds", "Duration of one segment merge",
+                          {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60})};
 }
 
 // The one_id an identity key resolves to now (ScanRequest::one_ids); key 0
@@ -103,6 +120,7 @@ class EventStoreImpl final : public EventStore {
   Status Scan(const ScanRequest& request, const ScanFn& fn) const override;
   Status ScanColumns(const ScanRequest& request, const ColumnScanFn& fn) const override;
   StoreStats Stats() const override;
+  Result<CompactionResult> Compact(bool full) override;
   std::shared_ptr<const EventCatalog> Catalog() const override { return catalog_->Snapshot(); }
   Status Close() override;
 
@@ -114,6 +132,17 @@ class EventStoreImpl final : public EventStore {
   // it renamed into place to *written, also on failure.
   Result<SegmentList> WriteSegments(const RowChunks& chunks, uint64_t* next_seq,
                                     std::vector<std::string>* written) const;
+  // Writes one segment file (rows appended by `fill`, in time order) at
+  // seg->path and fills in seg's entry counts and footer.
+  Status WriteSegmentFile(LiveSegment* seg,
+                          const std::function<Status(SegmentWriter*)>& fill) const;
+  // Compact(false) when the segments changed since the last look; on the
+  // background thread, between flushes.
+  void CompactInBackground();
+  // Compact, with compact_mu_ held.
+  Result<CompactionResult> CompactLocked(bool full);
+  // Merges one group of segments (Compact), with compact_mu_ held.
+  Status RunCompaction(const internal::CompactionJob& job, CompactionResult* result);
   Status ScanSegments(const SegmentList& segments, const ScanRequest& request,
                       BatchSink* sink) const;
   Status ScanBuffered(const RowChunks& chunks, const ScanRequest& request, BatchSink* sink) const;
@@ -153,6 +182,10 @@ class EventStoreImpl final : public EventStore {
   SegmentList segments_;    // manifest_.segments, opened
   int64_t last_flush_us_ = 0;
   uint64_t flush_failures_ = 0;
+  // One compaction at a time (a background pass and Compact() from another
+  // thread could pick the same segments); taken before flush_mu_.
+  std::mutex compact_mu_;
+  uint64_t compact_checked_seq_ = 0;  // background thread only: next_segment_seq last planned
   bool opened_ = false;  // Init succeeded: Close has something to flush
   bool stopping_ = false;
   bool closed_ = false;
@@ -367,24 +400,15 @@ Result<SegmentList> EventStoreImpl::WriteSegments(const RowChunks& chunks, uint6
   }
   auto write_piece = [&](size_t k) -> Status {
     const Piece& p = pieces[k];
-    LiveSegment* seg = segs[k].get();
-    SegmentWriter writer(options_.zstd_level);
-    Event event;
-    for (size_t i = p.begin; i < p.end; ++i) {
-      Status s = chunks[refs[i].chunk]->DecodeRow(refs[i].row, &event);
-      if (!s.ok()) return Status::Internal("buffered row does not decode: " + s.ToString());
-      writer.Append(event);
-    }
-    ASSIGN_OR_RETURN(auto summary, writer.Finish(seg->path));
-    RETURN_IF_ERROR(internal::SyncDir(options_.dir + "/" + std::string(internal::kEventsDir) + "/" +
-                                      seg->entry.day));
-    seg->entry.rows = summary.rows;
-    seg->entry.bytes = summary.bytes;
-    seg->entry.min_timestamp_us = summary.min_timestamp_us;
-    seg->entry.max_timestamp_us = summary.max_timestamp_us;
-    ASSIGN_OR_RETURN(auto reader, SegmentReader::Open(seg->path, nullptr));
-    seg->footer = reader->footer();
-    return Status::OK();
+    return WriteSegmentFile(segs[k].get(), [&](SegmentWriter* writer) -> Status {
+      Event event;
+      for (size_t i = p.begin; i < p.end; ++i) {
+        Status s = chunks[refs[i].chunk]->DecodeRow(refs[i].row, &event);
+        if (!s.ok()) return Status::Internal("buffered row does not decode: " + s.ToString());
+        writer->Append(event);
+      }
+      return Status::OK();
+    });
   };
   std::atomic<size_t> next{0};
   auto worker = [&] {
@@ -398,6 +422,165 @@ Result<SegmentList> EventStoreImpl::WriteSegments(const RowChunks& chunks, uint6
   for (auto& t : pool) t.join();
   for (const Status& st : statuses) RETURN_IF_ERROR(st);
   return SegmentList(segs.begin(), segs.end());
+}
+
+Status EventStoreImpl::WriteSegmentFile(
+    LiveSegment* seg, const std::function<Status(SegmentWriter*)>& fill) const {
+  SegmentWriter writer(options_.zstd_level);
+  RETURN_IF_ERROR(fill(&writer));
+  ASSIGN_OR_RETURN(auto summary, writer.Finish(seg->path));
+  RETURN_IF_ERROR(internal::SyncDir(options_.dir + "/" + std::string(internal::kEventsDir) + "/" +
+                                    seg->entry.day));
+  seg->entry.rows = summary.rows;
+  seg->entry.bytes = summary.bytes;
+  seg->entry.min_timestamp_us = summary.min_timestamp_us;
+  seg->entry.max_timestamp_us = summary.max_timestamp_us;
+  ASSIGN_OR_RETURN(auto reader, SegmentReader::Open(seg->path, nullptr));
+  seg->footer = reader->footer();
+  return Status::OK();
+}
+
+Result<CompactionResult> EventStoreImpl::Compact(bool full) {
+  std::lock_guard compact_lock(compact_mu_);
+  return CompactLocked(full);
+}
+
+Result<CompactionResult> EventStoreImpl::CompactLocked(bool full) {
+  std::vector<internal::CompactionJob> jobs;
+  {
+    std::lock_guard l(mu_);
+    jobs = internal::PlanCompaction(manifest_.segments, full, std::max<size_t>(2, options_.compact_fanin),
+                                    options_.max_segment_rows);
+  }
+  CompactionResult result;
+  for (const auto& job : jobs) RETURN_IF_ERROR(RunCompaction(job, &result));
+  return result;
+}
+
+void EventStoreImpl::CompactInBackground() {
+  if (options_.compact_fanin < 2) return;
+  // A Compact() call in progress does this pass's work anyway: never wait.
+  std::unique_lock compact_lock(compact_mu_, std::try_to_lock);
+  if (!compact_lock.owns_lock()) return;
+  {
+    std::lock_guard l(mu_);
+    if (manifest_.next_segment_seq == compact_checked_seq_) return;
+    compact_checked_seq_ = manifest_.next_segment_seq;
+  }
+  auto done = CompactLocked(false);
+  if (!done.ok()) {
+    spdlog::warn("event store: background compaction failed (retried after the next flush): {}",
+                 done.status().ToString());
+  } else if (done->merges > 0) {
+    // Its outputs may fill a higher tier: the next poll looks again.
+    spdlog::info("event store: compacted {} segments into {} ({} rows)", done->segments_in,
+                 done->segments_out, done->rows);
+  }
+}
+
+Status EventStoreImpl::RunCompaction(const internal::CompactionJob& job,
+                                     CompactionResult* result) {
+  const auto start = std::chrono::steady_clock::now();
+  SegmentList inputs;
+  {
+    std::lock_guard l(mu_);
+    for (const auto& seg : segments_) {
+      if (std::binary_search(job.seqs.begin(), job.seqs.end(), seg->entry.seq)) {
+        inputs.push_back(seg);
+      }
+    }
+  }
+  if (inputs.size() != job.seqs.size()) return Status::OK();  // another pass merged them
+  std::sort(inputs.begin(), inputs.end(),
+            [](const auto& a, const auto& b) { return a->entry.seq < b->entry.seq; });
+  // Every row of the inputs, in time order; ties keep the inputs' order
+  // (seq, then row), which is the order they were flushed in.
+  std::vector<Event> rows;
+  rows.reserve(job.rows);
+  for (const auto& seg : inputs) {
+    ASSIGN_OR_RETURN(auto reader, SegmentReader::Open(seg->path, nullptr, &seg->footer));
+    ASSIGN_OR_RETURN(auto loaded,
+                     SegmentRows::Load(*reader, ColumnSet::All(), INT64_MIN, INT64_MAX));
+    for (size_t r = loaded.begin(); r < loaded.end(); ++r) loaded.Fill(r, &rows.emplace_back());
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const Event& a, const Event& b) {
+    return a.timestamp_us < b.timestamp_us;
+  });
+  const size_t pieces = std::max<size_t>(
+      1, (rows.size() + options_.max_segment_rows - 1) / options_.max_segment_rows);
+  uint64_t first_seq;
+  {
+    // Under flush_mu_: a flush copies manifest_ at its start and writes it
+    // back at its end, so the numbers must be taken between flushes.
+    std::lock_guard flush_lock(flush_mu_);
+    std::lock_guard l(mu_);
+    first_seq = manifest_.next_segment_seq;
+    manifest_.next_segment_seq += pieces;
+  }
+  std::vector<std::shared_ptr<LiveSegment>> outputs;
+  Status s;
+  for (size_t k = 0; k < pieces && s.ok(); ++k) {
+    auto seg = std::make_shared<LiveSegment>();
+    seg->entry.seq = first_seq + k;
+    seg->entry.day = job.day;
+    seg->path = PathOf(seg->entry);
+    outputs.push_back(seg);
+    const size_t b = rows.size() * k / pieces, e = rows.size() * (k + 1) / pieces;
+    s = WriteSegmentFile(seg.get(), [&](SegmentWriter* writer) {
+      for (size_t i = b; i < e; ++i) writer->Append(rows[i]);
+      return Status::OK();
+    });
+  }
+  std::vector<Event>().swap(rows);
+  auto remove_outputs = [&outputs] {
+    for (const auto& seg : outputs) (void)internal::RemoveFile(seg->path);
+  };
+  if (!s.ok()) {
+    remove_outputs();
+    return s;
+  }
+  std::lock_guard flush_lock(flush_mu_);
+  Manifest next;
+  {
+    std::lock_guard l(mu_);
+    next = manifest_;
+  }
+  const size_t erased = std::erase_if(next.segments, [&job](const SegmentEntry& e) {
+    return std::binary_search(job.seqs.begin(), job.seqs.end(), e.seq);
+  });
+  if (erased != job.seqs.size()) {  // cannot happen under compact_mu_; never duplicate rows
+    remove_outputs();
+    return Status::Internal("compaction inputs changed while merging");
+  }
+  for (const auto& seg : outputs) next.segments.push_back(seg->entry);
+  s = internal::WriteManifest(options_.dir, next);
+  if (!s.ok()) {
+    // As in Flush: a manifest that failed after its rename may name the
+    // outputs; the next manifest written will not, and then they go.
+    for (const auto& seg : outputs) orphans_.push_back(seg->path);
+    return s;
+  }
+  WriteCatalog(next, *catalog_->segments());  // same rows, new segment list
+  for (const auto& path : orphans_) (void)internal::RemoveFile(path);
+  orphans_.clear();
+  {
+    std::lock_guard l(mu_);
+    manifest_ = std::move(next);
+    std::erase_if(segments_, [&job](const auto& seg) {
+      return std::binary_search(job.seqs.begin(), job.seqs.end(), seg->entry.seq);
+    });
+    segments_.insert(segments_.end(), outputs.begin(), outputs.end());
+    PublishGauges();
+  }
+  for (const auto& seg : inputs) seg->remove_when_released = true;
+  result->merges += 1;
+  result->segments_in += inputs.size();
+  result->segments_out += outputs.size();
+  result->rows += job.rows;
+  metrics_.compactions->Add();
+  metrics_.compaction_seconds->Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return Status::OK();
 }
 
 void EventStoreImpl::TakeSnapshot(const ScanRequest& request, SegmentList* segments,
@@ -715,6 +898,7 @@ void EventStoreImpl::BackgroundLoop() {
       // path, so Catalog() finds little left to parse.
       l.unlock();
       catalog_->Fold();
+      CompactInBackground();
       l.lock();
       continue;
     }

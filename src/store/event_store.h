@@ -113,7 +113,18 @@ struct StoreOptions {
   // Decoded column blocks kept in memory for ScanColumns (least recently
   // used out); 0 disables the cache. Row scans (Scan) do not use it.
   size_t column_cache_bytes = size_t{1} << 30;
+  // Background compaction (Compact(false) after flushes): a day's segments of
+  // one size tier are merged once this many exist; 0 turns it off.
+  size_t compact_fanin = 8;
   const Clock* clock = nullptr;  // nullptr = SystemClock; measures flush_interval_us
+};
+
+// What one Compact call did.
+struct CompactionResult {
+  uint64_t merges = 0;        // groups of segments merged
+  uint64_t segments_in = 0;   // segments replaced
+  uint64_t segments_out = 0;  // segments written in their place
+  uint64_t rows = 0;          // rows rewritten
 };
 
 struct ScanRequest {
@@ -283,6 +294,17 @@ class EventStore {
   // fails: a buffered row that does not decode is left out (and its flush
   // fails loudly).
   virtual std::shared_ptr<const EventCatalog> Catalog() const = 0;
+
+  // Merges small segments of the same day into larger ones (up to
+  // max_segment_rows rows each, rows in time order): with `full`, every
+  // day's segments of less than max_segment_rows / 2 rows; otherwise only
+  // groups of compact_fanin segments of one size tier (what the background
+  // thread runs after flushes; internal/compaction.h). Scans keep working
+  // throughout and see every row exactly once: the manifest swaps a day's
+  // inputs for its outputs atomically, and an input file is deleted only
+  // once no scan holds it. Flushes wait only while a manifest is written. On
+  // failure (IOError) the inputs stay live and the outputs are removed.
+  virtual Result<CompactionResult> Compact(bool full) = 0;
 
   // Stops the background flusher, then flushes; returns that flush's status.
   // Later calls only flush what was added since (nothing: OK). Add, Flush and
