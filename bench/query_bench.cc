@@ -17,6 +17,10 @@
 //              breakdown by event);
 //   paths      top-20 paths of 4 nodes from each person's first event (whole
 //              journey, event granularity, consecutive repeats collapsed).
+// And, native only (no peer runs them), when named in --only:
+//   touchpoints  the touchpoint map with default stages;
+//   kpis         KPIs by channel;
+//   trends_day   revenue sum and persons who viewed a product, per day.
 // Run, not asserted.
 #include <algorithm>
 #include <chrono>
@@ -78,6 +82,14 @@ int main(int argc, char** argv) {
       {"paths", "paths",
        {{"from", from}, {"to", to}, {"scope", "journey"}, {"granularity", "event"},
         {"steps", 4}, {"top", 20}, {"collapse_repeats", true}}},
+      // Native only (no peer SQL); run with --only=touchpoints,kpis,trends_day.
+      {"touchpoints", "touchpoints", {{"from", from}, {"to", to}}},
+      {"kpis", "kpis", {{"from", from}, {"to", to}, {"group_by", Json::array({"channel"})}}},
+      {"trends_day", "trends",
+       {{"from", from}, {"to", to}, {"interval", "day"},
+        {"series", Json::array({Json{{"event", "Order Completed"}, {"measure", "sum"},
+                                     {"property", "revenue"}},
+                                Json{{"event", "Product Viewed"}, {"measure", "persons"}}})}}},
   };
 
   quanyu::Config config;

@@ -384,56 +384,5 @@ TEST(AnalyticsSimTouchpoints, MapMatchesTruthAndBruteForce) {
   }
 }
 
-// Timings of paths and the touchpoint map on a data directory made by
-// `quanyu sim --persons 100000 --data DIR`: set QUANYU_QUERY_TIMING_DATA=DIR.
-// Each query runs 5 times in one process (the engine opened once); the
-// minimum and the median wall time are printed. Not an assertion: figures
-// for the report (bench/RESULTS.md has the benchmark's own).
-Json With(Json body, const Json& extra) {
-  body.update(extra);
-  return body;
-}
-
-TEST(AnalyticsSimTouchpoints, TimingsOnADataDirectory) {
-  const char* data = std::getenv("QUANYU_QUERY_TIMING_DATA");
-  if (data == nullptr) GTEST_SKIP() << "set QUANYU_QUERY_TIMING_DATA to a sim data directory";
-  Config config;
-  config.data_dir = data;
-  auto engine = Engine::Open(config);
-  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
-  const Json range = {{"from", "2026-01-01T00:00:00Z"}, {"to", "2026-04-01T00:00:00Z"}};
-  const std::vector<std::tuple<std::string, std::string, Json>> queries = {
-      {"paths", "empty range", {{"from", "2025-01-01T00:00:00Z"}, {"to", "2025-01-02T00:00:00Z"}}},
-      {"paths", "top-20 paths (session, event, from the start)", range},
-      {"paths", "top-20 paths (journey, 4 steps: bench/query_bench)",
-       With(range, {{"scope", "journey"}, {"steps", 4}})},
-      {"paths", "start_event Landing", With(range, {{"start_event", "Landing"}})},
-      {"paths", "end_event Order Completed", With(range, {{"end_event", "Order Completed"}})},
-      {"paths", "channel, journey, 10 steps",
-       With(range, {{"granularity", "channel"}, {"scope", "journey"}, {"steps", 10}})},
-      {"touchpoints", "touchpoint map", range},
-  };
-  const char* only = std::getenv("QUANYU_QUERY_TIMING_ONLY");  // a substring of `what`
-  for (const auto& [kind, what, body] : queries) {
-    if (only != nullptr && what.find(only) == std::string::npos) continue;
-    std::vector<double> ms, cpu_ms;
-    for (int i = 0; i < 5; ++i) {
-      const auto start = std::chrono::steady_clock::now();
-      const std::clock_t cpu_start = std::clock();  // all threads of the process
-      auto r = (*engine)->Query(kind, body);
-      cpu_ms.push_back(1000.0 * static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC);
-      ms.push_back(
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-              .count());
-      ASSERT_TRUE(r.ok()) << r.status().ToString();
-    }
-    std::sort(ms.begin(), ms.end());
-    std::sort(cpu_ms.begin(), cpu_ms.end());
-    std::printf("%-12s %-46s wall min %6.1f median %6.1f ms, cpu min %6.1f ms\n", kind.c_str(),
-                what.c_str(), ms[0], ms[2], cpu_ms[0]);
-  }
-  EXPECT_TRUE((*engine)->Close().ok());
-}
-
 }  // namespace
 }  // namespace quanyu
