@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <random>
 
 #include "common/dense_array.h"
@@ -508,6 +509,49 @@ TEST(PersonSequences, EmptyAndReused) {
   seq.Add(1, {1, 0});
   seq.Build();
   EXPECT_EQ(seq.persons(), 1u);
+}
+
+// Several parts (one per scan thread) built on 1-3 threads give the same
+// sequences as one part built alone: rows grouped by one_id, time order,
+// ties in part order then add order. 300,000 rows: enough for the threads
+// to split the one_id range.
+TEST(PersonSequences, BuildFromPartsOnThreadsMatchesOnePart) {
+  std::mt19937 rng(5);
+  std::map<uint32_t, std::vector<Row>> want;
+  std::vector<std::vector<std::pair<uint32_t, Row>>> adds(3);
+  int tag = 0;
+  for (int part = 0; part < 3; ++part) {
+    for (int i = 0; i < 100000; ++i) {
+      const uint32_t id = 1 + rng() % 50000;
+      const Row row{static_cast<int64_t>(rng() % 40), tag++};  // many equal times
+      adds[part].push_back({id, row});
+      want[id].push_back(row);
+    }
+  }
+  for (auto& [id, rows] : want) {
+    std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.ts < b.ts; });
+  }
+  for (int threads : {1, 2, 3}) {
+    std::vector<PersonSequences<Row>> parts(3);
+    for (int part = 0; part < 3; ++part) {
+      for (const auto& [id, row] : adds[part]) parts[part].Add(id, row);
+    }
+    std::vector<PersonSequences<Row>*> ptrs = {&parts[0], &parts[1], &parts[2]};
+    PersonSequences<Row> seq;
+    seq.BuildFrom(ptrs, threads);
+    ASSERT_EQ(seq.persons(), want.size()) << threads;
+    EXPECT_EQ(seq.rows(), 300000u);
+    size_t p = 0;
+    for (const auto& [id, rows] : want) {
+      ASSERT_EQ(seq.one_id(p), id) << threads;
+      std::vector<int> got, expected;
+      for (const Row& r : seq.rows(p)) got.push_back(r.tag);
+      for (const Row& r : rows) expected.push_back(r.tag);
+      ASSERT_EQ(got, expected) << "one_id " << id << " threads " << threads;
+      ++p;
+    }
+    EXPECT_EQ(parts[1].pending(), 0u);  // the parts' rows were taken
+  }
 }
 
 TEST(PersonSequences, ForEachPersonVisitsEveryPersonOnceInParallel) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <memory>
 
 #include "query/operators.h"
 #include "query/sequences.h"
@@ -245,7 +246,6 @@ class FunnelScan {
   }
 
   Status Add(const store::ColumnBatch& b) {
-    const uint32_t* one_ids = b.one_ids();
     const int64_t* ts = b.Int64s(Column::kTimestamp);
     const uint32_t* names = b.Codes(Column::kName);
     TranslateNames(b.Dictionary(Column::kName));
@@ -264,12 +264,14 @@ class FunnelScan {
       TranslateValues(b.Dictionary(c));
     }
     const bool every_row = keep_every_event_ || first_touch;
+    // First the rows to keep, then their one_ids in one prefetched pass
+    // (the identity array is the one random read per row), then the adds.
+    kept_rows_.clear();
+    kept_.clear();
     for (size_t r = 0; r < b.size(); ++r) {
       const uint32_t code = names[r];
       uint32_t steps = always_[code];
       if ((steps | conditional_[code]) == 0 && !every_row) continue;  // most events
-      const uint32_t one_id = one_ids[r];
-      if (one_id == 0) continue;
       for (uint32_t maybe = conditional_[code]; maybe != 0; maybe &= maybe - 1) {
         const int i = std::countr_zero(maybe);
         if (filters_[i].Matches(b, r)) steps |= uint32_t{1} << i;
@@ -285,7 +287,13 @@ class FunnelScan {
           if (by_row) value = values_.Intern(reader_.Read(field, b, r).Label());
         }
       }
-      sequences_.Add(one_id, FunnelEvent{ts[r], steps, value});
+      kept_rows_.push_back(static_cast<uint32_t>(r));
+      kept_.push_back(FunnelEvent{ts[r], steps, value});
+    }
+    one_ids_.resize(kept_rows_.size());
+    b.OneIds(kept_rows_.data(), kept_rows_.size(), one_ids_.data());
+    for (size_t k = 0; k < kept_.size(); ++k) {
+      if (one_ids_[k] != 0) sequences_.Add(one_ids_[k], kept_[k]);
     }
     return Status::OK();
   }
@@ -317,6 +325,8 @@ class FunnelScan {
   std::vector<RowFilter> filters_;  // per step
   bool keep_every_event_ = false;
   std::vector<uint32_t> always_, conditional_, value_ids_;
+  std::vector<uint32_t> kept_rows_, one_ids_;  // per batch
+  std::vector<FunnelEvent> kept_;              // per batch
   Interner values_;
   FieldReader reader_;
   PersonSequences<FunnelEvent> sequences_;
@@ -406,13 +416,33 @@ Result<FunnelResult> ComputeFunnel(const FunnelSpec& spec, const QueryContext& c
   if (steps < 1 || steps > kMaxFunnelSteps) {
     return Status::InvalidArgument("steps: a funnel has 1 to 32 steps");
   }
-  FunnelScan scan(spec);
-  RETURN_IF_ERROR(ScanRange(ctx, spec.range, scan.Columns(),
-                            [&scan](const store::ColumnBatch& b) { return scan.Add(b); }));
-  PersonSequences<FunnelEvent>& seq = scan.sequences();
-  seq.Build();
+  // One FunnelScan per scan thread; their rows are merged by Build, their
+  // breakdown values renumbered into one Interner first.
+  const int threads = QueryThreads(ctx);
+  std::vector<std::unique_ptr<FunnelScan>> scans;
+  for (int w = 0; w < threads; ++w) scans.push_back(std::make_unique<FunnelScan>(spec));
+  RETURN_IF_ERROR(ScanRangeParallel(
+      ctx, spec.range, scans[0]->Columns(),
+      [&scans](int w, const store::ColumnBatch& b) { return scans[w]->Add(b); }));
+  Interner values;
+  values.Intern(kNoValue);  // id 0 everywhere
+  std::vector<PersonSequences<FunnelEvent>*> parts;
+  for (auto& scan : scans) {
+    std::vector<uint32_t> global(scan->values().size());
+    bool identity = true;
+    for (uint32_t id = 0; id < global.size(); ++id) {
+      global[id] = values.Intern(scan->values().Name(id));
+      identity = identity && global[id] == id;
+    }
+    if (!identity) {
+      scan->sequences().ForEachPending([&global](FunnelEvent& e) { e.value = global[e.value]; });
+    }
+    parts.push_back(&scan->sequences());
+  }
+  PersonSequences<FunnelEvent> seq;
+  seq.BuildFrom(parts, threads);
+  scans.clear();
 
-  const Interner& values = scan.values();
   std::vector<uint32_t> rank(values.size());
   {
     std::vector<uint32_t> order(values.size());
@@ -423,7 +453,6 @@ Result<FunnelResult> ComputeFunnel(const FunnelSpec& spec, const QueryContext& c
   }
   const bool by_value = spec.breakdown != FunnelBreakdown::kNone;
   const bool first_touch = spec.breakdown == FunnelBreakdown::kFirstTouchChannel;
-  const int threads = std::max(1, ctx.options.threads);
   std::vector<FunnelWorker> workers(threads);
   std::vector<FunnelWalker> walkers(threads, FunnelWalker(steps, spec.window_us, spec.mode));
   for (auto& w : workers) {

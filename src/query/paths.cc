@@ -38,17 +38,6 @@ std::vector<uint32_t> RanksOf(const Interner& names) {
   return rank;
 }
 
-size_t ExpectedRows(const QueryContext& ctx, const TimeRange& range) {
-  const store::StoreStats st = ctx.store->Stats();
-  const uint64_t events = st.segment_events + st.buffered_events;
-  const int64_t lo = std::max(range.from_us, st.min_timestamp_us);
-  const int64_t hi = std::min(range.to_us, st.max_timestamp_us + 1);
-  if (events == 0 || hi <= lo) return 0;
-  const double share = static_cast<double>(hi - lo) /
-                       static_cast<double>(st.max_timestamp_us + 1 - st.min_timestamp_us);
-  return static_cast<size_t>(static_cast<double>(events) * std::min(1.0, share * 1.05));
-}
-
 Result<int64_t> ParseSessionIdle(const Json& body, const QueryContext& ctx) {
   if (!body.contains("session_idle")) return ctx.options.session_idle_us;
   return ParseDuration(body["session_idle"], "session_idle");
@@ -359,7 +348,6 @@ Status ScanJourneys(const PathsSpec& spec, const QueryContext& ctx, PathNames* n
   if (n->by_channel) columns.Add(Column::kChannel);
   RowFilter filter(spec.where);
   filter.AddColumns(&columns);
-  sequences->Reserve(ExpectedRows(ctx, spec.range));
   std::vector<uint32_t> name_of, channel_of;
   return ScanRange(ctx, spec.range, columns, [&](const store::ColumnBatch& b) {
     n->names.Translate(b.Dictionary(Column::kName), &name_of);
@@ -492,7 +480,7 @@ Result<PathsResult> ComputePaths(const PathsSpec& spec, const QueryContext& ctx)
   PathNames names(spec);
   PersonSequences<PathRow> sequences;
   RETURN_IF_ERROR(ScanJourneys(spec, ctx, &names, &sequences));
-  sequences.Build();
+  sequences.Build(QueryThreads(ctx));
   const std::vector<uint32_t> name_rank = RanksOf(names.names);
   const std::vector<uint32_t> channel_rank = names.by_channel ? RanksOf(names.channels) : name_rank;
   const PathBuilder builder(spec, names.anchor_name, names.start_marker, names.end_marker,

@@ -42,11 +42,6 @@ bool IsEventTypeName(std::string_view name);
 // the same timestamp are ordered by these ranks, so an answer never depends
 // on how the store happened to lay the events out.
 std::vector<uint32_t> RanksOf(const Interner& names);
-// About how many events the store holds in `range` (its event count times
-// the share of its time span the range covers, plus 5%): what a scan of
-// the range reserves, so its row arrays are not copied as they grow.
-// Reserved but untouched memory costs address space only.
-size_t ExpectedRows(const QueryContext& ctx, const TimeRange& range);
 
 // The idle gap that ends a session: the body's "session_idle" (a duration,
 // "30m"), else ctx.options.session_idle_us ([query] session_idle).

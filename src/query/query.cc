@@ -52,6 +52,18 @@ Status ScanRange(const QueryContext& ctx, const TimeRange& range, store::ColumnS
   return ctx.store->ScanColumns(req, fn);
 }
 
+Status ScanRangeParallel(const QueryContext& ctx, const TimeRange& range,
+                         store::ColumnSet columns, const store::ParallelColumnScanFn& fn) {
+  store::ScanRequest req;
+  req.from_us = range.from_us;
+  req.to_us = range.to_us;
+  req.columns = columns;
+  req.one_ids = ctx.one_ids;
+  return ctx.store->ScanColumnsParallel(req, QueryThreads(ctx), fn);
+}
+
+int QueryThreads(const QueryContext& ctx) { return std::max(1, ctx.options.threads); }
+
 void NameList::Translate(const std::vector<std::string>& dict, std::vector<int32_t>* out) const {
   out->assign(dict.size(), -1);
   for (size_t k = 0; k < dict.size(); ++k) {

@@ -69,6 +69,13 @@ Status CheckProperty(const QueryContext& ctx, std::string_view event, std::strin
 // batch has one_ids().
 Status ScanRange(const QueryContext& ctx, const TimeRange& range, store::ColumnSet columns,
                  const store::ColumnScanFn& fn);
+// The same batches on ctx.options.threads threads at once
+// (EventStore::ScanColumnsParallel): fn(worker, batch), worker in
+// [0, threads); each worker's calls are serialized.
+Status ScanRangeParallel(const QueryContext& ctx, const TimeRange& range,
+                         store::ColumnSet columns, const store::ParallelColumnScanFn& fn);
+// ctx.options.threads, at least 1.
+int QueryThreads(const QueryContext& ctx);
 
 // A fixed list of names (event names, channels...) matched against batch
 // dictionaries: Translate maps each dictionary code to the index of its name

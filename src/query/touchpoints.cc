@@ -266,7 +266,6 @@ Result<TouchpointsResult> ComputeTouchpoints(const TouchpointsSpec& spec, const 
   store::ColumnSet columns{Column::kTimestamp, Column::kName, Column::kType, Column::kChannel};
   if (promoters_only) columns.Add(Column::kProperties);
   PersonSequences<TouchRow> sequences;
-  sequences.Reserve(ExpectedRows(ctx, spec.range));
   std::vector<uint32_t> name_of, channel_of;
   std::vector<Stage> stage_of_name;  // by name id, grown as names are interned
   RETURN_IF_ERROR(ScanRange(ctx, spec.range, columns, [&](const store::ColumnBatch& b) {
@@ -292,7 +291,7 @@ Result<TouchpointsResult> ComputeTouchpoints(const TouchpointsSpec& spec, const 
     }
     return Status::OK();
   }));
-  sequences.Build();
+  sequences.Build(QueryThreads(ctx));
 
   const std::vector<uint32_t> name_rank = RanksOf(names), channel_rank = RanksOf(channels);
   const JourneyWalker walker(spec, no_channel, direct, name_rank, channel_rank);

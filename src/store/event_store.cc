@@ -119,6 +119,8 @@ class EventStoreImpl final : public EventStore {
   }
   Status Scan(const ScanRequest& request, const ScanFn& fn) const override;
   Status ScanColumns(const ScanRequest& request, const ColumnScanFn& fn) const override;
+  Status ScanColumnsParallel(const ScanRequest& request, int workers,
+                             const ParallelColumnScanFn& fn) const override;
   StoreStats Stats() const override;
   Result<CompactionResult> Compact(bool full) override;
   std::shared_ptr<const EventCatalog> Catalog() const override { return catalog_->Snapshot(); }
@@ -679,11 +681,11 @@ Status EventStoreImpl::ScanBuffered(const RowChunks& chunks, const ScanRequest& 
 
 // A segment's rows decoded for a columnar scan: every requested column
 // present (defaults for columns the segment lacks), dictionary columns
-// dictionary-encoded, and one_ids resolved.
+// dictionary-encoded (one_ids are resolved by the batch, on demand).
 struct ColumnarRows {
   SegmentRows rows;
   std::vector<std::unique_ptr<internal::DecodedColumn>> owned;  // defaults, conversions
-  std::vector<uint32_t> one_ids;
+  std::vector<uint32_t> one_ids;  // resolved ahead (serial scans: on the loading thread)
 };
 
 // A column of `rows` default values.
@@ -737,10 +739,33 @@ Status CompleteColumns(ColumnSet columns, size_t rows, ColumnarRows* out) {
   return Status::OK();
 }
 
-void ResolveOneIds(const DenseArray<uint32_t>& one_ids, const uint32_t* keys, size_t begin,
-                   size_t end, std::vector<uint32_t>* out) {
-  out->resize(end - begin);
-  for (size_t r = begin; r < end; ++r) (*out)[r - begin] = ResolveOneId(one_ids, keys[r]);
+// One segment's in-range rows for a columnar scan.
+Result<ColumnarRows> LoadColumnar(const LiveSegment& seg, const ScanRequest& request,
+                                  ColumnSet columns, std::atomic<uint64_t>* bytes_read,
+                                  internal::ColumnCache* cache) {
+  ASSIGN_OR_RETURN(auto reader, SegmentReader::Open(seg.path, bytes_read, &seg.footer));
+  ColumnarRows out;
+  ASSIGN_OR_RETURN(out.rows,
+                   SegmentRows::Load(*reader, columns, request.from_us, request.to_us, cache));
+  if (out.rows.begin() >= out.rows.end()) return out;
+  RETURN_IF_ERROR(CompleteColumns(columns, seg.footer.rows, &out));
+  return out;
+}
+
+Status CallWithBatch(ColumnarRows loaded, const ScanRequest& request, const ColumnScanFn& fn) {
+  const SegmentRows& rows = loaded.rows;
+  if (rows.begin() >= rows.end()) return Status::OK();
+  ColumnBatch::Columns cols{};
+  for (int i = 0; i < kColumnCount; ++i) cols[i] = rows.column(static_cast<Column>(i));
+  ColumnBatch batch(rows.end() - rows.begin(), rows.begin(), cols, request.one_ids,
+                    std::move(loaded.one_ids));
+  return fn(batch);
+}
+
+ColumnSet ColumnarColumns(const ScanRequest& request) {
+  ColumnSet columns = request.columns;
+  if (request.one_ids != nullptr) columns.Add(Column::kIdentityKey);
+  return columns;
 }
 
 Status EventStoreImpl::ScanColumns(const ScanRequest& request, const ColumnScanFn& fn) const {
@@ -748,19 +773,18 @@ Status EventStoreImpl::ScanColumns(const ScanRequest& request, const ColumnScanF
   RowChunks buffered;
   TakeSnapshot(request, &segments, &buffered);
   if (request.from_us >= request.to_us) return Status::OK();
-  ColumnSet columns = request.columns;
-  if (request.one_ids != nullptr) columns.Add(Column::kIdentityKey);
+  const ColumnSet columns = ColumnarColumns(request);
+  // One_ids are resolved on the loading threads, off the callback's.
   auto load = [this, &request,
                columns](const std::shared_ptr<const LiveSegment>& seg) -> Result<ColumnarRows> {
-    ASSIGN_OR_RETURN(auto reader, SegmentReader::Open(seg->path, &scan_bytes_read_, &seg->footer));
-    ColumnarRows out;
-    ASSIGN_OR_RETURN(out.rows, SegmentRows::Load(*reader, columns, request.from_us, request.to_us,
-                                                 column_cache_.get()));
-    if (out.rows.begin() >= out.rows.end()) return out;
-    RETURN_IF_ERROR(CompleteColumns(columns, seg->footer.rows, &out));
-    if (request.one_ids != nullptr) {
-      ResolveOneIds(*request.one_ids, out.rows.column(Column::kIdentityKey)->UInt32Data(),
-                    out.rows.begin(), out.rows.end(), &out.one_ids);
+    ASSIGN_OR_RETURN(ColumnarRows out,
+                     LoadColumnar(*seg, request, columns, &scan_bytes_read_, column_cache_.get()));
+    if (request.one_ids != nullptr && out.rows.end() > out.rows.begin()) {
+      const uint32_t* keys = out.rows.column(Column::kIdentityKey)->UInt32Data();
+      out.one_ids.resize(out.rows.end() - out.rows.begin());
+      for (size_t r = out.rows.begin(); r < out.rows.end(); ++r) {
+        out.one_ids[r - out.rows.begin()] = ResolveOneId(*request.one_ids, keys[r]);
+      }
     }
     return out;
   };
@@ -781,15 +805,51 @@ Status EventStoreImpl::ScanColumns(const ScanRequest& request, const ColumnScanF
     Result<ColumnarRows> loaded = inflight.front().get();
     inflight.pop_front();
     if (!loaded.ok()) return loaded.status();
-    const SegmentRows& rows = loaded->rows;
-    if (rows.begin() >= rows.end()) continue;
-    ColumnBatch::Columns cols{};
-    for (int i = 0; i < kColumnCount; ++i) cols[i] = rows.column(static_cast<Column>(i));
-    ColumnBatch batch(rows.end() - rows.begin(), rows.begin(), cols, std::move(loaded->one_ids));
-    batch.set_has_one_ids(request.one_ids != nullptr);
-    RETURN_IF_ERROR(fn(batch));
+    RETURN_IF_ERROR(CallWithBatch(std::move(*loaded), request, fn));
   }
   return ScanBufferedColumns(buffered, request, fn);
+}
+
+Status EventStoreImpl::ScanColumnsParallel(const ScanRequest& request, int workers,
+                                           const ParallelColumnScanFn& fn) const {
+  SegmentList segments;
+  RowChunks buffered;
+  TakeSnapshot(request, &segments, &buffered);
+  if (request.from_us >= request.to_us) return Status::OK();
+  const ColumnSet columns = ColumnarColumns(request);
+  workers = std::max(1, std::min<int>(workers, static_cast<int>(segments.size())));
+  // Largest segments first, so the last ones to finish are short.
+  std::stable_sort(segments.begin(), segments.end(), [](const auto& a, const auto& b) {
+    return a->entry.rows > b->entry.rows;
+  });
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::vector<Status> statuses(workers);
+  auto run = [&](int w) {
+    const ColumnScanFn mine = [&fn, w](const ColumnBatch& b) { return fn(w, b); };
+    for (size_t k; !failed.load(std::memory_order_relaxed) && (k = next.fetch_add(1)) < segments.size();) {
+      Result<ColumnarRows> loaded =
+          LoadColumnar(*segments[k], request, columns, &scan_bytes_read_, column_cache_.get());
+      Status s = loaded.ok() ? CallWithBatch(std::move(*loaded), request, mine) : loaded.status();
+      if (!s.ok()) {
+        statuses[w] = std::move(s);
+        failed = true;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int w = 1; w < workers; ++w) {
+    try {
+      pool.emplace_back(run, w);
+    } catch (const std::system_error&) {
+      break;  // fewer threads: the others take its share
+    }
+  }
+  run(0);
+  for (auto& t : pool) t.join();
+  for (const Status& s : statuses) RETURN_IF_ERROR(s);
+  return ScanBufferedColumns(buffered, request,
+                             [&fn](const ColumnBatch& b) { return fn(0, b); });
 }
 
 Status EventStoreImpl::ScanBufferedColumns(const RowChunks& chunks, const ScanRequest& request,
@@ -821,13 +881,7 @@ Status EventStoreImpl::ScanBufferedColumns(const RowChunks& chunks, const ScanRe
     cols[i] = col.get();
     owned.push_back(std::move(col));
   }
-  std::vector<uint32_t> one_ids;
-  if (request.one_ids != nullptr) {
-    ResolveOneIds(*request.one_ids, cols[static_cast<int>(Column::kIdentityKey)]->UInt32Data(), 0,
-                  events.size(), &one_ids);
-  }
-  ColumnBatch batch(events.size(), 0, cols, std::move(one_ids));
-  batch.set_has_one_ids(request.one_ids != nullptr);
+  ColumnBatch batch(events.size(), 0, cols, request.one_ids);
   return fn(batch);
 }
 
@@ -950,6 +1004,30 @@ const internal::DecodedColumn& ColumnBatch::Col(Column c) const {
 }
 const int64_t* ColumnBatch::Int64s(Column c) const { return Col(c).Int64Data() + offset_; }
 const uint32_t* ColumnBatch::UInt32s(Column c) const { return Col(c).UInt32Data() + offset_; }
+void ColumnBatch::OneIds(const uint32_t* rows, size_t n, uint32_t* out) const {
+  constexpr size_t kAhead = 16;
+  const uint32_t* keys = UInt32s(Column::kIdentityKey);
+  for (size_t i = 0; i < n && i < kAhead; ++i) resolver_->Prefetch(keys[rows[i]]);
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) resolver_->Prefetch(keys[rows[i + kAhead]]);
+    out[i] = ResolveOneId(*resolver_, keys[rows[i]]);
+  }
+}
+
+const uint32_t* ColumnBatch::one_ids() const {
+  if (resolver_ == nullptr) return nullptr;
+  if (!resolved_) {
+    const uint32_t* keys = UInt32s(Column::kIdentityKey);
+    one_ids_.resize(size_);
+    constexpr size_t kAhead = 16;
+    for (size_t r = 0; r < size_; ++r) {
+      if (r + kAhead < size_) resolver_->Prefetch(keys[r + kAhead]);
+      one_ids_[r] = ResolveOneId(*resolver_, keys[r]);
+    }
+    resolved_ = true;
+  }
+  return one_ids_.data();
+}
 const uint8_t* ColumnBatch::Types() const { return Col(Column::kType).TypeData() + offset_; }
 const uint32_t* ColumnBatch::Codes(Column c) const { return Col(c).Codes() + offset_; }
 const std::vector<std::string>& ColumnBatch::Dictionary(Column c) const {

@@ -165,9 +165,17 @@ class ColumnBatch {
  public:
   using Columns = std::array<const internal::DecodedColumn*, kColumnCount>;
   // For the store: `columns` hold `offset + size` rows each, of which rows
-  // [offset, offset + size) are this batch's.
-  ColumnBatch(size_t size, size_t offset, Columns columns, std::vector<uint32_t> one_ids)
-      : size_(size), offset_(offset), columns_(columns), one_ids_(std::move(one_ids)) {}
+  // [offset, offset + size) are this batch's; `one_ids` resolves the
+  // kIdentityKey column (nullptr: the request had none).
+  // `resolved`, if not empty, is one_ids() already resolved (size rows).
+  ColumnBatch(size_t size, size_t offset, Columns columns, const DenseArray<uint32_t>* one_ids,
+              std::vector<uint32_t> resolved = {})
+      : size_(size),
+        offset_(offset),
+        columns_(columns),
+        resolver_(one_ids),
+        one_ids_(std::move(resolved)),
+        resolved_(!one_ids_.empty()) {}
 
   size_t size() const { return size_; }
   // kTimestamp, kReceived.
@@ -186,9 +194,19 @@ class ColumnBatch {
   // kRevenue, kValue, kQuantity.
   const std::optional<double>* Doubles(Column c) const;
   // The one_id of each row (ScanRequest::one_ids resolved; 0 = none), or
-  // nullptr when the request had no one_ids.
-  const uint32_t* one_ids() const { return has_one_ids_ ? one_ids_.data() : nullptr; }
-  void set_has_one_ids(bool has) { has_one_ids_ = has; }
+  // nullptr when the request had no one_ids. Resolved on the first call
+  // (on the calling thread: a batch belongs to one thread).
+  const uint32_t* one_ids() const;
+  // The one_id of one row, for operators that keep few rows: resolves just
+  // that row. REQUIRES: the request had one_ids.
+  uint32_t OneId(size_t row) const {
+    const uint32_t key = UInt32s(Column::kIdentityKey)[row];
+    return key == 0 ? 0 : resolver_->Get(key);
+  }
+  // out[i] = OneId(rows[i]) for i < n, with the random reads of the
+  // identity array overlapped (prefetched): several times faster than a
+  // loop of OneId when the array is larger than the caches.
+  void OneIds(const uint32_t* rows, size_t n, uint32_t* out) const;
 
  private:
   const internal::DecodedColumn& Col(Column c) const;
@@ -196,12 +214,16 @@ class ColumnBatch {
   size_t size_;
   size_t offset_;
   Columns columns_;
-  std::vector<uint32_t> one_ids_;
-  bool has_one_ids_ = false;
+  const DenseArray<uint32_t>* resolver_;
+  mutable std::vector<uint32_t> one_ids_;  // resolved by one_ids()
+  mutable bool resolved_ = false;
 };
 // Called with each ColumnBatch; serialized, on the thread that called
 // ScanColumns.
 using ColumnScanFn = std::function<Status(const ColumnBatch& batch)>;
+// Called concurrently from `workers` threads (ScanColumnsParallel); worker is
+// in [0, workers) and each worker's calls are serialized.
+using ParallelColumnScanFn = std::function<Status(int worker, const ColumnBatch& batch)>;
 
 struct StoreStats {
   uint64_t segments = 0;
@@ -283,6 +305,13 @@ class EventStore {
   // form the query operators use (src/query); no Event is built except for
   // buffered rows.
   virtual Status ScanColumns(const ScanRequest& request, const ColumnScanFn& fn) const = 0;
+
+  // The same batches as ScanColumns, handed out to `workers` threads (the
+  // caller's is worker 0) that each load a segment and call fn with it, so
+  // an operator's per-row work runs on every core; the buffered rows come
+  // last, to worker 0. The first error stops every worker and is returned.
+  virtual Status ScanColumnsParallel(const ScanRequest& request, int workers,
+                                     const ParallelColumnScanFn& fn) const = 0;
 
   virtual StoreStats Stats() const = 0;
 
