@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
+#include <chrono>
 #include <map>
 #include <tuple>
 
@@ -181,6 +184,71 @@ TEST(StoreScanColumns, CallbackErrorStopsTheScan) {
   });
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(calls, 1);
+}
+
+// ScanColumnsParallel: the same rows (one_ids, OneId and OneIds agreeing),
+// every batch to one worker id in range, several workers really used, and
+// the first error stops the scan.
+TEST(StoreScanColumns, ParallelScanSameRowsOnEveryWorker) {
+  TempDir dir;
+  StoreOptions opt;
+  opt.dir = dir.path();
+  opt.max_segment_rows = 50;
+  auto store = EventStore::Open(opt);
+  ASSERT_TRUE(store.ok());
+  std::vector<Event> first, second;
+  for (int i = 0; i < 900; ++i) (i < 800 ? first : second).push_back(MakeEvent(i));
+  (*store)->Add(first, 1);
+  ASSERT_TRUE((*store)->Flush().ok());
+  (*store)->Add(second, 2);  // buffered: last, to worker 0
+  DenseArray<uint32_t> one_ids;
+  for (uint32_t k = 1; k < 9; ++k) one_ids.Set(k, 1000 + k % 4);
+  const ScanRequest req = Request(&one_ids);
+  size_t batches = 0;
+  const std::vector<Row> want = ViaColumns(**store, req, &batches);
+  for (int workers : {1, 2, 4}) {
+    std::vector<std::vector<Row>> got(workers);
+    std::vector<int> calls(workers, 0);
+    Status s = (*store)->ScanColumnsParallel(req, workers, [&](int w, const ColumnBatch& b) {
+      EXPECT_GE(w, 0);
+      EXPECT_LT(w, workers);
+      ++calls[w];
+      // Slow batches, so a second worker surely starts before the first is done.
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      const int64_t* ts = b.Int64s(Column::kTimestamp);
+      const uint8_t* types = b.Types();
+      const uint32_t* names = b.Codes(Column::kName);
+      std::vector<uint32_t> rows(b.size()), bulk(b.size());
+      for (size_t r = 0; r < b.size(); ++r) rows[r] = static_cast<uint32_t>(b.size() - 1 - r);
+      b.OneIds(rows.data(), rows.size(), bulk.data());
+      for (size_t r = 0; r < b.size(); ++r) {
+        EXPECT_EQ(b.OneId(r), b.one_ids()[r]);
+        EXPECT_EQ(bulk[b.size() - 1 - r], b.one_ids()[r]);
+        got[w].emplace_back(ts[r], types[r], b.Dictionary(Column::kName)[names[r]],
+                            std::string(b.String(Column::kSource, r)),
+                            std::string(b.String(Column::kChannel, r)),
+                            std::string(b.String(Column::kCampaignName, r)),
+                            b.Doubles(Column::kRevenue)[r],
+                            std::string(b.String(Column::kProperties, r)), b.one_ids()[r]);
+      }
+      return Status::OK();
+    });
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    std::vector<Row> all;
+    for (auto& g : got) all.insert(all.end(), g.begin(), g.end());
+    std::sort(all.begin(), all.end());
+    EXPECT_EQ(all, want) << workers << " workers";
+    if (workers > 1) {
+      EXPECT_GT(std::count_if(calls.begin(), calls.end(), [](int c) { return c > 0; }), 1);
+    }
+  }
+  std::atomic<int> calls{0};
+  Status s = (*store)->ScanColumnsParallel(req, 2, [&](int, const ColumnBatch&) {
+    ++calls;
+    return Status::InvalidArgument("stop");
+  });
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_LE(calls.load(), 2);  // each worker stops after its first error
 }
 
 TEST(StoreScanColumns, ColumnCacheServesRepeatScansWithinItsBudget) {
