@@ -119,25 +119,13 @@ if want duckdb; then
   RESULTS+=("$OUT/duckdb.json")
 fi
 
-# ==== NATIVE QUANYU RUNNER HOOK ===============================================================
-# The native half of issue 4 plugs in here (a placeholder until then: it
-# skips, and no numbers are made up). Contract, so compare.mjs can set the
-# native figures beside the peers':
-#   - run on the SAME data directory, $DATA (the TSV the peers load was
-#     exported from it, with the persons One-ID resolves now);
-#   - per query kind (funnel, retention, distinct, paths), rows exactly as
-#     defined at the top of bench/peers/<query>.duckdb.sql (same columns, same
-#     order, numbers as numbers), for the range starting at $START_S;
-#   - same timing rule: the engine is opened before timing starts (as the
-#     peers' load is not timed), 1 warm-up, then $RUNS timed runs: best and
-#     median wall time;
-#   - write $OUT/quanyu.json in the shape of bench/peers/engine_json.mjs
-#     ({engine: "quanyu", version, threads, events, load_ms, queries: {Q:
-#     {best_ms, median_ms, runs_ms, columns, rows}}}); engine_json.mjs builds
-#     it from per-query Q.times_ms + Q.rows.json files if that is handier.
-# The runner will be `$Q query KIND ...` or a bench binary (bench/query_bench
-# is being written for this); replace the body below with it and return 0
-# once $OUT/quanyu.json is written.
+# ==== QUANYU ====================================================================================
+# On the SAME data directory, $DATA (the TSV the peers load was exported from
+# it, with the persons One-ID resolves now), the same rows per query as
+# bench/peers/<query>.duckdb.sql defines, and the same timing rule: the
+# engine is opened before timing starts (as the peers' load is not timed),
+# then warm-up and $RUNS timed runs, best and median wall time, written to
+# $OUT/quanyu.json in the shape of bench/peers/engine_json.mjs.
 run_native() {
   # bench/query_bench opens the engine on $DATA (not timed, like the peers'
   # load), runs each query cold, once to warm up and $RUNS times.
@@ -153,7 +141,7 @@ run_native() {
 if want quanyu; then
   if run_engine quanyu run_native; then RESULTS+=("$OUT/quanyu.json"); else rm -f "$OUT/quanyu.json"; fi
 fi
-# ==== END OF NATIVE HOOK ======================================================================
+# ==== END OF QUANYU ============================================================================
 
 # --- 5. Agreement and report --------------------------------------------------------------
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
