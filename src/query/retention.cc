@@ -1,6 +1,7 @@
 #include "query/retention.h"
 
 #include <algorithm>
+#include <memory>
 #include <thread>
 
 #include "common/time_util.h"
@@ -72,6 +73,38 @@ class RetentionState {
       for (size_t id = 0; id < size(); ++id) {
         if (first(id) != kNoStart) cohort_[id] = buckets_.Of(first(id));
       }
+    }
+  }
+  // Pass 1 on another scan thread: `merged`'s cohorts (after pass 0 was
+  // merged into it), and no record of this thread's own yet.
+  void StartReturnsFrom(const RetentionState& merged) {
+    pass_ = 1;
+    people_.clear();
+    cohort_ = merged.cohort_;
+  }
+
+  // Folds another scan thread's records into this one: the earlier first
+  // start (simultaneous ones: the value that sorts first), the later last
+  // return, the union of the return bits. Its breakdown values are
+  // renumbered into this state's.
+  void MergeFrom(const RetentionState& other) {
+    std::vector<uint32_t> value_of(other.values_.size());
+    for (uint32_t v = 0; v < value_of.size(); ++v) value_of[v] = values_.Intern(other.values_.Name(v));
+    for (size_t id = 0; id < other.size(); ++id) {
+      const uint64_t* o = other.people_.data() + id * stride_;
+      if (static_cast<int64_t>(o[0]) == kNoStart && static_cast<uint32_t>(o[1]) == 0) continue;
+      uint64_t* p = Person(static_cast<uint32_t>(id));
+      if (static_cast<int64_t>(o[0]) != kNoStart) {
+        const uint32_t value = value_of[static_cast<uint32_t>(o[1] >> 32)];
+        if (o[0] < p[0] || (o[0] == p[0] && values_.Name(value) <
+                                                values_.Name(static_cast<uint32_t>(p[1] >> 32)))) {
+          p[0] = o[0];
+          p[1] = uint64_t{value} << 32 | (p[1] & 0xffffffff);
+        }
+      }
+      const uint32_t last = std::max(static_cast<uint32_t>(p[1]), static_cast<uint32_t>(o[1]));
+      p[1] = (p[1] & ~uint64_t{0xffffffff}) | last;
+      for (int w = 0; w < words_; ++w) p[2 + w] |= o[2 + w];
     }
   }
 
@@ -277,12 +310,26 @@ Result<RetentionResult> ComputeRetention(const RetentionSpec& spec, const QueryC
         " cells): use a longer period, fewer periods or a shorter range");
   }
   const BucketIndex buckets(spec.range, g, tz);
-  RetentionState state(spec, buckets);
-  for (int pass = 0; pass < (state.one_pass() ? 1 : 2); ++pass) {
-    state.set_pass(pass);
-    RETURN_IF_ERROR(ScanRange(ctx, spec.range, state.Columns(),
-                              [&state](const store::ColumnBatch& b) { return state.Add(b); }));
+  // One state per scan thread, merged into the first after each pass.
+  std::vector<std::unique_ptr<RetentionState>> states;
+  for (int w = 0; w < QueryThreads(ctx); ++w) {
+    states.push_back(std::make_unique<RetentionState>(spec, buckets));
   }
+  RetentionState& state = *states[0];
+  for (int pass = 0; pass < (state.one_pass() ? 1 : 2); ++pass) {
+    for (auto& s : states) {
+      if (pass == 0 || s.get() == &state) {
+        s->set_pass(pass);
+      } else {
+        s->StartReturnsFrom(state);
+      }
+    }
+    RETURN_IF_ERROR(ScanRangeParallel(
+        ctx, spec.range, state.Columns(),
+        [&states](int w, const store::ColumnBatch& b) { return states[w]->Add(b); }));
+    for (size_t w = 1; w < states.size(); ++w) state.MergeFrom(*states[w]);
+  }
+  states.resize(1);
   const Interner& values = state.values();
   const size_t cohorts = static_cast<size_t>(buckets.size());
   const size_t periods = static_cast<size_t>(spec.periods);

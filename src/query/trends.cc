@@ -246,6 +246,24 @@ class TrendsScan {
     return Status::OK();
   }
 
+  // Folds in what another scan thread counted (same spec and buckets):
+  // cells add up and person sets unite; its breakdown values are renumbered
+  // into this scan's.
+  void MergeFrom(const TrendsScan& other) {
+    std::vector<uint32_t> value_of(other.value_names_.size());
+    for (size_t v = 0; v < value_of.size(); ++v) value_of[v] = ValueId(other.value_names_[v]);
+    for (size_t i = 0; i < series_.size(); ++i) {
+      Series& mine = series_[i];
+      const Series& theirs = other.series_[i];
+      mine.all.Merge(theirs.all);
+      for (size_t v = 0; v < theirs.by_value.size(); ++v) {
+        if (!theirs.by_value[v]) continue;
+        const size_t to = v < value_of.size() ? value_of[v] : kMaxTrendsBreakdownValues;
+        mine.ValueCells(to, buckets_).Merge(*theirs.by_value[v]);
+      }
+    }
+  }
+
   // Whether some series counts persons (the scan then resolves one_ids).
   bool NeedsPersons() const {
     for (const auto& s : spec_.series) {
@@ -484,15 +502,22 @@ Result<TrendsResult> ComputeTrends(const TrendsSpec& spec, const QueryContext& c
   for (size_t i = 0; i < buckets; ++i) {
     result.buckets.push_back(BucketLabel(first + static_cast<int64_t>(i), spec.interval));
   }
-  TrendsScan scan(result.spec, buckets);
+  // One TrendsScan per scan thread, merged into the first.
+  std::vector<std::unique_ptr<TrendsScan>> scans;
+  for (int w = 0; w < QueryThreads(ctx); ++w) {
+    scans.push_back(std::make_unique<TrendsScan>(result.spec, buckets));
+  }
+  TrendsScan& scan = *scans[0];
   // Without a persons measure nothing needs one_ids: skip resolving them.
   store::ScanRequest request;
   request.from_us = spec.range.from_us;
   request.to_us = spec.range.to_us;
   request.columns = scan.Columns();
   request.one_ids = scan.NeedsPersons() ? ctx.one_ids : nullptr;
-  RETURN_IF_ERROR(ctx.store->ScanColumns(
-      request, [&](const store::ColumnBatch& b) { return scan.OnBatch(b); }));
+  RETURN_IF_ERROR(ctx.store->ScanColumnsParallel(
+      request, QueryThreads(ctx),
+      [&scans](int w, const store::ColumnBatch& b) { return scans[w]->OnBatch(b); }));
+  for (size_t w = 1; w < scans.size(); ++w) scan.MergeFrom(*scans[w]);
   result.series = scan.Finish();
   return result;
 }
