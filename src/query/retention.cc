@@ -134,7 +134,12 @@ class RetentionState {
         value_ids_[k] = dict[k].empty() ? 0 : values_.Intern(dict[k]);
       }
     }
+    constexpr size_t kAhead = 8;  // person records are read at random: fetch ahead
     for (size_t r = 0; r < b.size(); ++r) {
+      if (r + kAhead < b.size()) {
+        const size_t ahead = static_cast<size_t>(one_ids[r + kAhead]) * stride_;
+        if (ahead < people_.size()) __builtin_prefetch(people_.data() + ahead, 1);
+      }
       const uint32_t code = names[r];
       uint32_t flags = always_[code];
       if ((flags | conditional_[code]) == 0) continue;  // most events, unless "$any"
@@ -185,7 +190,7 @@ class RetentionState {
       const size_t old = size();
       people_.resize(n * stride_, 0);
       for (size_t i = old; i < n; ++i) people_[i * stride_] = static_cast<uint64_t>(kNoStart);
-      if (!cohort_.empty()) cohort_.resize(n, -1);
+      if (!cohort_.empty() && cohort_.size() < n) cohort_.resize(n, -1);  // never shrink: pass 1 copies it
     }
     return people_.data() + static_cast<size_t>(id) * stride_;
   }
