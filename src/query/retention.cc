@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <new>
 #include <thread>
 
 #include "common/time_util.h"
@@ -14,6 +15,30 @@ namespace {
 using store::Column;
 
 constexpr std::string_view kNoValue = "(none)";
+
+// Cache-line aligned storage, so person records of a power-of-two size
+// never straddle two lines (the scan reads one record per event, at random).
+template <class T>
+struct LineAligned {
+  using value_type = T;
+  LineAligned() = default;
+  template <class U>
+  LineAligned(const LineAligned<U>&) {}
+  T* allocate(size_t n) {
+    return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(64)));
+  }
+  void deallocate(T* p, size_t) { ::operator delete(p, std::align_val_t(64)); }
+  bool operator==(const LineAligned&) const { return true; }
+};
+
+// Words per person record: 2 + the bitmap words, rounded up to 4 or 8 (one
+// aligned half or whole cache line) when that is all it takes.
+size_t RecordWords(int bitmap_words) {
+  const size_t w = 2 + static_cast<size_t>(bitmap_words);
+  if (w <= 4) return 4;
+  if (w <= 8) return 8;
+  return w;
+}
 constexpr uint32_t kStart = 1, kReturn = 2;
 constexpr int64_t kNoStart = INT64_MAX;
 // Ranges of more buckets than this are scanned twice (see RetentionState).
@@ -58,7 +83,7 @@ class RetentionState {
  public:
   RetentionState(const RetentionSpec& spec, const BucketIndex& buckets)
       : spec_(spec), buckets_(buckets), one_pass_(buckets.size() <= kOnePassBuckets),
-        words_(((one_pass_ ? buckets.size() : spec.periods) + 63) / 64), stride_(2 + words_),
+        words_(((one_pass_ ? buckets.size() : spec.periods) + 63) / 64), stride_(RecordWords(words_)),
         filters_{RowFilter(spec.start_event.where), RowFilter(spec.return_event.where)} {
     values_.Intern(kNoValue);  // id 0
   }
@@ -134,7 +159,7 @@ class RetentionState {
         value_ids_[k] = dict[k].empty() ? 0 : values_.Intern(dict[k]);
       }
     }
-    constexpr size_t kAhead = 8;  // person records are read at random: fetch ahead
+    constexpr size_t kAhead = 16;  // person records are read at random: fetch ahead
     for (size_t r = 0; r < b.size(); ++r) {
       if (r + kAhead < b.size()) {
         const size_t ahead = static_cast<size_t>(one_ids[r + kAhead]) * stride_;
@@ -233,7 +258,7 @@ class RetentionState {
   std::vector<uint32_t> always_, conditional_, value_ids_;
   Interner values_;
   FieldReader reader_;
-  std::vector<uint64_t> people_;  // stride_ words per one_id (Person)
+  std::vector<uint64_t, LineAligned<uint64_t>> people_;  // stride_ words per one_id (Person)
   std::vector<int32_t> cohort_;   // two passes: cohort bucket index by one_id, -1 if none
 };
 
