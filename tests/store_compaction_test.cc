@@ -128,6 +128,22 @@ TEST(CompactionPlanTest, FullMergesEverySmallSegmentOfADayAndLeavesLargeOnes) {
   EXPECT_EQ(jobs[0].rows, 410u);
 }
 
+TEST(CompactionPlanTest, OneMergeHoldsAtMostTwoMaxSegmentsOfRows) {
+  std::vector<SegmentEntry> segs;
+  for (uint64_t s = 1; s <= 9; ++s) segs.push_back(Entry(s, "2026-01-01", 400));  // max 1000
+  auto jobs = PlanCompaction(segs, true, 8, 1000);
+  // 5 x 400 rows > 2000: jobs of 5, then 4.
+  ASSERT_EQ(jobs.size(), 2u);
+  EXPECT_EQ(jobs[0].seqs, (std::vector<uint64_t>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(jobs[0].rows, 2000u);
+  EXPECT_EQ(jobs[1].seqs, (std::vector<uint64_t>{6, 7, 8, 9}));
+  // A remainder of one segment is left as it is.
+  segs.resize(6);
+  jobs = PlanCompaction(segs, true, 8, 1000);
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].seqs.size(), 5u);
+}
+
 TEST(CompactionTest, FullPassLeavesOneSegmentPerDayWithEveryRowInTimeOrder) {
   TempDir dir;
   const int kDays = 3;

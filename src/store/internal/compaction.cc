@@ -16,22 +16,33 @@ int TierOf(uint64_t rows, size_t fanin) {
 
 std::vector<CompactionJob> PlanCompaction(const std::vector<SegmentEntry>& segments, bool full,
                                           size_t fanin, size_t max_segment_rows) {
-  // (day, tier) -> small segments; tier 0 for everything on a full pass.
-  std::map<std::pair<std::string, int>, CompactionJob> groups;
+  // (day, tier) -> its small segments; tier 0 for everything on a full pass.
+  std::map<std::pair<std::string, int>, std::vector<const SegmentEntry*>> groups;
   for (const SegmentEntry& e : segments) {
     if (e.rows * 2 >= max_segment_rows) continue;
-    const int tier = full ? 0 : TierOf(e.rows, fanin);
-    CompactionJob& job = groups[{e.day, tier}];
-    job.day = e.day;
-    job.seqs.push_back(e.seq);
-    job.rows += e.rows;
+    groups[{e.day, full ? 0 : TierOf(e.rows, fanin)}].push_back(&e);
   }
   std::vector<CompactionJob> jobs;
   const size_t needed = full ? 2 : fanin;
-  for (auto& [key, job] : groups) {
-    if (job.seqs.size() < needed) continue;
-    std::sort(job.seqs.begin(), job.seqs.end());
-    jobs.push_back(std::move(job));
+  const uint64_t max_job_rows = uint64_t{kMaxJobSegments} * max_segment_rows;
+  for (auto& [key, group] : groups) {
+    if (group.size() < needed) continue;
+    std::sort(group.begin(), group.end(),
+              [](const SegmentEntry* a, const SegmentEntry* b) { return a->seq < b->seq; });
+    // A merge holds its rows in memory: cut the group into jobs of at most
+    // max_job_rows rows (a job of one segment would rewrite it for nothing).
+    CompactionJob job;
+    auto emit = [&] {
+      if (job.seqs.size() >= 2) jobs.push_back(std::move(job));
+      job = CompactionJob();
+    };
+    for (const SegmentEntry* e : group) {
+      if (!job.seqs.empty() && job.rows + e->rows > max_job_rows) emit();
+      job.day = e->day;
+      job.seqs.push_back(e->seq);
+      job.rows += e->rows;
+    }
+    emit();
   }
   return jobs;
 }

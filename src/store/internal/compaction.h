@@ -9,7 +9,9 @@
 // background pass merges the segments of one day and one tier once `fanin`
 // of them exist, so every row is rewritten about log_fanin(day's rows)
 // times, not once per flush. A full pass merges every small segment of a
-// day. Segments of at least max_segment_rows / 2 rows are never inputs.
+// day. Segments of at least max_segment_rows / 2 rows are never inputs, and
+// one merge takes at most kMaxJobSegments * max_segment_rows rows (it holds
+// them in memory), so a large day is merged in several jobs.
 //
 // Pure functions; thread-safe.
 #pragma once
@@ -21,6 +23,8 @@
 #include "store/internal/manifest.h"
 
 namespace quanyu::store::internal {
+
+inline constexpr size_t kMaxJobSegments = 2;
 
 struct CompactionJob {
   std::string day;
