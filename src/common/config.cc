@@ -108,7 +108,8 @@ Result<Config> ParseConfig(const std::string& text) {
     return Status::InvalidArgument(m.str());
   }
   RETURN_IF_ERROR(CheckKeys(
-      root, "", {"server", "limits", "log", "store", "identity", "query", "sources", "channels"}));
+      root, "", {"server", "limits", "log", "store", "identity", "query", "audience", "sources",
+                 "channels"}));
   if (auto* s = root["server"].as_table()) {
     RETURN_IF_ERROR(CheckKeys(
         *s, "server.",
@@ -175,6 +176,20 @@ Result<Config> ParseConfig(const std::string& text) {
     }
   }
   if (auto* s = root["query"].as_table()) RETURN_IF_ERROR(ParseQueryTable(*s, &c));
+  if (auto* s = root["audience"].as_table()) {
+    RETURN_IF_ERROR(CheckKeys(*s, "audience.", {"refresh_interval_s", "recompute_interval_s"}));
+    for (auto [key, out] : {std::pair{"refresh_interval_s", &c.audience_refresh_interval_s},
+                            std::pair{"recompute_interval_s", &c.audience_recompute_interval_s}}) {
+      if (auto* v = s->get(key)) {
+        auto n = v->value<int64_t>();
+        if (!v->is_integer() || *n < 1 || *n > 7 * 86400) {
+          return Status::InvalidArgument(std::string("config: [audience] ") + key +
+                                         " must be an integer number of seconds in 1..604800");
+        }
+        *out = static_cast<int>(*n);
+      }
+    }
+  }
   if (auto* arr = root["sources"].as_array()) {
     for (auto& node : *arr) {
       auto* t = node.as_table();

@@ -78,6 +78,9 @@ struct Config {
   std::string query_session_idle = "30m";  // paths "by session": idle gap that ends a session
   int query_threads = 2;                   // threads one query uses
   int query_workers = 2;                   // queries the server runs at once
+  // [audience] (docs/audiences.md).
+  int audience_refresh_interval_s = 5;      // realtime membership: re-evaluate changed audiences
+  int audience_recompute_interval_s = 3600;  // computed traits, RFM and every audience
   // [query.stages]: event name -> touchpoint stage, one of kQueryStages;
   // empty = the documented defaults.
   std::map<std::string, std::string> query_stages;

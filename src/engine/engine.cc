@@ -92,6 +92,15 @@ Result<std::unique_ptr<Engine>> Engine::Open(const Config& config) {
   engine->dedupe_ = std::make_unique<log::MessageDedupe>(config.dedupe_window_s * kMicrosPerSecond);
   engine->dedupe_path_ = dir + "/dedupe.snap";
   RETURN_IF_ERROR(engine->Recover());
+  audience::Audiences::Sources as;
+  as.store = engine->store_.get();
+  as.graph = engine->identity_.get();
+  as.profiles = engine->profiles_.get();
+  as.state = engine->state_.get();
+  as.clock = SystemClock::Default();
+  as.options = engine->query_options_;
+  ASSIGN_OR_RETURN(engine->audiences_, audience::Audiences::Open(std::move(as)));
+  engine->last_refresh_ = engine->last_recompute_ = std::chrono::steady_clock::now();
   engine->maintenance_ = std::thread([e = engine.get()] { e->MaintenanceLoop(); });
   return engine;
 }
@@ -243,6 +252,7 @@ void Engine::ResolveIdentity(std::vector<Event>* events, uint64_t lsn) {
   identity_->Apply(events);
   profiles_->Apply(*events);
   identity_lsn_ = std::max(identity_lsn_, lsn);
+  if (audiences_) audiences_->NoteEvents(*events);  // null while recovering
 }
 
 bool Engine::Admissible(const Event& e, IngestResult* result) {
@@ -441,7 +451,26 @@ void Engine::MaintenanceLoop() {
         spdlog::error("checkpoint failed: {}", st.ToString());
       }
     }
+    RefreshAudiences(&lock);
   }
+}
+
+void Engine::RefreshAudiences(std::unique_lock<std::mutex>* lock) {
+  const auto now = std::chrono::steady_clock::now();
+  const bool recompute =
+      now - last_recompute_ >= std::chrono::seconds(config_.audience_recompute_interval_s);
+  if (!recompute &&
+      now - last_refresh_ < std::chrono::seconds(config_.audience_refresh_interval_s)) {
+    return;
+  }
+  last_refresh_ = now;
+  if (recompute) last_recompute_ = now;
+  lock->unlock();  // Close may wait for this; it must be able to signal
+  Status st = recompute ? audiences_->RecomputeTraits() : Status::OK();
+  if (!st.ok()) spdlog::error("audience recompute: {}", st.ToString());
+  auto changes = audiences_->Refresh(recompute);
+  if (!changes.ok()) spdlog::error("audience refresh: {}", changes.status().ToString());
+  lock->lock();
 }
 
 EngineStats Engine::Stats() const {

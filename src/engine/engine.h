@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "audience/audiences.h"
 #include "collect/ingest.h"
 #include "collect/normalize.h"
 #include "collect/sources.h"
@@ -164,6 +165,12 @@ class Engine {
   std::shared_ptr<const store::EventCatalog> EventCatalog() const;
   const query::QueryOptions& query_options() const { return query_options_; }
 
+  // Audiences, tags, computed traits and RFM (docs/audiences.md). New data
+  // reaches them as it is applied; the maintenance thread refreshes realtime
+  // membership every [audience] refresh_interval_s and recomputes everything
+  // every recompute_interval_s.
+  audience::Audiences& audiences() const { return *audiences_; }
+
   // Forces buffered events into segments and checkpoints the log.
   Status Checkpoint();
   // Merges small segments of the same day (EventStore::Compact); `full`
@@ -204,6 +211,8 @@ class Engine {
   // stored: no usable identifier, or a type only the engine itself writes.
   bool Admissible(const Event& e, IngestResult* result);
   void MaintenanceLoop();
+  // Realtime membership and the scheduled recompute (MaintenanceLoop).
+  void RefreshAudiences(std::unique_lock<std::mutex>* lock);
   void CountAccepted(const std::string& source, size_t events, size_t bytes);
 
   Config config_;
@@ -217,6 +226,7 @@ class Engine {
   std::unique_ptr<log::MessageDedupe> dedupe_;
   std::unique_ptr<identity::IdentityGraph> identity_;
   std::unique_ptr<store::ProfileStore> profiles_;
+  std::unique_ptr<audience::Audiences> audiences_;
   query::QueryOptions query_options_;            // from [query], checked at Open
   std::shared_ptr<QueryWorkers> query_workers_;  // threads start with the first QueryAsync
   mutable std::mutex identity_mu_;  // orders Apply + lsn against the identity checkpoint
@@ -231,6 +241,7 @@ class Engine {
   std::condition_variable maintenance_cv_;
   uint64_t truncated_lsn_ = 0;
   std::chrono::steady_clock::time_point last_snapshot_{};
+  std::chrono::steady_clock::time_point last_refresh_{}, last_recompute_{};
 };
 
 }  // namespace quanyu

@@ -171,7 +171,15 @@ Result<std::string> Engine::ProfileJson(uint32_t one_id) const {
       out.push_back('}');
     }
   }
-  out += "]}";
+  out += "]";
+  // What the audience stage knows of the person (docs/audiences.md).
+  nlohmann::json extra = audiences_->StoredAttributesOf(d->one_id);
+  extra["audiences"] = audiences_->MembershipsOf(d->one_id);
+  auto tags = audiences_->TagsOf(d->one_id);
+  extra["tags"] = tags.ok() ? *tags : std::vector<std::string>{};
+  const std::string more = extra.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  out += ",";
+  out.append(more, 1, more.size() - 1);  // the object's members and its closing brace
   return out;
 }
 

@@ -176,6 +176,20 @@ void PartialProfile::MergeFrom(const PartialProfile& other) {
   for (const auto& [id, set] : other.groups_) groups_[id].MergeFrom(set);
 }
 
+std::optional<std::string> PartialProfile::TraitJson(std::string_view key) const {
+  auto it = traits_.traits.find(key);
+  if (it == traits_.traits.end()) return std::nullopt;
+  TraitValue v = internal::Resolve(it->second, it->second.relative.size());
+  if (v.kind == TraitValue::Kind::kUnset) return std::nullopt;
+  std::string out;
+  internal::AppendValueJson(v, &out);
+  return out;
+}
+
+bool PartialProfile::AffectsTrait(std::string_view key) const {
+  return traits_.deleted.has_value() || traits_.traits.find(key) != traits_.traits.end();
+}
+
 void PartialProfile::AppendJson(std::string* out) const {
   out->append("{\"traits\":");
   std::string meta;

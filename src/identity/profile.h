@@ -153,6 +153,14 @@ class PartialProfile {
   // Times are ISO-8601 UTC with milliseconds; keys sorted bytewise.
   void AppendJson(std::string* out) const;
 
+  // Person trait `key` (top level) as JSON text, as AppendJson would
+  // print it; nullopt when unset.
+  std::optional<std::string> TraitJson(std::string_view key) const;
+  // Whether folding this partial into another can change trait `key`: it
+  // holds an operation on it, or a profile delete. A person's trait is the
+  // fold of only the partials that affect it.
+  bool AffectsTrait(std::string_view key) const;
+
   bool operator==(const PartialProfile&) const = default;
 
  private:

@@ -9,6 +9,7 @@
 #include "collect/internal/url.h"
 #include "collect/segment_writer.h"
 #include "common/time_util.h"
+#include "server/audience_api.h"
 #include "server/profile_api.h"
 #include "server/query_api.h"
 #include "server/router.h"
@@ -174,6 +175,7 @@ void Router::HandleApi(HttpRequest& r, Respond respond) {
   if (p == "/api/v1/spend" && m == "GET") return respond(ListSpend(engine_, r));
   if (auto answer = HandleProfileApi(engine_, r)) return respond(std::move(*answer));
   if (HandleQueryApi(engine_, r, respond)) return;
+  if (auto answer = HandleAudienceApi(engine_, r)) return respond(std::move(*answer));
   respond(ErrorResponse(Status::NotFound("no API route for " + m + " " + p)));
 }
 

@@ -27,6 +27,14 @@ void ProfileStore::Apply(const std::vector<Event>& events) {
   }
 }
 
+void ProfileStore::ForEach(
+    const std::function<void(identity::IdentKey, const identity::PartialProfile&)>& fn) const {
+  std::shared_lock lock(mu_);
+  for (size_t k = 0; k < partials_.size(); ++k) {
+    if (partials_[k]) fn(static_cast<identity::IdentKey>(k), *partials_[k]);
+  }
+}
+
 identity::PartialProfile ProfileStore::Fold(const std::vector<identity::IdentKey>& keys) const {
   std::shared_lock lock(mu_);
   identity::PartialProfile out;

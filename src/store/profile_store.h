@@ -7,6 +7,7 @@
 // Thread-safety: all methods are safe to call concurrently.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <shared_mutex>
 #include <vector>
@@ -27,6 +28,9 @@ class ProfileStore {
   // The fold of the partials of `keys` (empty partial if none).
   identity::PartialProfile Fold(const std::vector<identity::IdentKey>& keys) const;
   size_t size() const;
+  // Calls fn(key, partial) for every key with a partial, in key order,
+  // under the read lock (Apply waits): fn must not call back into the store.
+  void ForEach(const std::function<void(identity::IdentKey, const identity::PartialProfile&)>& fn) const;
 
   // Adds every partial changed since the last call to `batch`. Fold may run
   // meanwhile. REQUIRES: no concurrent Apply (the engine's identity lock).

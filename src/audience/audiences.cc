@@ -1,0 +1,215 @@
+// Audience records, evaluation and the data the evaluator reads. Realtime
+// membership and tags are in membership.cc, computed traits and RFM in
+// stored_attributes.cc.
+#include "audience/audiences.h"
+
+#include <algorithm>
+
+#include "audience/internal/keys.h"
+#include "audience/language.h"
+#include "common/time_util.h"
+
+namespace quanyu::audience {
+namespace {
+
+constexpr std::string_view kAudiencePrefix = "au/d/";
+
+bool ValidName(std::string_view name) {
+  if (name.empty() || name.size() > 128) return false;
+  for (char c : name) {
+    if (!(isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) return false;
+  }
+  return true;
+}
+
+Json RecordJson(const AudienceRecord& r) {
+  return Json{{"name", r.name},
+              {"description", r.description},
+              {"definition", PrintText(r.definition)},
+              {"created_us", r.created_us},
+              {"updated_us", r.updated_us}};
+}
+
+Result<AudienceRecord> RecordFromJson(std::string_view bytes) {
+  try {
+    Json j = Json::parse(bytes);
+    AudienceRecord r;
+    r.name = j.at("name").get<std::string>();
+    r.description = j.value("description", "");
+    ASSIGN_OR_RETURN(r.definition, ParseText(j.at("definition").get<std::string>()));
+    r.created_us = j.value("created_us", int64_t{0});
+    r.updated_us = j.value("updated_us", int64_t{0});
+    return r;
+  } catch (const Json::exception& e) {
+    return Status::Corruption(std::string("audience record: ") + e.what());
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Audiences>> Audiences::Open(Sources sources) {
+  std::unique_ptr<Audiences> a(new Audiences(std::move(sources)));
+  RETURN_IF_ERROR(a->Load());
+  return a;
+}
+
+Status Audiences::Load() {
+  RETURN_IF_ERROR(src_.state->ScanPrefix(kAudiencePrefix, [&](std::string_view, std::string_view v) {
+    ASSIGN_OR_RETURN(AudienceRecord r, RecordFromJson(v));
+    audiences_[r.name] = std::move(r);
+    return Status::OK();
+  }));
+  RETURN_IF_ERROR(LoadTags());
+  RETURN_IF_ERROR(LoadStoredAttributes());
+  RETURN_IF_ERROR(src_.state->ScanPrefix("au/c/", [&](std::string_view k, std::string_view) {
+    if (k.size() == 13) seq_ = std::max(seq_, internal::DecodeBigEndian64(k.data() + 5));
+    return Status::OK();
+  }));
+  for (const auto& [name, r] : audiences_) {
+    auto bits = SavedMembers(name);
+    if (bits.ok()) saved_[name] = std::make_shared<const Roaring>(std::move(*bits));
+  }
+  all_dirty_ = true;
+  return Status::OK();
+}
+
+Status Audiences::SaveAudience(const AudienceRecord& r) {
+  return src_.state->Put(std::string(kAudiencePrefix) + r.name, RecordJson(r).dump());
+}
+
+Status Audiences::CheckReferences(const std::string& name, const Node& def) const {
+  // A reference to an unknown audience, or a path back to `name`, is refused.
+  std::vector<std::string> todo = ReferencedAudiences(def);
+  std::set<std::string> seen;
+  while (!todo.empty()) {
+    std::string ref = todo.back();
+    todo.pop_back();
+    if (ref == name) {
+      return Status::InvalidArgument("audience \"" + name + "\" would refer to itself (through audience(\"" +
+                                     ref + "\"))");
+    }
+    if (!seen.insert(ref).second) continue;
+    auto it = audiences_.find(ref);
+    if (it == audiences_.end()) {
+      return Status::InvalidArgument("audience(\"" + ref + "\"): no such audience");
+    }
+    for (auto& r : ReferencedAudiences(it->second.definition)) todo.push_back(r);
+  }
+  return Status::OK();
+}
+
+Result<AudienceRecord> Audiences::Create(AudienceRecord record) {
+  if (!ValidName(record.name)) {
+    return Status::InvalidArgument("audience name \"" + record.name +
+                                   "\": use 1 to 128 letters, digits, '_', '-' or '.'");
+  }
+  std::unique_lock lock(mu_);
+  if (audiences_.count(record.name)) {
+    return Status::AlreadyExists("audience \"" + record.name + "\" already exists");
+  }
+  RETURN_IF_ERROR(CheckReferences(record.name, record.definition));
+  record.created_us = record.updated_us = src_.clock->NowMicros();
+  RETURN_IF_ERROR(SaveAudience(record));
+  audiences_[record.name] = record;
+  dirty_.insert(record.name);
+  return record;
+}
+
+Result<AudienceRecord> Audiences::Update(AudienceRecord record) {
+  std::unique_lock lock(mu_);
+  auto it = audiences_.find(record.name);
+  if (it == audiences_.end()) return Status::NotFound("no audience \"" + record.name + "\"");
+  RETURN_IF_ERROR(CheckReferences(record.name, record.definition));
+  record.created_us = it->second.created_us;
+  record.updated_us = src_.clock->NowMicros();
+  RETURN_IF_ERROR(SaveAudience(record));
+  it->second = record;
+  dirty_.insert(record.name);
+  return record;
+}
+
+Status Audiences::Delete(const std::string& name) {
+  std::unique_lock lock(mu_);
+  if (!audiences_.count(name)) return Status::NotFound("no audience \"" + name + "\"");
+  for (const auto& [other, r] : audiences_) {
+    for (const auto& ref : ReferencedAudiences(r.definition)) {
+      if (ref == name && other != name) {
+        return Status::InvalidArgument("audience \"" + name + "\" is used by audience \"" + other +
+                                       "\"; change that one first");
+      }
+    }
+  }
+  RETURN_IF_ERROR(src_.state->Delete(std::string(kAudiencePrefix) + name));
+  RETURN_IF_ERROR(src_.state->Delete("au/m/" + name));
+  audiences_.erase(name);
+  saved_.erase(name);
+  dirty_.erase(name);
+  return Status::OK();
+}
+
+Result<AudienceRecord> Audiences::Get(const std::string& name) const {
+  std::shared_lock lock(mu_);
+  auto it = audiences_.find(name);
+  if (it == audiences_.end()) return Status::NotFound("no audience \"" + name + "\"");
+  return it->second;
+}
+
+std::vector<AudienceRecord> Audiences::List() const {
+  std::shared_lock lock(mu_);
+  std::vector<AudienceRecord> out;
+  for (const auto& [name, r] : audiences_) out.push_back(r);
+  return out;
+}
+
+EvalContext Audiences::Context() const {
+  EvalContext ctx;
+  ctx.query.store = src_.store;
+  ctx.query.one_ids = &src_.graph->one_ids();
+  ctx.query.options = src_.options;
+  ctx.data = this;
+  ctx.now_us = src_.clock->NowMicros();
+  ctx.data_version = version_.load();
+  return ctx;
+}
+
+Result<Roaring> Audiences::Evaluate(const Node& definition) {
+  return evaluator_.Evaluate(definition, Context());
+}
+
+Result<Roaring> Audiences::Members(const std::string& name) {
+  ASSIGN_OR_RETURN(AudienceRecord r, Get(name));
+  return Evaluate(r.definition);
+}
+
+Result<Node> Audiences::AudienceDefinition(std::string_view name) const {
+  std::shared_lock lock(mu_);
+  auto it = audiences_.find(std::string(name));
+  if (it == audiences_.end()) return Status::NotFound("no audience \"" + std::string(name) + "\"");
+  return it->second.definition;
+}
+
+Status Audiences::ForEachTrait(std::string_view key, const ValueFn& fn) const {
+  // The partials that can decide the trait, by person; a person with one
+  // such partial reads it directly, others fold theirs (profile.h).
+  const DenseArray<uint32_t>& ids = src_.graph->one_ids();
+  std::vector<std::pair<uint32_t, identity::IdentKey>> parts;
+  src_.profiles->ForEach([&](identity::IdentKey k, const identity::PartialProfile& p) {
+    if (k >= ids.size() || !p.AffectsTrait(key)) return;
+    const uint32_t id = ids.Get(k);
+    if (id != 0) parts.emplace_back(id, k);
+  });
+  std::sort(parts.begin(), parts.end());
+  std::vector<identity::IdentKey> keys;
+  for (size_t i = 0; i < parts.size();) {
+    const uint32_t id = parts[i].first;
+    keys.clear();
+    for (; i < parts.size() && parts[i].first == id; ++i) keys.push_back(parts[i].second);
+    std::optional<std::string> text = src_.profiles->Fold(keys).TraitJson(key);
+    if (!text) continue;
+    Json value = Json::parse(*text, nullptr, false);
+    if (!value.is_discarded()) fn(id, value);
+  }
+  return Status::OK();
+}
+
+}  // namespace quanyu::audience

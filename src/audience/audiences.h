@@ -1,0 +1,178 @@
+// Audiences: the audience stage as the engine sees it (docs/audiences.md) —
+// saved audience definitions, tags, computed traits and RFM scores, their
+// evaluation (evaluator.h), realtime membership with entered / exited
+// records and per-person history, and member export.
+//
+// Persisted in the state DB (docs/audiences.md, "Storage"):
+//   au/d/NAME               audience record (JSON)
+//   au/m/NAME               last membership (portable Roaring bitmap)
+//   au/c/SEQ                membership change feed (SEQ big-endian u64; JSON)
+//   au/h/ONE_ID SEQ         the same change under the person (u32 + u64 BE)
+//   au/t/CATEGORY\0TAG      tag record (JSON)
+//   au/ct/NAME              computed trait spec (JSON)
+//   au/cv/NAME              its values: repeated (u32 one_id, u32 len, JSON)
+//   au/rfm                  RFM options and scores (JSON header + rows)
+//
+// Thread-safety: every public method may be called concurrently.
+#pragma once
+
+#include <roaring/roaring.hh>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "audience/computed_traits.h"
+#include "audience/definition.h"
+#include "audience/evaluator.h"
+#include "audience/rfm.h"
+#include "common/clock.h"
+#include "common/event.h"
+#include "identity/graph.h"
+#include "query/query.h"
+#include "store/event_store.h"
+#include "store/profile_store.h"
+#include "store/state_db.h"
+
+namespace quanyu::audience {
+
+struct AudienceRecord {
+  std::string name;         // [A-Za-z0-9_\-.]{1,128}
+  std::string description;
+  Node definition;
+  int64_t created_us = 0, updated_us = 0;
+};
+
+struct MembershipChange {
+  uint64_t seq = 0;
+  uint32_t one_id = 0;
+  std::string audience;  // audience name, or "tag:CATEGORY/TAG"
+  bool entered = false;  // audience_entered, else audience_exited
+  int64_t time_us = 0;
+};
+
+struct TagRecord {
+  std::string category, name, description;
+  bool is_list = false;                  // an uploaded list, else a rule
+  Node rule;                             // !is_list
+  std::vector<std::string> identifiers;  // is_list: "ns:value" as uploaded
+};
+
+class Audiences final : public AudienceData {
+ public:
+  struct Sources {
+    const store::EventStore* store = nullptr;
+    const identity::IdentityGraph* graph = nullptr;
+    const store::ProfileStore* profiles = nullptr;
+    store::StateDb* state = nullptr;
+    const Clock* clock = nullptr;
+    query::QueryOptions options;
+  };
+  // Loads every record; Corruption on a bad one.
+  static Result<std::unique_ptr<Audiences>> Open(Sources sources);
+
+  // ---- Audiences ------------------------------------------------------------
+  // InvalidArgument for a bad name or a definition referring to an unknown
+  // audience or to itself; AlreadyExists / NotFound.
+  Result<AudienceRecord> Create(AudienceRecord record);
+  Result<AudienceRecord> Update(AudienceRecord record);
+  Status Delete(const std::string& name);
+  Result<AudienceRecord> Get(const std::string& name) const;
+  std::vector<AudienceRecord> List() const;
+
+  // The persons a definition selects now.
+  Result<Roaring> Evaluate(const Node& definition);
+  // The members of a saved audience now.
+  Result<Roaring> Members(const std::string& name);
+  AudienceEvaluator::Stats cache_stats() const { return evaluator_.stats(); }
+
+  // ---- Realtime membership ----------------------------------------------------
+  // Called by the engine after events are applied to identity and profiles:
+  // new data invalidates cached conditions and marks the audiences that use
+  // these events (or traits, for identify/profile events) for Refresh.
+  void NoteEvents(const std::vector<Event>& events);
+  // Identity corrections: everything may have changed.
+  void NoteIdentityChange();
+  // Re-evaluates the audiences marked since the last call (all of them and
+  // every tag when `full`), records audience_entered / audience_exited for
+  // each person whose membership changed, and saves the new membership. An
+  // audience's first evaluation records its baseline without changes.
+  // Returns the number of changes recorded.
+  Result<size_t> Refresh(bool full);
+  // Changes with seq > after, oldest first, at most `limit`.
+  Result<std::vector<MembershipChange>> Changes(uint64_t after, size_t limit) const;
+  // The audiences (by name) the person belonged to at the last refresh.
+  std::vector<std::string> MembershipsOf(uint32_t one_id) const;
+  // One person's changes, oldest first.
+  Result<std::vector<MembershipChange>> History(uint32_t one_id) const;
+
+  // ---- Tags --------------------------------------------------------------------
+  Result<TagRecord> PutTag(TagRecord tag);  // creates or replaces
+  Status DeleteTag(const std::string& category, const std::string& name);
+  std::vector<TagRecord> ListTags() const;
+  Result<Roaring> TagMembers(const TagRecord& tag);
+  // "category/tag" of every tag the person has now.
+  Result<std::vector<std::string>> TagsOf(uint32_t one_id);
+
+  // ---- Computed traits and RFM ------------------------------------------------
+  // Saves the spec and computes its values now; returns how many persons have one.
+  Result<size_t> PutComputedTrait(const ComputedTraitSpec& spec);
+  Status DeleteComputedTrait(const std::string& name);
+  std::vector<ComputedTraitSpec> ListComputedTraits() const;
+  // Recomputes every computed trait (the scheduled job).
+  Status RecomputeTraits();
+  // Scores RFM with `options` and stores the scores; returns them.
+  Result<std::vector<RfmScore>> RunRfm(const RfmOptions& options);
+  // The last RFM run: its options and per-segment counts; NotFound if none.
+  Result<Json> RfmSummary() const;
+
+  // {"computed": {...}, "rfm": {...}|null} of one person, for the profile.
+  Json StoredAttributesOf(uint32_t one_id) const;
+
+  // ---- AudienceData -----------------------------------------------------------
+  Status ForEachTrait(std::string_view key, const ValueFn& fn) const override;
+  Status ForEachStoredAttribute(Namespace ns, std::string_view name,
+                                const ValueFn& fn) const override;
+  Result<Node> AudienceDefinition(std::string_view name) const override;
+
+  EvalContext Context() const;
+  uint64_t data_version() const { return version_.load(); }
+
+ private:
+  explicit Audiences(Sources sources) : src_(std::move(sources)) {}
+  Status Load();
+  Status LoadTags();              // membership.cc
+  Status LoadStoredAttributes();  // stored_attributes.cc
+  Status SaveAudience(const AudienceRecord& r);
+  Status CheckReferences(const std::string& name, const Node& def) const;
+  // Diffs `now` against the saved membership of `key` and records changes.
+  Result<size_t> RecordChanges(const std::string& key, const Roaring& now, bool first);
+  Result<Roaring> SavedMembers(const std::string& key) const;
+
+  Sources src_;
+  AudienceEvaluator evaluator_;
+  std::atomic<uint64_t> version_{1};
+
+  mutable std::shared_mutex mu_;  // the maps below
+  std::map<std::string, AudienceRecord> audiences_;
+  std::map<std::pair<std::string, std::string>, TagRecord> tags_;
+  std::map<std::string, ComputedTraitSpec> trait_specs_;
+  std::map<std::string, std::shared_ptr<const std::vector<PersonValue>>> trait_values_;
+  std::shared_ptr<const std::vector<RfmScore>> rfm_;
+  RfmOptions rfm_options_;
+  std::set<std::string> dirty_;            // audiences to refresh
+  bool all_dirty_ = false;
+
+  // Last saved membership per audience / tag key, as RecordChanges wrote it.
+  std::map<std::string, std::shared_ptr<const Roaring>> saved_;  // guarded by mu_
+
+  std::mutex refresh_mu_;  // one Refresh at a time; guards seq_
+  uint64_t seq_ = 0;
+};
+
+}  // namespace quanyu::audience

@@ -1,0 +1,294 @@
+// Realtime membership (docs/audiences.md, "Realtime membership") and tags.
+#include <algorithm>
+#include <set>
+
+#include "audience/audiences.h"
+#include "audience/internal/keys.h"
+#include "audience/language.h"
+
+namespace quanyu::audience {
+namespace {
+
+constexpr size_t kMaxChangesPerBatch = 50'000;  // state-DB writes per batch
+
+bool NamesOnly(EventType t) {
+  return t == EventType::kTrack || t == EventType::kPage || t == EventType::kScreen;
+}
+
+std::string TagKey(const std::string& category, const std::string& name) {
+  return "au/t/" + category + std::string(1, '\0') + name;
+}
+
+Json TagJson(const TagRecord& t) {
+  Json j{{"category", t.category}, {"name", t.name}, {"description", t.description}};
+  if (t.is_list) {
+    j["identifiers"] = t.identifiers;
+  } else {
+    j["rule"] = PrintText(t.rule);
+  }
+  return j;
+}
+
+Json ChangeJson(const MembershipChange& c) {
+  return Json{{"seq", c.seq},
+              {"one_id", c.one_id},
+              {"audience", c.audience},
+              {"type", c.entered ? "audience_entered" : "audience_exited"},
+              {"time_us", c.time_us}};
+}
+
+Result<MembershipChange> ChangeFromJson(std::string_view bytes) {
+  Json j = Json::parse(bytes, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Status::Corruption("membership change record");
+  MembershipChange c;
+  c.seq = j.value("seq", uint64_t{0});
+  c.one_id = j.value("one_id", uint32_t{0});
+  c.audience = j.value("audience", "");
+  c.entered = j.value("type", "") == "audience_entered";
+  c.time_us = j.value("time_us", int64_t{0});
+  return c;
+}
+
+}  // namespace
+
+void Audiences::NoteEvents(const std::vector<Event>& events) {
+  if (events.empty()) return;
+  version_.fetch_add(1);
+  std::set<std::string_view> names;
+  bool traits = false;
+  for (const Event& e : events) {
+    if (NamesOnly(e.type)) {
+      names.insert(e.name);
+    } else {
+      traits = true;  // identify / alias / profile_*: traits or identity may change
+    }
+  }
+  std::unique_lock lock(mu_);
+  if (traits) {
+    all_dirty_ = true;
+    return;
+  }
+  for (const auto& [name, r] : audiences_) {
+    for (const auto& e : ReferencedEvents(r.definition)) {
+      if (names.count(e) || e == name) {
+        dirty_.insert(name);
+        break;
+      }
+    }
+    // Audiences built on other audiences follow them.
+    if (!ReferencedAudiences(r.definition).empty()) dirty_.insert(name);
+  }
+}
+
+void Audiences::NoteIdentityChange() {
+  version_.fetch_add(1);
+  std::unique_lock lock(mu_);
+  all_dirty_ = true;
+}
+
+Result<Roaring> Audiences::SavedMembers(const std::string& key) const {
+  auto bytes = src_.state->Get("au/m/" + key);
+  if (!bytes.ok()) return bytes.status();
+  try {
+    return Roaring::readSafe(bytes->data(), bytes->size());
+  } catch (const std::exception& e) {
+    return Status::Corruption("membership of \"" + key + "\": " + e.what());
+  }
+}
+
+Result<size_t> Audiences::RecordChanges(const std::string& key, const Roaring& now, bool first) {
+  auto saved = SavedMembers(key);
+  if (!saved.ok() && saved.status().code() != StatusCode::kNotFound) return saved.status();
+  size_t changes = 0;
+  store::StateWriteBatch batch;
+  const int64_t at = src_.clock->NowMicros();
+  if (saved.ok() && !first) {
+    Roaring entered = now - *saved, exited = *saved - now;
+    auto emit = [&](uint32_t id, bool in) -> Status {
+      MembershipChange c{++seq_, id, key, in, at};
+      std::string feed = "au/c/", person = "au/h/";
+      internal::PutBigEndian64(&feed, c.seq);
+      internal::PutBigEndian32(&person, id);
+      internal::PutBigEndian64(&person, c.seq);
+      const std::string j = ChangeJson(c).dump();
+      batch.Put(feed, j);
+      batch.Put(person, j);
+      ++changes;
+      if (batch.size() >= 2 * kMaxChangesPerBatch) {
+        RETURN_IF_ERROR(src_.state->Write(batch));
+        batch = store::StateWriteBatch();
+      }
+      return Status::OK();
+    };
+    for (uint32_t id : entered) RETURN_IF_ERROR(emit(id, true));
+    for (uint32_t id : exited) RETURN_IF_ERROR(emit(id, false));
+  }
+  std::string bits(now.getSizeInBytes(), '\0');
+  now.write(bits.data());
+  batch.Put("au/m/" + key, std::move(bits));
+  RETURN_IF_ERROR(src_.state->Write(batch));
+  std::unique_lock lock(mu_);
+  saved_[key] = std::make_shared<const Roaring>(now);
+  return changes;
+}
+
+Result<size_t> Audiences::Refresh(bool full) {
+  std::lock_guard refresh(refresh_mu_);
+  std::vector<AudienceRecord> todo;
+  std::vector<TagRecord> tags;
+  {
+    std::unique_lock lock(mu_);
+    const bool all = full || all_dirty_;
+    for (const auto& [name, r] : audiences_) {
+      if (all || dirty_.count(name)) todo.push_back(r);
+    }
+    if (all) {
+      for (const auto& [key, t] : tags_) tags.push_back(t);
+    }
+    dirty_.clear();
+    all_dirty_ = false;
+  }
+  size_t changes = 0;
+  for (const AudienceRecord& r : todo) {
+    auto members = Evaluate(r.definition);
+    if (!members.ok()) continue;  // e.g. an attribute not computed yet; tried again next time
+    const bool first = !SavedMembers(r.name).ok();
+    ASSIGN_OR_RETURN(size_t n, RecordChanges(r.name, *members, first));
+    changes += n;
+  }
+  for (const TagRecord& t : tags) {
+    auto members = TagMembers(t);
+    if (!members.ok()) continue;
+    const std::string key = "tag:" + t.category + "/" + t.name;
+    const bool first = !SavedMembers(key).ok();
+    ASSIGN_OR_RETURN(size_t n, RecordChanges(key, *members, first));
+    changes += n;
+  }
+  return changes;
+}
+
+Result<std::vector<MembershipChange>> Audiences::Changes(uint64_t after, size_t limit) const {
+  std::string start = "au/c/";
+  internal::PutBigEndian64(&start, after + 1);
+  std::vector<MembershipChange> out;
+  bool enough = false;
+  Status st = src_.state->Scan(start, "au/c0", [&](std::string_view, std::string_view v) {
+    if (out.size() >= limit) {
+      enough = true;
+      return Status::ResourceExhausted("page full");
+    }
+    ASSIGN_OR_RETURN(MembershipChange c, ChangeFromJson(v));
+    out.push_back(std::move(c));
+    return Status::OK();
+  });
+  if (!st.ok() && !enough) return st;
+  return out;
+}
+
+std::vector<std::string> Audiences::MembershipsOf(uint32_t one_id) const {
+  std::vector<std::string> out;
+  std::shared_lock lock(mu_);
+  for (const auto& [name, r] : audiences_) {
+    auto it = saved_.find(name);
+    if (it != saved_.end() && it->second->contains(one_id)) out.push_back(name);
+  }
+  return out;
+}
+
+Result<std::vector<MembershipChange>> Audiences::History(uint32_t one_id) const {
+  std::string prefix = "au/h/";
+  internal::PutBigEndian32(&prefix, one_id);
+  std::vector<MembershipChange> out;
+  RETURN_IF_ERROR(src_.state->ScanPrefix(prefix, [&](std::string_view, std::string_view v) {
+    ASSIGN_OR_RETURN(MembershipChange c, ChangeFromJson(v));
+    out.push_back(std::move(c));
+    return Status::OK();
+  }));
+  return out;
+}
+
+// ---- Tags ---------------------------------------------------------------------
+
+Status Audiences::LoadTags() {
+  return src_.state->ScanPrefix("au/t/", [&](std::string_view, std::string_view v) {
+    Json j = Json::parse(v, nullptr, false);
+    if (j.is_discarded()) return Status::Corruption("tag record");
+    TagRecord t;
+    t.category = j.value("category", "");
+    t.name = j.value("name", "");
+    t.description = j.value("description", "");
+    if (j.contains("identifiers")) {
+      t.is_list = true;
+      t.identifiers = j["identifiers"].get<std::vector<std::string>>();
+    } else {
+      ASSIGN_OR_RETURN(t.rule, ParseText(j.value("rule", "")));
+    }
+    tags_[{t.category, t.name}] = std::move(t);
+    return Status::OK();
+  });
+}
+
+Result<TagRecord> Audiences::PutTag(TagRecord tag) {
+  auto valid = [](const std::string& s) { return !s.empty() && s.size() <= 128 && s.find('\0') == std::string::npos && s.find('/') == std::string::npos; };
+  if (!valid(tag.category) || !valid(tag.name)) {
+    return Status::InvalidArgument("a tag needs a category and a name of 1 to 128 bytes without '/'");
+  }
+  if (!tag.is_list) {
+    std::shared_lock lock(mu_);
+    RETURN_IF_ERROR(CheckReferences("", tag.rule));
+  }
+  RETURN_IF_ERROR(src_.state->Put(TagKey(tag.category, tag.name), TagJson(tag).dump()));
+  std::unique_lock lock(mu_);
+  tags_[{tag.category, tag.name}] = tag;
+  all_dirty_ = true;
+  return tag;
+}
+
+Status Audiences::DeleteTag(const std::string& category, const std::string& name) {
+  std::unique_lock lock(mu_);
+  if (!tags_.erase({category, name})) {
+    return Status::NotFound("no tag \"" + name + "\" in category \"" + category + "\"");
+  }
+  RETURN_IF_ERROR(src_.state->Delete("au/m/tag:" + category + "/" + name));
+  saved_.erase("tag:" + category + "/" + name);
+  return src_.state->Delete(TagKey(category, name));
+}
+
+std::vector<TagRecord> Audiences::ListTags() const {
+  std::shared_lock lock(mu_);
+  std::vector<TagRecord> out;
+  for (const auto& [key, t] : tags_) out.push_back(t);
+  return out;
+}
+
+Result<Roaring> Audiences::TagMembers(const TagRecord& tag) {
+  if (!tag.is_list) return Evaluate(tag.rule);
+  // Uploaded identifiers resolve to whoever holds them now.
+  Roaring out;
+  for (const std::string& text : tag.identifiers) {
+    const size_t colon = text.find(':');
+    if (colon == std::string::npos) continue;
+    Identifier id;
+    id.ns = text.substr(0, colon);
+    id.value = text.substr(colon + 1);
+    if (const size_t scoped = id.value.find(':'); scoped != std::string::npos &&
+        (id.ns == "wechat_openid" || id.ns == "douyin_openid" || id.ns == "wechat_unionid" ||
+         id.ns == "douyin_unionid" || id.ns == "wecom_external_userid")) {
+      id.scope = id.value.substr(0, scoped);
+      id.value = id.value.substr(scoped + 1);
+    }
+    if (const uint32_t p = src_.graph->Lookup(id); p != 0) out.add(p);
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> Audiences::TagsOf(uint32_t one_id) {
+  std::vector<std::string> out;
+  for (const TagRecord& t : ListTags()) {
+    auto members = TagMembers(t);
+    if (members.ok() && members->contains(one_id)) out.push_back(t.category + "/" + t.name);
+  }
+  return out;
+}
+
+}  // namespace quanyu::audience
