@@ -103,6 +103,12 @@ Result<AudienceRecord> Audiences::Create(AudienceRecord record) {
     return Status::InvalidArgument("audience name \"" + record.name +
                                    "\": use 1 to 128 letters, digits, '_', '-' or '.'");
   }
+  for (std::string_view reserved : {"preview", "refresh", "changes", "history"}) {
+    if (record.name == reserved) {
+      return Status::InvalidArgument("audience name \"" + record.name +
+                                     "\" is reserved (it names an API route)");
+    }
+  }
   std::unique_lock lock(mu_);
   if (audiences_.count(record.name)) {
     return Status::AlreadyExists("audience \"" + record.name + "\" already exists");
@@ -136,6 +142,15 @@ Status Audiences::Delete(const std::string& name) {
       if (ref == name && other != name) {
         return Status::InvalidArgument("audience \"" + name + "\" is used by audience \"" + other +
                                        "\"; change that one first");
+      }
+    }
+  }
+  for (const auto& [key, t] : tags_) {
+    if (t.is_list) continue;
+    for (const auto& ref : ReferencedAudiences(t.rule)) {
+      if (ref == name) {
+        return Status::InvalidArgument("audience \"" + name + "\" is used by tag \"" + t.category +
+                                       "/" + t.name + "\"; change that one first");
       }
     }
   }

@@ -5,13 +5,16 @@
 //
 // Persisted in the state DB (docs/audiences.md, "Storage"):
 //   au/d/NAME               audience record (JSON)
-//   au/m/NAME               last membership (portable Roaring bitmap)
+//   au/m/KEY                last membership (portable Roaring bitmap); KEY is
+//                           the audience name or "tag:CATEGORY/TAG"
 //   au/c/SEQ                membership change feed (SEQ big-endian u64; JSON)
 //   au/h/ONE_ID SEQ         the same change under the person (u32 + u64 BE)
 //   au/t/CATEGORY\0TAG      tag record (JSON)
 //   au/ct/NAME              computed trait spec (JSON)
-//   au/cv/NAME              its values: repeated (u32 one_id, u32 len, JSON)
-//   au/rfm                  RFM options and scores (JSON header + rows)
+//   au/cv/NAME/CHUNK        its values for 65,536 persons per chunk (CHUNK
+//                           u32 BE): repeated (u32 BE one_id, u32 BE len, JSON)
+//   au/rfm                  the last RFM run's options (JSON)
+//   au/rfmv/CHUNK           its scores, as au/cv (JSON {r, f, m, score, ...})
 //
 // Thread-safety: every public method may be called concurrently.
 #pragma once
@@ -96,8 +99,11 @@ class Audiences final : public AudienceData {
   // new data invalidates cached conditions and marks the audiences that use
   // these events (or traits, for identify/profile events) for Refresh.
   void NoteEvents(const std::vector<Event>& events);
-  // Identity corrections: everything may have changed.
-  void NoteIdentityChange();
+  // A bulk load (or anything else that changes data wholesale): every
+  // audience and tag is refreshed next time.
+  void NoteAllChanged();
+  // The clock audiences use ("now" of relative windows and RFM runs).
+  int64_t NowMicros() const { return src_.clock->NowMicros(); }
   // Re-evaluates the audiences marked since the last call (all of them and
   // every tag when `full`), records audience_entered / audience_exited for
   // each person whose membership changed, and saves the new membership. An
@@ -167,6 +173,7 @@ class Audiences final : public AudienceData {
   RfmOptions rfm_options_;
   std::set<std::string> dirty_;            // audiences to refresh
   bool all_dirty_ = false;
+  bool tags_dirty_ = false;                // any new data since tags were refreshed
 
   // Last saved membership per audience / tag key, as RecordChanges wrote it.
   std::map<std::string, std::shared_ptr<const Roaring>> saved_;  // guarded by mu_

@@ -41,12 +41,60 @@ Result<MembershipChange> ChangeFromJson(std::string_view bytes) {
   Json j = Json::parse(bytes, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return Status::Corruption("membership change record");
   MembershipChange c;
-  c.seq = j.value("seq", uint64_t{0});
-  c.one_id = j.value("one_id", uint32_t{0});
-  c.audience = j.value("audience", "");
-  c.entered = j.value("type", "") == "audience_entered";
-  c.time_us = j.value("time_us", int64_t{0});
+  try {
+    c.seq = j.value("seq", uint64_t{0});
+    c.one_id = j.value("one_id", uint32_t{0});
+    c.audience = j.value("audience", "");
+    c.entered = j.value("type", "") == "audience_entered";
+    c.time_us = j.value("time_us", int64_t{0});
+  } catch (const Json::exception& e) {
+    return Status::Corruption(std::string("membership change record: ") + e.what());
+  }
   return c;
+}
+
+}  // namespace
+
+namespace {
+
+// Whether persons without any value or event can satisfy `n` — NOT, "!=",
+// or an event bound that a count (and sum) of 0 meets: then any new person
+// may join, whatever their events.
+bool AdmitsNewPersons(const Node& n) {
+  switch (n.kind) {
+    case Node::kNot:
+      return true;
+    case Node::kAnd:
+      for (const Node& c : n.children) {
+        if (!AdmitsNewPersons(c)) return false;
+      }
+      return !n.children.empty();
+    case Node::kOr:
+      for (const Node& c : n.children) {
+        if (AdmitsNewPersons(c)) return true;
+      }
+      return false;
+    case Node::kAttribute:
+      return n.op == CmpOp::kNe;
+    case Node::kEvent: {
+      auto holds = [](const Bound& b, double x) {
+        return b.op == "=" ? x == b.value : b.op == "!=" ? x != b.value : b.op == "<" ? x < b.value
+               : b.op == "<=" ? x <= b.value : b.op == ">" ? x > b.value : x >= b.value;
+      };
+      return holds(n.count, 0) && (n.sum_property.empty() || holds(n.sum, 0));
+    }
+    default:
+      return false;  // sequences and audience references are checked by their own events
+  }
+}
+
+// Whether `n` has a consent.* condition (its events are "Consent Updated").
+bool UsesConsent(const Node& n) {
+  if (n.kind == Node::kAttribute) return n.ns == Namespace::kConsent;
+  for (const Node& c : n.children) {
+    if (UsesConsent(c)) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -60,30 +108,33 @@ void Audiences::NoteEvents(const std::vector<Event>& events) {
     if (NamesOnly(e.type)) {
       names.insert(e.name);
     } else {
-      traits = true;  // identify / alias / profile_*: traits or identity may change
+      traits = true;  // identify / alias / profile_* / corrections: traits or identity change
     }
   }
   std::unique_lock lock(mu_);
+  tags_dirty_ = true;
   if (traits) {
     all_dirty_ = true;
     return;
   }
+  const bool consent = names.count("Consent Updated") > 0;
   for (const auto& [name, r] : audiences_) {
-    for (const auto& e : ReferencedEvents(r.definition)) {
-      if (names.count(e) || e == name) {
-        dirty_.insert(name);
-        break;
-      }
+    const Node& def = r.definition;
+    bool dirty = !ReferencedAudiences(def).empty() || AdmitsNewPersons(def) ||
+                 (consent && UsesConsent(def));
+    for (const auto& e : ReferencedEvents(def)) {
+      if (dirty) break;
+      dirty = names.count(e) > 0;
     }
-    // Audiences built on other audiences follow them.
-    if (!ReferencedAudiences(r.definition).empty()) dirty_.insert(name);
+    if (dirty) dirty_.insert(name);
   }
 }
 
-void Audiences::NoteIdentityChange() {
+void Audiences::NoteAllChanged() {
   version_.fetch_add(1);
   std::unique_lock lock(mu_);
   all_dirty_ = true;
+  tags_dirty_ = true;
 }
 
 Result<Roaring> Audiences::SavedMembers(const std::string& key) const {
@@ -142,16 +193,21 @@ Result<size_t> Audiences::Refresh(bool full) {
     for (const auto& [name, r] : audiences_) {
       if (all || dirty_.count(name)) todo.push_back(r);
     }
-    if (all) {
+    if (all || tags_dirty_) {
       for (const auto& [key, t] : tags_) tags.push_back(t);
     }
     dirty_.clear();
     all_dirty_ = false;
+    tags_dirty_ = false;
   }
   size_t changes = 0;
   for (const AudienceRecord& r : todo) {
     auto members = Evaluate(r.definition);
-    if (!members.ok()) continue;  // e.g. an attribute not computed yet; tried again next time
+    if (!members.ok()) {  // e.g. an attribute not computed yet: tried again next time
+      std::unique_lock lock(mu_);
+      if (audiences_.count(r.name)) dirty_.insert(r.name);
+      continue;
+    }
     const bool first = !SavedMembers(r.name).ok();
     ASSIGN_OR_RETURN(size_t n, RecordChanges(r.name, *members, first));
     changes += n;
@@ -214,14 +270,18 @@ Status Audiences::LoadTags() {
     Json j = Json::parse(v, nullptr, false);
     if (j.is_discarded()) return Status::Corruption("tag record");
     TagRecord t;
-    t.category = j.value("category", "");
-    t.name = j.value("name", "");
-    t.description = j.value("description", "");
-    if (j.contains("identifiers")) {
-      t.is_list = true;
-      t.identifiers = j["identifiers"].get<std::vector<std::string>>();
-    } else {
-      ASSIGN_OR_RETURN(t.rule, ParseText(j.value("rule", "")));
+    try {
+      t.category = j.value("category", "");
+      t.name = j.value("name", "");
+      t.description = j.value("description", "");
+      if (j.contains("identifiers")) {
+        t.is_list = true;
+        t.identifiers = j["identifiers"].get<std::vector<std::string>>();
+      } else {
+        ASSIGN_OR_RETURN(t.rule, ParseText(j.value("rule", "")));
+      }
+    } catch (const Json::exception& e) {
+      return Status::Corruption(std::string("tag record: ") + e.what());
     }
     tags_[{t.category, t.name}] = std::move(t);
     return Status::OK();

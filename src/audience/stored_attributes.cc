@@ -4,7 +4,6 @@
 
 #include "audience/audiences.h"
 #include "audience/internal/keys.h"
-#include "audience/language.h"
 #include "common/time_util.h"
 
 namespace quanyu::audience {
@@ -58,6 +57,15 @@ Result<std::vector<PersonValue>> LoadValues(const store::StateDb* db, const std:
   return out;
 }
 
+// Whether `n` has a condition on computed.NAME.
+bool UsesComputed(const Node& n, const std::string& name) {
+  if (n.kind == Node::kAttribute) return n.ns == Namespace::kComputed && n.name == name;
+  for (const Node& c : n.children) {
+    if (UsesComputed(c, name)) return true;
+  }
+  return false;
+}
+
 Json RfmValue(const RfmScore& s) {
   return Json{{"r", s.r}, {"f", s.f}, {"m", s.m},
               {"score", std::to_string(s.r) + std::to_string(s.f) + std::to_string(s.m)},
@@ -94,12 +102,16 @@ Status Audiences::LoadStoredAttributes() {
     for (const auto& row : rows) {
       RfmScore s;
       s.one_id = row.one_id;
-      s.r = row.value.value("r", 0);
-      s.f = row.value.value("f", 0);
-      s.m = row.value.value("m", 0);
-      s.recency_days = row.value.value("recency_days", 0.0);
-      s.frequency = row.value.value("frequency", int64_t{0});
-      s.monetary = row.value.value("monetary", 0.0);
+      try {
+        s.r = row.value.value("r", 0);
+        s.f = row.value.value("f", 0);
+        s.m = row.value.value("m", 0);
+        s.recency_days = row.value.value("recency_days", 0.0);
+        s.frequency = row.value.value("frequency", int64_t{0});
+        s.monetary = row.value.value("monetary", 0.0);
+      } catch (const Json::exception& e) {
+        return Status::Corruption(std::string("RFM row: ") + e.what());
+      }
       s.segment = RfmSegmentOf(s.r, s.f);
       scores->push_back(s);
     }
@@ -130,9 +142,15 @@ Status Audiences::DeleteComputedTrait(const std::string& name) {
     std::shared_lock lock(mu_);
     if (!trait_specs_.count(name)) return Status::NotFound("no computed trait \"" + name + "\"");
     for (const auto& [aname, r] : audiences_) {
-      if (PrintText(r.definition).find("computed." + name) != std::string::npos) {
+      if (UsesComputed(r.definition, name)) {
         return Status::InvalidArgument("computed trait \"" + name + "\" is used by audience \"" +
                                        aname + "\"");
+      }
+    }
+    for (const auto& [key, t] : tags_) {
+      if (!t.is_list && UsesComputed(t.rule, name)) {
+        return Status::InvalidArgument("computed trait \"" + name + "\" is used by tag \"" +
+                                       t.category + "/" + t.name + "\"");
       }
     }
   }
@@ -194,7 +212,7 @@ Result<std::vector<RfmScore>> Audiences::RunRfm(const RfmOptions& options) {
 
 Result<Json> Audiences::RfmSummary() const {
   std::shared_lock lock(mu_);
-  if (!rfm_) return Status::NotFound("RFM has not been run yet (POST /api/v1/rfm)");
+  if (!rfm_) return Status::NotFound("RFM has not been run yet (POST /api/v1/rfm, or `quanyu rfm run`)");
   Json segments = Json::object();
   for (const auto& name : RfmSegmentNames()) segments[name] = 0;
   for (const RfmScore& s : *rfm_) segments[std::string(s.segment)] = segments[std::string(s.segment)].get<int64_t>() + 1;
@@ -246,7 +264,7 @@ Status Audiences::ForEachStoredAttribute(Namespace ns, std::string_view name,
   }
   if (!scores) {
     return Status::InvalidArgument("rfm." + std::string(name) +
-                                   ": RFM has not been run yet (POST /api/v1/rfm)");
+                                   ": RFM has not been run yet (POST /api/v1/rfm, or `quanyu rfm run`)");
   }
   for (const RfmScore& s : *scores) {
     Json v = RfmValue(s);

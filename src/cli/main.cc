@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   quanyu::cli::RegisterDemo(app);
   quanyu::cli::RegisterProfile(app);
   quanyu::cli::RegisterQuery(app);
+  quanyu::cli::RegisterAudience(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -231,8 +231,11 @@ void Engine::Append(std::string source_name, std::shared_ptr<std::vector<Event>>
       Status added = store_->AddEncodedBatch(std::move(*payload), lsn, std::move(keys));
       if (!added.ok()) {  // cannot happen for our own encoding; keep the data anyway
         spdlog::error("store rejected an encoded batch ({}); re-adding decoded", added.ToString());
-        store_->Add(std::move(*events), lsn);
+        store_->Add(std::vector<Event>(*events), lsn);
       }
+      // Only now can a scan see the events: marking audiences earlier would
+      // let a refresh cache results without them under the new data version.
+      audiences_->NoteEvents(*events);
     }
     (*shared_done)(std::move(*shared_result));
   });
@@ -252,7 +255,6 @@ void Engine::ResolveIdentity(std::vector<Event>* events, uint64_t lsn) {
   identity_->Apply(events);
   profiles_->Apply(*events);
   identity_lsn_ = std::max(identity_lsn_, lsn);
-  if (audiences_) audiences_->NoteEvents(*events);  // null while recovering
 }
 
 bool Engine::Admissible(const Event& e, IngestResult* result) {
@@ -375,6 +377,7 @@ Status Engine::FinishBulkLoad() {
   // A bulk load touches every day in every flush: merge the small segments
   // now rather than leave them to the background thread.
   RETURN_IF_ERROR(Compact(true).status());
+  audiences_->NoteAllChanged();
   return Checkpoint();
 }
 

@@ -89,7 +89,8 @@ Result<Json> PreviewAudience(Engine& engine, const Json& body) {
   ASSIGN_OR_RETURN(audience::Node def, DefinitionOf(body));
   size_t sample = kDefaultPreviewSample;
   if (body.contains("sample")) {
-    if (!body["sample"].is_number_unsigned() || body["sample"].get<uint64_t>() > 1000) {
+    const Json& n = body["sample"];
+    if (!n.is_number_integer() || n.get<int64_t>() < 0 || n.get<int64_t>() > 1000) {
       return Status::InvalidArgument("sample must be an integer in 0..1000");
     }
     sample = body["sample"].get<size_t>();
@@ -137,6 +138,7 @@ Json ListAudiences(Engine& engine) {
 Status DeleteAudience(Engine& engine, const std::string& name) { return A(engine).Delete(name); }
 
 Result<Json> AudienceMembers(Engine& engine, const std::string& name, uint32_t after, size_t limit) {
+  if (limit == 0) return Status::InvalidArgument("limit must be at least 1");
   ASSIGN_OR_RETURN(Roaring members, A(engine).Members(name));
   Json ids = Json::array();
   Json next = nullptr;

@@ -43,11 +43,11 @@ Result<Json> PreviewAudience(Engine& engine, const Json& body);
 // {"name", "description", "definition", "tree", "created", "updated"}.
 Result<Json> CreateAudience(Engine& engine, const Json& body);
 Result<Json> UpdateAudience(Engine& engine, const std::string& name, const Json& body);
-// The record plus "count" (members now) and "last_refresh_count".
+// The record plus "count" (members now).
 Result<Json> AudienceDocument(Engine& engine, const std::string& name);
 Json ListAudiences(Engine& engine);
 Status DeleteAudience(Engine& engine, const std::string& name);
-// {"count", "members": [one_id...] (ascending, after `after`, at most limit), "next_after"|null}.
+// {"count", "members": [one_id...] (ascending, after `after`, at most limit >= 1), "next_after"|null}.
 Result<Json> AudienceMembers(Engine& engine, const std::string& name, uint32_t after, size_t limit);
 // CSV "one_id,TRAIT..." of the members MayExport allows for "csv".
 Result<std::string> MembersCsv(Engine& engine, const std::string& name,

@@ -58,17 +58,21 @@ std::string Param(const HttpRequest& r, std::string_view name) {
   return collect::internal::QueryParam("?" + r.query, name);
 }
 
-Result<uint64_t> ParseCount(const std::string& text, uint64_t fallback, uint64_t max,
+// A decimal parameter in [min, max]; `fallback` when absent.
+Result<uint64_t> ParseCount(const std::string& text, uint64_t fallback, uint64_t min, uint64_t max,
                             std::string_view name) {
   if (text.empty()) return fallback;
+  const Status bad = Status::InvalidArgument(std::string(name) + " must be an integer in " +
+                                             std::to_string(min) + ".." + std::to_string(max));
+  if (text.size() > 20) return bad;
   uint64_t v = 0;
   for (char c : text) {
-    if (c < '0' || c > '9' || v > max) {
-      return Status::InvalidArgument(std::string(name) + " must be an integer in 0.." + std::to_string(max));
-    }
-    v = v * 10 + static_cast<uint64_t>(c - '0');
+    if (c < '0' || c > '9') return bad;
+    const uint64_t digit = static_cast<uint64_t>(c - '0');
+    if (v > (max - digit) / 10) return bad;  // v * 10 + digit would pass max (or overflow)
+    v = v * 10 + digit;
   }
-  if (v > max) return Status::InvalidArgument(std::string(name) + " must be an integer in 0.." + std::to_string(max));
+  if (v < min) return bad;
   return v;
 }
 
@@ -104,12 +108,14 @@ HttpResponse AudienceRoute(Engine& e, const HttpRequest& r, std::string_view res
     if (m != "POST") return WrongMethod(r, "POST");
     auto body = Body(r);
     if (!body.ok()) return ErrorResponse(body.status());
-    return Render(RefreshAudiences(e, body->value("full", false)));
+    const Json full = body->value("full", Json(false));
+    if (!full.is_boolean()) return ErrorResponse(Status::InvalidArgument("full must be true or false"));
+    return Render(RefreshAudiences(e, full.get<bool>()));
   }
   if (parts.size() == 1 && name == "changes") {
     if (m != "GET") return WrongMethod(r, "GET");
-    auto after = ParseCount(Param(r, "after"), 0, UINT64_MAX / 10, "after");
-    auto limit = ParseCount(Param(r, "limit"), 1000, kMaxMembersPage, "limit");
+    auto after = ParseCount(Param(r, "after"), 0, 0, UINT64_MAX, "after");
+    auto limit = ParseCount(Param(r, "limit"), 1000, 1, kMaxMembersPage, "limit");
     if (!after.ok()) return ErrorResponse(after.status());
     if (!limit.ok()) return ErrorResponse(limit.status());
     return Render(AudienceChanges(e, *after, *limit));
@@ -138,8 +144,8 @@ HttpResponse AudienceRoute(Engine& e, const HttpRequest& r, std::string_view res
       resp.body = std::move(*csv);
       return resp;
     }
-    auto after = ParseCount(Param(r, "after"), 0, UINT32_MAX, "after");
-    auto limit = ParseCount(Param(r, "limit"), 1000, kMaxMembersPage, "limit");
+    auto after = ParseCount(Param(r, "after"), 0, 0, UINT32_MAX, "after");
+    auto limit = ParseCount(Param(r, "limit"), 1000, 1, kMaxMembersPage, "limit");
     if (!after.ok()) return ErrorResponse(after.status());
     if (!limit.ok()) return ErrorResponse(limit.status());
     return Render(AudienceMembers(e, name, static_cast<uint32_t>(*after), *limit));
@@ -191,7 +197,10 @@ Result<Json> PutTag(Engine& engine, const Json& body) {
     }
     *out = body[key].get<std::string>();
   }
-  t.description = body.value("description", "");
+  if (body.contains("description")) {
+    if (!body["description"].is_string()) return Status::InvalidArgument("description must be a string");
+    t.description = body["description"].get<std::string>();
+  }
   if (body.contains("identifiers")) {
     if (body.contains("definition") || body.contains("tree")) {
       return Status::InvalidArgument("a tag is a rule (definition or tree) or a list (identifiers), not both");
@@ -252,7 +261,7 @@ Status DeleteComputedTrait(Engine& engine, const std::string& name) {
 
 Result<Json> RunRfm(Engine& engine, const Json& body) {
   ASSIGN_OR_RETURN(audience::RfmOptions options,
-                   audience::ParseRfmOptions(body, SystemClock::Default()->NowMicros()));
+                   audience::ParseRfmOptions(body, A(engine).NowMicros()));
   RETURN_IF_ERROR(A(engine).RunRfm(options).status());
   return A(engine).RfmSummary();
 }

@@ -141,7 +141,7 @@ Result<Roaring> EvaluateSequence(const Node& n, const query::QueryContext& q, in
   const size_t steps = n.steps.size();
   if (steps < 2 || steps > 32) return Status::InvalidArgument("sequence: needs 2 to 32 steps");
   std::vector<std::vector<StepMatcher>> matchers(threads);
-  store::ColumnSet cols;
+  store::ColumnSet cols{store::Column::kTimestamp};
   for (int t = 0; t < threads; ++t) {
     for (size_t s = 0; s < steps; ++s) {
       ASSIGN_OR_RETURN(StepMatcher m,
