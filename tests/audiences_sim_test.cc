@@ -281,5 +281,63 @@ TEST_F(AudiencesSim, CachedAnswerEqualsFreshAndNewDataInvalidates) {
   EXPECT_EQ(third->cardinality(), first->cardinality() + 1);
 }
 
+// A cached condition is reused only while the data it reads is unchanged:
+// events of another name leave did("Product Viewed") cached, but a track
+// event that merges two persons (linking an anonymous id to a user id)
+// must not.
+TEST_F(AudiencesSim, AMergeByAnotherEventInvalidatesCachedEventConditions) {
+  auto& a = engine_->audiences();
+  auto src = engine_->ListSources().front();
+  auto ingest = [&](Event e) {
+    IngestRequest req;
+    req.write_key = src.write_key;
+    e.type = EventType::kTrack;
+    e.timestamp_us = *ParseTimestamp("2026-02-21T10:00:00Z");
+    req.parsed.events.push_back(std::move(e));
+    IngestResult r = engine_->IngestSync(std::move(req));
+    ASSERT_TRUE(r.status.ok() && r.accepted == 1) << r.status.ToString();
+  };
+  Event viewed_anon;
+  viewed_anon.name = "Product Viewed";
+  viewed_anon.anonymous_id = "merge-test-anon";
+  viewed_anon.message_id = "merge-test-1";
+  ingest(viewed_anon);
+  Event viewed_user;
+  viewed_user.name = "Product Viewed";
+  viewed_user.user_id = "merge-test-user";
+  viewed_user.message_id = "merge-test-2";
+  ingest(viewed_user);
+  auto def = audience::ParseText("did(\"Product Viewed\", count >= 2, between(\"2026-02-21\", \"2026-02-21\"))");
+  ASSERT_TRUE(def.ok());
+  auto before = a.Evaluate(*def);
+  ASSERT_TRUE(before.ok());
+  auto user = engine_->LookupPerson("user_id:merge-test-user");
+  ASSERT_TRUE(user.ok());
+  EXPECT_FALSE(before->contains(*user));
+
+  Event other;  // another name: the cached answer stays valid and is reused
+  other.name = "Home Visited";
+  other.user_id = "someone-else";
+  other.message_id = "merge-test-3";
+  ingest(other);
+  const uint64_t hits = a.cache_stats().hits;
+  ASSERT_TRUE(a.Evaluate(*def).ok());
+  EXPECT_GT(a.cache_stats().hits, hits);
+
+  Event link;  // links the two: one person with two views
+  link.name = "Home Visited";
+  link.user_id = "merge-test-user";
+  link.anonymous_id = "merge-test-anon";
+  link.message_id = "merge-test-4";
+  ingest(link);
+  auto merged = engine_->LookupPerson("anonymous_id:merge-test-anon");
+  ASSERT_TRUE(merged.ok());
+  ASSERT_EQ(*merged, *engine_->LookupPerson("user_id:merge-test-user")) << "the link did not merge";
+  auto after = a.Evaluate(*def);
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(after->contains(*merged)) << "a stale cached bitmap was reused after the merge";
+  EXPECT_EQ(after->cardinality(), before->cardinality() + 1);
+}
+
 }  // namespace
 }  // namespace quanyu

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "audience/internal/dependencies.h"
 #include "audience/internal/keys.h"
 #include "audience/language.h"
 #include "common/time_util.h"
@@ -203,6 +204,35 @@ Result<Node> Audiences::AudienceDefinition(std::string_view name) const {
   return it->second.definition;
 }
 
+uint64_t Audiences::VersionOf(const Node& leaf, uint64_t data_version) const {
+  std::shared_lock lock(mu_);
+  uint64_t v = identity_stamp_;
+  auto events_of = [&](std::string_view name) {
+    auto it = event_stamps_.find(name);
+    if (it != event_stamps_.end()) v = std::max(v, it->second);
+  };
+  switch (leaf.kind) {
+    case Node::kEvent:
+      // "count <= 1" also holds for persons who are new: any event may add one.
+      if (internal::AdmitsNewPersons(leaf)) return data_version;
+      events_of(leaf.event);
+      return v;
+    case Node::kSequence:
+      for (const Node& step : leaf.steps) events_of(step.event);
+      return v;
+    case Node::kAttribute:
+      if (leaf.op == CmpOp::kNe) return data_version;  // the universe minus the others
+      if (leaf.ns == Namespace::kConsent) {
+        events_of("Consent Updated");
+      } else if (leaf.ns != Namespace::kTrait) {
+        v = std::max(v, attribute_stamp_);
+      }
+      return v;
+    default:
+      return data_version;
+  }
+}
+
 Status Audiences::ForEachTrait(std::string_view key, const ValueFn& fn) const {
   // The partials that can decide the trait, by person; a person with one
   // such partial reads it directly, others fold theirs (profile.h).
@@ -219,7 +249,7 @@ Status Audiences::ForEachTrait(std::string_view key, const ValueFn& fn) const {
     const uint32_t id = parts[i].first;
     keys.clear();
     for (; i < parts.size() && parts[i].first == id; ++i) keys.push_back(parts[i].second);
-    std::optional<std::string> text = src_.profiles->Fold(keys).TraitJson(key);
+    std::optional<std::string> text = src_.profiles->TraitJson(keys, key);
     if (!text) continue;
     Json value = Json::parse(*text, nullptr, false);
     if (!value.is_discarded()) fn(id, value);

@@ -145,6 +145,7 @@ class Audiences final : public AudienceData {
   Status ForEachStoredAttribute(Namespace ns, std::string_view name,
                                 const ValueFn& fn) const override;
   Result<Node> AudienceDefinition(std::string_view name) const override;
+  uint64_t VersionOf(const Node& leaf, uint64_t data_version) const override;
 
   EvalContext Context() const;
   uint64_t data_version() const { return version_.load(); }
@@ -171,6 +172,12 @@ class Audiences final : public AudienceData {
   std::map<std::string, std::shared_ptr<const std::vector<PersonValue>>> trait_values_;
   std::shared_ptr<const std::vector<RfmScore>> rfm_;
   RfmOptions rfm_options_;
+  // Data versions (values of version_) at which each kind of input last
+  // changed, for VersionOf.
+  uint64_t identity_stamp_ = 1;   // traits or identities (non-track events, bulk loads, remaps)
+  uint64_t seen_remaps_ = 0;      // IdentityGraph::remaps() at the last NoteEvents
+  uint64_t attribute_stamp_ = 1;  // computed traits, RFM scores
+  std::map<std::string, uint64_t, std::less<>> event_stamps_;  // by event name
   std::set<std::string> dirty_;            // audiences to refresh
   bool all_dirty_ = false;
   bool tags_dirty_ = false;                // any new data since tags were refreshed

@@ -171,11 +171,12 @@ Result<Roaring> AudienceEvaluator::Leaf(const Node& n, const EvalContext& ctx,
   }
   std::string key = CacheKeyOf(n);
   if (IsRelative(n)) key += "@" + std::to_string(RoundedNow(ctx));
-  if (auto hit = Lookup(key, ctx.data_version)) return *hit;
+  const uint64_t version = ctx.data->VersionOf(n, ctx.data_version);
+  if (auto hit = Lookup(key, version)) return *hit;
   ASSIGN_OR_RETURN(Roaring u, Universe(ctx));
   ASSIGN_OR_RETURN(Roaring bits, Compute(n, ctx, u));
   bits.runOptimize();
-  Remember(key, ctx.data_version, bits);
+  Remember(key, version, bits);
   return bits;
 }
 

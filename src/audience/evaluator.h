@@ -12,7 +12,8 @@
 //   audience("x")    x's definition, evaluated in place (cycles rejected)
 // Each leaf's bitmap is cached under its canonical form, the time window it
 // resolved to (relative windows end at `now` rounded down to the minute) and
-// the data version; new data (a different version) invalidates it.
+// the version of the data it reads (AudienceData::VersionOf): new data
+// invalidates the leaves that read it and no others.
 //
 // Thread-safety: Evaluate may be called concurrently.
 #pragma once
@@ -48,6 +49,14 @@ class AudienceData {
                                         const ValueFn& fn) const = 0;
   // The definition of audience `name`; NotFound if there is none.
   virtual Result<Node> AudienceDefinition(std::string_view name) const = 0;
+  // The version of the data a leaf condition reads: it changes whenever
+  // something the leaf depends on changes (its events, traits, identities,
+  // the computed values...), so a cached bitmap of the leaf stays valid
+  // while it does not. The default, EvalContext::data_version, changes with
+  // any new data.
+  virtual uint64_t VersionOf(const Node& leaf, uint64_t data_version) const {
+    return data_version;
+  }
 };
 
 struct EvalContext {

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "audience/audiences.h"
+#include "audience/internal/dependencies.h"
 #include "audience/internal/keys.h"
 #include "audience/language.h"
 
@@ -55,53 +56,9 @@ Result<MembershipChange> ChangeFromJson(std::string_view bytes) {
 
 }  // namespace
 
-namespace {
-
-// Whether persons without any value or event can satisfy `n` — NOT, "!=",
-// or an event bound that a count (and sum) of 0 meets: then any new person
-// may join, whatever their events.
-bool AdmitsNewPersons(const Node& n) {
-  switch (n.kind) {
-    case Node::kNot:
-      return true;
-    case Node::kAnd:
-      for (const Node& c : n.children) {
-        if (!AdmitsNewPersons(c)) return false;
-      }
-      return !n.children.empty();
-    case Node::kOr:
-      for (const Node& c : n.children) {
-        if (AdmitsNewPersons(c)) return true;
-      }
-      return false;
-    case Node::kAttribute:
-      return n.op == CmpOp::kNe;
-    case Node::kEvent: {
-      auto holds = [](const Bound& b, double x) {
-        return b.op == "=" ? x == b.value : b.op == "!=" ? x != b.value : b.op == "<" ? x < b.value
-               : b.op == "<=" ? x <= b.value : b.op == ">" ? x > b.value : x >= b.value;
-      };
-      return holds(n.count, 0) && (n.sum_property.empty() || holds(n.sum, 0));
-    }
-    default:
-      return false;  // sequences and audience references are checked by their own events
-  }
-}
-
-// Whether `n` has a consent.* condition (its events are "Consent Updated").
-bool UsesConsent(const Node& n) {
-  if (n.kind == Node::kAttribute) return n.ns == Namespace::kConsent;
-  for (const Node& c : n.children) {
-    if (UsesConsent(c)) return true;
-  }
-  return false;
-}
-
-}  // namespace
-
 void Audiences::NoteEvents(const std::vector<Event>& events) {
   if (events.empty()) return;
-  version_.fetch_add(1);
+  const uint64_t version = version_.fetch_add(1) + 1;
   std::set<std::string_view> names;
   bool traits = false;
   for (const Event& e : events) {
@@ -113,15 +70,27 @@ void Audiences::NoteEvents(const std::vector<Event>& events) {
   }
   std::unique_lock lock(mu_);
   tags_dirty_ = true;
+  // A track event can link identifiers and so merge persons: then events of
+  // every name may belong to other one_ids than before.
+  if (const uint64_t remaps = src_.graph->remaps(); remaps != seen_remaps_) {
+    seen_remaps_ = remaps;
+    traits = true;
+  }
+  for (std::string_view name : names) {
+    auto it = event_stamps_.find(name);
+    if (it == event_stamps_.end()) it = event_stamps_.emplace(std::string(name), 0).first;
+    it->second = version;
+  }
   if (traits) {
+    identity_stamp_ = version;
     all_dirty_ = true;
     return;
   }
   const bool consent = names.count("Consent Updated") > 0;
   for (const auto& [name, r] : audiences_) {
     const Node& def = r.definition;
-    bool dirty = !ReferencedAudiences(def).empty() || AdmitsNewPersons(def) ||
-                 (consent && UsesConsent(def));
+    bool dirty = !ReferencedAudiences(def).empty() || internal::AdmitsNewPersons(def) ||
+                 (consent && internal::UsesConsent(def));
     for (const auto& e : ReferencedEvents(def)) {
       if (dirty) break;
       dirty = names.count(e) > 0;
@@ -131,8 +100,10 @@ void Audiences::NoteEvents(const std::vector<Event>& events) {
 }
 
 void Audiences::NoteAllChanged() {
-  version_.fetch_add(1);
+  const uint64_t version = version_.fetch_add(1) + 1;
   std::unique_lock lock(mu_);
+  identity_stamp_ = version;
+  for (auto& [name, stamp] : event_stamps_) stamp = version;
   all_dirty_ = true;
   tags_dirty_ = true;
 }

@@ -128,6 +128,7 @@ void IdentityGraph::AddIdent(OneId p, IdentKey k) {
 }
 
 void IdentityGraph::Merge(OneId survivor, OneId absorbed) {
+  remaps_.fetch_add(1, std::memory_order_release);
   Person& s = persons_[survivor];
   Person& a = persons_[absorbed];
   for (uint32_t k = a.head; k != 0; k = next_[k]) person_of_.Set(k, survivor);

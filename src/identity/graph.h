@@ -29,6 +29,7 @@
 // serialized by an internal lock, and one_ids() may be read without it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -133,6 +134,10 @@ class IdentityGraph {
   const DenseArray<uint32_t>& one_ids() const { return person_of_; }
 
   GraphStats Stats() const;
+  // Counts merges and rebuilds: every change that moves existing identity
+  // keys to another one_id. Unchanged means every key still resolves as
+  // before (new keys aside), so results computed from one_ids still hold.
+  uint64_t remaps() const { return remaps_.load(std::memory_order_acquire); }
 
   // Adds every change since the last call to `batch` and forgets them.
   // Lookups may run meanwhile. REQUIRES: no concurrent Apply, Unbind or
@@ -207,6 +212,7 @@ class IdentityGraph {
   IdentifierInterner interner_;
   std::vector<uint32_t> ns_limit_, ns_priority_;  // by namespace id
   DenseArray<uint32_t> person_of_;                // key → live one_id
+  std::atomic<uint64_t> remaps_{0};               // see remaps()
   std::vector<uint32_t> next_;                    // key → next key of the same person
   std::vector<uint32_t> birth_;                   // key → the person it first joined
   std::vector<Person> persons_;                   // by one_id; [0] unused

@@ -27,6 +27,21 @@ void ProfileStore::Apply(const std::vector<Event>& events) {
   }
 }
 
+std::optional<std::string> ProfileStore::TraitJson(const std::vector<identity::IdentKey>& keys,
+                                                   std::string_view trait) const {
+  std::shared_lock lock(mu_);
+  if (keys.size() == 1) {
+    const identity::IdentKey k = keys[0];
+    if (k >= partials_.size() || !partials_[k]) return std::nullopt;
+    return partials_[k]->TraitJson(trait);
+  }
+  identity::PartialProfile out;
+  for (identity::IdentKey k : keys) {
+    if (k < partials_.size() && partials_[k]) out.MergeFrom(*partials_[k]);
+  }
+  return out.TraitJson(trait);
+}
+
 void ProfileStore::ForEach(
     const std::function<void(identity::IdentKey, const identity::PartialProfile&)>& fn) const {
   std::shared_lock lock(mu_);

@@ -9,6 +9,9 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <shared_mutex>
 #include <vector>
 
@@ -28,6 +31,11 @@ class ProfileStore {
   // The fold of the partials of `keys` (empty partial if none).
   identity::PartialProfile Fold(const std::vector<identity::IdentKey>& keys) const;
   size_t size() const;
+  // Person trait `trait` of the fold of the partials of `keys` (as
+  // PartialProfile::TraitJson), without copying a partial when one key
+  // holds it. REQUIRES: `keys` are the partials that affect the trait.
+  std::optional<std::string> TraitJson(const std::vector<identity::IdentKey>& keys,
+                                       std::string_view trait) const;
   // Calls fn(key, partial) for every key with a partial, in key order,
   // under the read lock (Apply waits): fn must not call back into the store.
   void ForEach(const std::function<void(identity::IdentKey, const identity::PartialProfile&)>& fn) const;

@@ -1,0 +1,19 @@
+// What a definition depends on, for realtime marking (membership.cc) and
+// cache validity (Audiences::VersionOf).
+//
+// Stateless; thread-safe.
+#pragma once
+
+#include "audience/definition.h"
+
+namespace quanyu::audience::internal {
+
+// Whether persons without any value or event can satisfy `n` — NOT, "!=",
+// or an event bound that a count (and sum) of 0 meets: then any new person
+// may join, whatever their events.
+bool AdmitsNewPersons(const Node& n);
+
+// Whether `n` has a consent.* condition (its events are "Consent Updated").
+bool UsesConsent(const Node& n);
+
+}  // namespace quanyu::audience::internal
