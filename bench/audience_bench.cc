@@ -201,6 +201,10 @@ int Realtime(int argc, char** argv) {
   auto src = engine->ListSources().front();
   quanyu::collect::SourceInfo info{src.name, src.type};
   std::mt19937_64 rng(3);
+  // Message ids unique per run: a second run on the same directory would
+  // otherwise be dropped as duplicates.
+  const std::string run = std::to_string(Clock::now().time_since_epoch().count());
+  size_t accepted = 0;
   const int64_t base = *quanyu::ParseTimestamp("2026-03-30T00:00:00Z");
   double refresh_ms = 0, ingest_ms = 0;
   size_t changes = 0;
@@ -211,7 +215,7 @@ int Realtime(int argc, char** argv) {
       e.type = quanyu::EventType::kTrack;
       e.name = rng() % 4 == 0 ? "Order Completed" : "Product Viewed";
       e.user_id = "bench-user-" + std::to_string(rng() % 200000);
-      e.message_id = "audience-bench-" + std::to_string(b) + "-" + std::to_string(k);
+      e.message_id = "audience-bench-" + run + "-" + std::to_string(b) + "-" + std::to_string(k);
       e.timestamp_us = base + static_cast<int64_t>(rng() % 86400) * 1000000;
       e.channel = rng() % 2 ? "douyin" : "wechat";
       if (e.name == "Order Completed") e.revenue = 100;
@@ -221,6 +225,7 @@ int Realtime(int argc, char** argv) {
     auto r = engine->IngestFromSource(info, std::move(events));
     auto t2 = Clock::now();
     if (!r.status.ok()) return 1;
+    accepted += r.accepted;
     auto n = a.Refresh(false);
     auto t3 = Clock::now();
     if (!n.ok()) return 1;
@@ -228,7 +233,11 @@ int Realtime(int argc, char** argv) {
     ingest_ms += Ms(t1, t2);
     refresh_ms += Ms(t2, t3);
   }
-  const double events = static_cast<double>(batches) * batch;
+  const double events = static_cast<double>(accepted);
+  if (accepted == 0) {
+    std::fprintf(stderr, "no event was accepted\n");
+    return 1;
+  }
   std::printf("%d batches of %d events: ingest %.1f us/event, realtime refresh %.0f ms per batch = "
               "%.1f us/event; %zu membership changes recorded\n",
               batches, batch, ingest_ms * 1000 / events, refresh_ms / batches,

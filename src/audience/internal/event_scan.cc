@@ -59,13 +59,14 @@ class StepMatcher {
 
 // Per-thread tallies of the did() scan, indexed by one_id.
 struct Tally {
+  bool with_sum = false;
   std::vector<uint32_t> count;
-  std::vector<double> sum;
+  std::vector<double> sum;  // only with_sum
   Roaring seen;
   void Grow(uint32_t id) {
     if (id >= count.size()) {
       count.resize(std::max<size_t>(id + 1, count.size() * 2));
-      sum.resize(count.size());
+      if (with_sum) sum.resize(count.size());
     }
   }
 };
@@ -89,7 +90,10 @@ Result<Roaring> EvaluateEvent(const Node& n, const query::QueryContext& q, int64
   std::vector<Tally> tallies(threads);
   std::vector<query::FieldReader> readers(threads);
   const size_t persons = q.one_ids->size() + 1;
-  for (auto& t : tallies) t.Grow(static_cast<uint32_t>(persons));
+  for (auto& t : tallies) {
+    t.with_sum = with_sum;
+    t.Grow(static_cast<uint32_t>(persons));
+  }
 
   RETURN_IF_ERROR(query::ScanRangeParallel(
       q, range, cols, [&](int w, const store::ColumnBatch& b) -> Status {
@@ -97,10 +101,10 @@ Result<Roaring> EvaluateEvent(const Node& n, const query::QueryContext& q, int64
         m.Prepare(b);
         if (!m.AnyInBatch()) return Status::OK();
         Tally& t = tallies[w];
-        const uint32_t* ids = b.one_ids();
         for (size_t r = 0; r < b.size(); ++r) {
-          if (ids[r] == 0 || !m.Matches(b, r)) continue;
-          const uint32_t id = ids[r];
+          if (!m.Matches(b, r)) continue;
+          const uint32_t id = b.OneId(r);  // only for the rows kept
+          if (id == 0) continue;
           t.Grow(id);
           if (t.count[id]++ == 0) t.seen.add(id);
           if (with_sum) {
@@ -122,7 +126,7 @@ Result<Roaring> EvaluateEvent(const Node& n, const query::QueryContext& q, int64
     for (auto& t : tallies) {
       if (id < t.count.size()) {
         c += t.count[id];
-        s += t.sum[id];
+        if (with_sum) s += t.sum[id];
       }
     }
     const bool ok = Holds(n.count, static_cast<double>(c)) && (!with_sum || Holds(n.sum, s));
@@ -164,15 +168,15 @@ Result<Roaring> EvaluateSequence(const Node& n, const query::QueryContext& q, in
           any |= m.AnyInBatch();
         }
         if (!any) return Status::OK();
-        const uint32_t* ids = b.one_ids();
         const int64_t* ts = b.Int64s(store::Column::kTimestamp);
         for (size_t r = 0; r < b.size(); ++r) {
-          if (ids[r] == 0) continue;
           uint32_t mask = 0;
           for (size_t s = 0; s < steps; ++s) {
             if (matchers[w][s].Matches(b, r)) mask |= 1u << s;
           }
-          if (mask) rows[w].push_back({ids[r], ts[r], mask});
+          if (mask == 0) continue;
+          const uint32_t id = b.OneId(r);  // only for the rows kept
+          if (id != 0) rows[w].push_back({id, ts[r], mask});
         }
         return Status::OK();
       }));
