@@ -165,6 +165,14 @@ int Preview(int argc, char** argv) {
   if (!scores.ok()) return 1;
   std::printf("RFM over %zu customers %.0f ms\n", scores->size(), Ms(t0, Clock::now()));
   auto def = ParseText(kFiveConditions);
+  if (Arg(argc, argv, "leaves", "0") == "1") {  // each condition cold, on its own
+    for (const Node& leaf : def->children) {
+      auto t = Clock::now();
+      auto bits = a.Evaluate(leaf);
+      std::printf("  leaf %-60s %6.0f ms, %lu persons\n", PrintText(leaf).c_str(), Ms(t, Clock::now()),
+                  bits.ok() ? bits->cardinality() : 0);
+    }
+  }
   t0 = Clock::now();
   auto cold = a.Evaluate(*def);
   if (!cold.ok()) return 1;

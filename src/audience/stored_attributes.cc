@@ -266,14 +266,19 @@ Status Audiences::ForEachStoredAttribute(Namespace ns, std::string_view name,
     return Status::InvalidArgument("rfm." + std::string(name) +
                                    ": RFM has not been run yet (POST /api/v1/rfm, or `quanyu rfm run`)");
   }
+  const std::string field(name);
+  if (field != "segment" && field != "r" && field != "f" && field != "m" && field != "score") {
+    return Status::InvalidArgument("rfm." + field +
+                                   ": use rfm.segment, rfm.r, rfm.f, rfm.m or rfm.score");
+  }
   for (const RfmScore& s : *scores) {
-    Json v = RfmValue(s);
-    auto it = v.find(std::string(name));
-    if (it == v.end()) {
-      return Status::InvalidArgument("rfm." + std::string(name) +
-                                     ": use rfm.segment, rfm.r, rfm.f, rfm.m or rfm.score");
+    if (field == "segment") {
+      fn(s.one_id, Json(std::string(s.segment)));
+    } else if (field == "score") {
+      fn(s.one_id, Json(std::to_string(s.r) + std::to_string(s.f) + std::to_string(s.m)));
+    } else {
+      fn(s.one_id, Json(field == "r" ? s.r : field == "f" ? s.f : s.m));
     }
-    fn(s.one_id, *it);
   }
   return Status::OK();
 }

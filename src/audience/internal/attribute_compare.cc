@@ -83,6 +83,20 @@ bool Contains(const Json& value, const Literal& lit, int64_t now_us) {
 
 }  // namespace
 
+Json ParseTraitValue(std::string_view text) {
+  if (text.size() >= 2 && text.front() == '"' && text.back() == '"' &&
+      text.find('\\') == std::string_view::npos &&
+      text.substr(1, text.size() - 2).find('"') == std::string_view::npos) {
+    return Json(std::string(text.substr(1, text.size() - 2)));
+  }
+  if (!text.empty() && (text[0] == '-' || (text[0] >= '0' && text[0] <= '9'))) {
+    int64_t i = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), i);
+    if (ec == std::errc() && p == text.data() + text.size()) return Json(i);
+  }
+  return Json::parse(text, nullptr, false);
+}
+
 bool Satisfies(const Json& value, CmpOp op, const std::vector<Literal>& literals, int64_t now_us) {
   if (value.is_null()) return op == CmpOp::kNe;
   if (op == CmpOp::kExists) return true;

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "audience/definition.h"
@@ -22,6 +23,11 @@ namespace quanyu::audience::internal {
 // Whether `value` (never null/missing here: callers pass set values)
 // satisfies `op` against `literals`; `now_us` resolves relative times.
 bool Satisfies(const Json& value, CmpOp op, const std::vector<Literal>& literals, int64_t now_us);
+
+// A trait's JSON text as a value: plain strings (no escapes) and numbers
+// without the general parser, anything else through it; a discarded Json
+// when malformed.
+Json ParseTraitValue(std::string_view text);
 
 // Whether a person without the attribute satisfies the condition: only !=.
 inline bool MissingSatisfies(CmpOp op) { return op == CmpOp::kNe; }

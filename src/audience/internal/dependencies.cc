@@ -2,6 +2,16 @@
 
 namespace quanyu::audience::internal {
 
+bool Holds(const Bound& b, double x) {
+  if (b.op == "=") return x == b.value;
+  if (b.op == "!=") return x != b.value;
+  if (b.op == "<") return x < b.value;
+  if (b.op == "<=") return x <= b.value;
+  if (b.op == ">") return x > b.value;
+  if (b.op == ">=") return x >= b.value;
+  return false;
+}
+
 // Whether persons without any value or event can satisfy `n` — NOT, "!=",
 // or an event bound that a count (and sum) of 0 meets: then any new person
 // may join, whatever their events.
@@ -21,13 +31,8 @@ bool AdmitsNewPersons(const Node& n) {
       return false;
     case Node::kAttribute:
       return n.op == CmpOp::kNe;
-    case Node::kEvent: {
-      auto holds = [](const Bound& b, double x) {
-        return b.op == "=" ? x == b.value : b.op == "!=" ? x != b.value : b.op == "<" ? x < b.value
-               : b.op == "<=" ? x <= b.value : b.op == ">" ? x > b.value : x >= b.value;
-      };
-      return holds(n.count, 0) && (n.sum_property.empty() || holds(n.sum, 0));
-    }
+    case Node::kEvent:
+      return Holds(n.count, 0) && (n.sum_property.empty() || Holds(n.sum, 0));
     default:
       return false;  // sequences and audience references are checked by their own events
   }

@@ -8,6 +8,9 @@
 
 namespace quanyu::audience::internal {
 
+// Whether `x` satisfies a count or sum bound ("=", "!=", "<", "<=", ">", ">=").
+bool Holds(const Bound& b, double x);
+
 // Whether persons without any value or event can satisfy `n` — NOT, "!=",
 // or an event bound that a count (and sum) of 0 meets: then any new person
 // may join, whatever their events.

@@ -6,22 +6,13 @@
 #include <mutex>
 #include <vector>
 
+#include "audience/internal/dependencies.h"
 #include "audience/window.h"
 #include "query/fields.h"
 #include "query/filter.h"
 
 namespace quanyu::audience::internal {
 namespace {
-
-bool Holds(const Bound& b, double x) {
-  if (b.op == "=") return x == b.value;
-  if (b.op == "!=") return x != b.value;
-  if (b.op == "<") return x < b.value;
-  if (b.op == "<=") return x <= b.value;
-  if (b.op == ">") return x > b.value;
-  if (b.op == ">=") return x >= b.value;
-  return false;
-}
 
 // Rows of a batch whose event name is `event` and that pass `filter`.
 class StepMatcher {
