@@ -118,13 +118,13 @@ Result<Roaring> Audiences::SavedMembers(const std::string& key) const {
   }
 }
 
-Result<size_t> Audiences::RecordChanges(const std::string& key, const Roaring& now, bool first) {
+Result<size_t> Audiences::RecordChanges(const std::string& key, const Roaring& now) {
   auto saved = SavedMembers(key);
   if (!saved.ok() && saved.status().code() != StatusCode::kNotFound) return saved.status();
   size_t changes = 0;
   store::StateWriteBatch batch;
   const int64_t at = src_.clock->NowMicros();
-  if (saved.ok() && !first) {
+  if (saved.ok()) {  // without a saved membership, `now` is the baseline
     Roaring entered = now - *saved, exited = *saved - now;
     auto emit = [&](uint32_t id, bool in) -> Status {
       MembershipChange c{++seq_, id, key, in, at};
@@ -179,22 +179,21 @@ Result<size_t> Audiences::Refresh(bool full) {
       if (audiences_.count(r.name)) dirty_.insert(r.name);
       continue;
     }
-    const bool first = !SavedMembers(r.name).ok();
-    ASSIGN_OR_RETURN(size_t n, RecordChanges(r.name, *members, first));
+    ASSIGN_OR_RETURN(size_t n, RecordChanges(r.name, *members));
     changes += n;
   }
   for (const TagRecord& t : tags) {
     auto members = TagMembers(t);
     if (!members.ok()) continue;
     const std::string key = "tag:" + t.category + "/" + t.name;
-    const bool first = !SavedMembers(key).ok();
-    ASSIGN_OR_RETURN(size_t n, RecordChanges(key, *members, first));
+    ASSIGN_OR_RETURN(size_t n, RecordChanges(key, *members));
     changes += n;
   }
   return changes;
 }
 
 Result<std::vector<MembershipChange>> Audiences::Changes(uint64_t after, size_t limit) const {
+  if (after == UINT64_MAX) return std::vector<MembershipChange>{};  // nothing can follow
   std::string start = "au/c/";
   internal::PutBigEndian64(&start, after + 1);
   std::vector<MembershipChange> out;

@@ -63,45 +63,15 @@ void Run(const Flags& f, const Result<Json>& body, const Operation& op) {
   if (!body.ok()) return Fail(body.status());
   auto config = LoadEffectiveConfig(f.config, f.data);
   if (!config.ok()) return Fail(config.status());
-  // Engine::Open would create a mistyped directory and find no audience.
-  std::error_code ec;
-  if (!std::filesystem::is_directory(config->data_dir, ec)) {
-    return Fail(Status::InvalidArgument("data directory " + config->data_dir + " does not exist"));
-  }
-  auto engine = Engine::Open(*config);
-  if (!engine.ok()) {
-    return Fail(engine.status().WithContext(
-        "cannot open the data directory (if `quanyu serve` is running on it, use the "
-        "/api/v1/audiences, /api/v1/tags, /api/v1/computed-traits and /api/v1/rfm endpoints)"));
-  }
+  auto engine = OpenDataDirectory(*config,
+                                  "the /api/v1/audiences, /api/v1/tags, /api/v1/computed-traits "
+                                  "and /api/v1/rfm endpoints");
+  if (!engine.ok()) return Fail(engine.status());
   auto text = op(**engine, *body);
   Status closed = (*engine)->Close();
   if (!text.ok()) return Fail(text.status());
   if (!closed.ok()) return Fail(closed);
   std::fputs(text->c_str(), stdout);
-}
-
-// `arg` as JSON: the text itself, @FILE, or @- for standard input.
-Result<Json> ReadJsonArg(const std::string& flag, const std::string& arg) {
-  std::string text = arg;
-  if (!arg.empty() && arg[0] == '@') {
-    std::stringstream ss;
-    if (arg == "@-") {
-      ss << std::cin.rdbuf();
-    } else {
-      std::ifstream in(arg.substr(1), std::ios::binary);
-      if (!in) return Status::InvalidArgument(flag + ": cannot read " + arg.substr(1));
-      ss << in.rdbuf();
-    }
-    text = ss.str();
-  }
-  try {
-    return Json::parse(text);
-  } catch (const Json::parse_error& e) {
-    std::string what = e.what();
-    if (auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
-    return Status::InvalidArgument(flag + " is not valid JSON: " + what);
-  }
 }
 
 // {"definition": TEXT} or {"tree": JSON} from --definition / --tree.
@@ -112,7 +82,7 @@ Result<Json> DefinitionBody(const Flags& f) {
         "(exactly one; docs/segment-language.md)");
   }
   if (!f.definition.empty()) return Json{{"definition", f.definition}};
-  ASSIGN_OR_RETURN(Json tree, ReadJsonArg("--tree", f.tree));
+  ASSIGN_OR_RETURN(Json tree, ReadJsonArgument("--tree", f.tree));
   return Json{{"tree", std::move(tree)}};
 }
 
@@ -451,7 +421,7 @@ void RegisterComputedTraitCommand(CLI::App& app) {
         cmd->add_option("--spec", f->spec, "The definition JSON, @FILE, or @- for standard input")
             ->required();
       },
-      [](const Flags& f) { return ReadJsonArg("--spec", f.spec); },
+      [](const Flags& f) { return ReadJsonArgument("--spec", f.spec); },
       [](Engine& e, const Flags&, const Json& b) {
         return Printed(server::PutComputedTrait(e, b));
       });

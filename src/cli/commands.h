@@ -3,10 +3,17 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "common/config.h"
 #include "common/result.h"
+
+namespace quanyu {
+class Engine;
+}
 
 namespace quanyu::cli {
 
@@ -32,5 +39,16 @@ void Fail(const Status& status);
 // Loads --config (if any), applies QUANYU_* environment variables, then
 // --data (if non-empty) on top.
 Result<Config> LoadEffectiveConfig(const std::string& config_path, const std::string& data_dir);
+
+// Opens the engine on config.data_dir, which must exist (Engine::Open would
+// create a mistyped directory and find nothing in it). On failure the error
+// says so and suggests `served_alternative` (the HTTP endpoints to use
+// while `quanyu serve` holds the directory).
+Result<std::unique_ptr<Engine>> OpenDataDirectory(const Config& config,
+                                                  std::string_view served_alternative);
+
+// A flag's JSON value: the text itself, @FILE, or @- for standard input.
+// InvalidArgument naming `flag` for an unreadable file or invalid JSON.
+Result<nlohmann::json> ReadJsonArgument(const std::string& flag, const std::string& arg);
 
 }  // namespace quanyu::cli

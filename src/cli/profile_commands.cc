@@ -46,19 +46,8 @@ std::string Indent(const std::string& compact) {
 void Run(const Flags& f, const std::function<Result<std::string>(Engine*)>& op) {
   auto config = LoadEffectiveConfig(f.config, f.data);
   if (!config.ok()) return FailWith(config.status());
-  // Engine::Open would create a mistyped directory and report every person
-  // as not found.
-  std::error_code ec;
-  if (!std::filesystem::is_directory(config->data_dir, ec)) {
-    return FailWith(
-        Status::InvalidArgument("data directory " + config->data_dir + " does not exist"));
-  }
-  auto engine = Engine::Open(*config);
-  if (!engine.ok()) {
-    return FailWith(engine.status().WithContext(
-        "cannot open the data directory (if `quanyu serve` is running on it, use the "
-        "/api/v1/profiles and /api/v1/identity endpoints)"));
-  }
+  auto engine = OpenDataDirectory(*config, "the /api/v1/profiles and /api/v1/identity endpoints");
+  if (!engine.ok()) return FailWith(engine.status());
   auto document = op(engine->get());
   Status closed = (*engine)->Close();
   if (!document.ok()) return FailWith(document.status());

@@ -420,26 +420,7 @@ struct QueryFlags {
 Result<Json> ReadBody(const std::string& arg) {
   if (arg.empty())
     return Status::InvalidArgument("--body is required: the request JSON, @FILE or @-");
-  std::string text = arg;
-  if (arg[0] == '@') {
-    std::stringstream ss;
-    if (arg == "@-") {
-      ss << std::cin.rdbuf();
-    } else {
-      std::ifstream in(arg.substr(1));
-      if (!in) return Status::InvalidArgument("cannot read " + arg.substr(1));
-      ss << in.rdbuf();
-    }
-    text = ss.str();
-  }
-  Json body;
-  try {
-    body = Json::parse(text);
-  } catch (const Json::parse_error& e) {
-    std::string what = e.what();
-    if (auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
-    return Status::InvalidArgument("--body is not valid JSON: " + what);
-  }
+  ASSIGN_OR_RETURN(Json body, ReadJsonArgument("--body", arg));
   if (!body.is_object()) return Status::InvalidArgument("--body must be a JSON object");
   return body;
 }
@@ -454,17 +435,8 @@ void RunQueryCommand(const std::string& kind, const QueryFlags& f) {
   if (!body.ok()) return Fail(body.status());
   auto config = LoadEffectiveConfig(f.config, f.data);
   if (!config.ok()) return Fail(config.status());
-  std::error_code ec;
-  if (!std::filesystem::is_directory(config->data_dir, ec)) {
-    return Fail(Status::InvalidArgument("data directory " + config->data_dir + " does not exist"));
-  }
-  auto engine = Engine::Open(*config);
-  if (!engine.ok()) {
-    return Fail(engine.status().WithContext(
-        "cannot open the data directory (if `quanyu serve` is running on it, use "
-        "POST /api/v1/query/" +
-        kind + ")"));
-  }
+  auto engine = OpenDataDirectory(*config, "POST /api/v1/query/" + kind);
+  if (!engine.ok()) return Fail(engine.status());
   auto answer = (*engine)->Query(kind, *body);
   Status closed = (*engine)->Close();
   if (!answer.ok()) return Fail(answer.status());
