@@ -393,6 +393,8 @@ TEST_F(ServerAudienceTest, RefreshRecordsEnteredChangesAndHistory) {
   EXPECT_EQ(c["audience"], "buyers") << c;
   EXPECT_EQ(c["type"], "audience_entered") << c;
   EXPECT_EQ(changes["next_after"], c["seq"]) << changes;
+  // The largest `after` is valid and has nothing after it (it once wrapped to 0: everything).
+  EXPECT_EQ(Get("/api/v1/audiences/changes?after=18446744073709551615")["changes"], json::array());
   json later = Get("/api/v1/audiences/changes?after=" + c["seq"].dump());
   EXPECT_EQ(later["changes"], json::array()) << later;
   EXPECT_EQ(later["next_after"], c["seq"]) << later;

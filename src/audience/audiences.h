@@ -157,8 +157,9 @@ class Audiences final : public AudienceData {
   Status LoadStoredAttributes();  // stored_attributes.cc
   Status SaveAudience(const AudienceRecord& r);
   Status CheckReferences(const std::string& name, const Node& def) const;
-  // Diffs `now` against the saved membership of `key` and records changes.
-  Result<size_t> RecordChanges(const std::string& key, const Roaring& now, bool first);
+  // Diffs `now` against the saved membership of `key` and records changes
+  // (none when nothing was saved: `now` is the baseline), then saves `now`.
+  Result<size_t> RecordChanges(const std::string& key, const Roaring& now);
   Result<Roaring> SavedMembers(const std::string& key) const;
 
   Sources src_;
