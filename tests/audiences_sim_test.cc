@@ -17,11 +17,13 @@
 #include "common/time_util.h"
 #include "engine/engine.h"
 #include "sim/sim.h"
+#include "sim_test_util.h"
 #include "test_util.h"
 
 namespace quanyu {
 namespace {
 
+using ::quanyu::testing::LoadSimulation;
 using ::quanyu::testing::TempDir;
 using Json = nlohmann::json;
 
@@ -40,26 +42,12 @@ class AudiencesSim : public ::testing::Test {
     auto opened = Engine::Open(c);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     engine_ = opened->release();
-    for (const auto& s : sim::SimulatedSources()) ASSERT_TRUE(engine_->AddSource(s.name, s.type).ok());
-    std::unordered_map<std::string, collect::SourceInfo> by_name;
-    for (const auto& s : engine_->ListSources()) by_name[s.name] = {s.name, s.type};
     sim::SimOptions o;
     o.persons = 3000;
     o.days = 60;
     o.seed = 11;
-    std::mutex mu;
-    auto sim = sim::RunSimulation(o, [&](std::vector<Event>&& batch) -> Status {
-      std::lock_guard l(mu);
-      std::unordered_map<std::string, std::vector<Event>> groups;
-      for (auto& e : batch) groups[e.source].push_back(std::move(e));
-      for (auto& [name, group] : groups) {
-        IngestResult r = engine_->BulkLoad(by_name.at(name), std::move(group));
-        if (!r.status.ok()) return r.status;
-      }
-      return Status::OK();
-    });
-    ASSERT_TRUE(sim.ok()) << sim.status().ToString();
-    ASSERT_TRUE(engine_->FinishBulkLoad().ok());
+    Status loaded = LoadSimulation(engine_, o);
+    ASSERT_TRUE(loaded.ok()) << loaded.ToString();
 
     // Every live person, with profile and events.
     std::set<uint32_t> ids;

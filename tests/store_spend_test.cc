@@ -91,6 +91,25 @@ TEST(StateDbTest, ScanPrefixIsOrderedAndBounded) {
   EXPECT_EQ(seen, 2);
 }
 
+TEST(StateDbTest, LastKeyWithPrefixIsTheLargestOfThatPrefixOnly) {
+  TempDir dir;
+  auto db = OpenDb(dir.path() + "/state");
+  ASSERT_TRUE(db->PutMany({{"au/c/\x01", "1"},
+                           {"au/c/\x02", "2"},
+                           {"au/c0", "the prefix's end itself"},
+                           {"au/d/x", "after"},
+                           {"b/\xff\xff", "all ones"}})
+                  .ok());
+  auto last = db->LastKeyWithPrefix("au/c/");
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(*last, "au/c/\x02");
+  EXPECT_EQ(*db->LastKeyWithPrefix("au/"), "au/d/x");
+  EXPECT_EQ(*db->LastKeyWithPrefix("au/e/"), "");
+  EXPECT_EQ(*db->LastKeyWithPrefix("a"), "au/d/x");
+  EXPECT_EQ(*db->LastKeyWithPrefix("b/\xff"), "b/\xff\xff");
+  EXPECT_EQ(*db->LastKeyWithPrefix(""), "b/\xff\xff");
+}
+
 TEST(StateDbTest, WriteBatchIsAtomicAndOrdered) {
   TempDir dir;
   auto db = OpenDb(dir.path() + "/state");

@@ -53,8 +53,11 @@ Result<AudienceRecord> RecordFromJson(std::string_view bytes) {
 Result<std::unique_ptr<Audiences>> Audiences::Open(Sources sources) {
   std::unique_ptr<Audiences> a(new Audiences(std::move(sources)));
   RETURN_IF_ERROR(a->Load());
+  a->realtime_ = std::thread([p = a.get()] { p->RealtimeLoop(); });
   return a;
 }
+
+Audiences::~Audiences() { Close(); }
 
 Status Audiences::Load() {
   RETURN_IF_ERROR(src_.state->ScanPrefix(kAudiencePrefix, [&](std::string_view, std::string_view v) {
@@ -64,15 +67,14 @@ Status Audiences::Load() {
   }));
   RETURN_IF_ERROR(LoadTags());
   RETURN_IF_ERROR(LoadStoredAttributes());
-  RETURN_IF_ERROR(src_.state->ScanPrefix("au/c/", [&](std::string_view k, std::string_view) {
-    if (k.size() == 13) seq_ = std::max(seq_, internal::DecodeBigEndian64(k.data() + 5));
-    return Status::OK();
-  }));
+  ASSIGN_OR_RETURN(std::string last, src_.state->LastKeyWithPrefix("au/c/"));
+  if (last.size() == 13) seq_ = internal::DecodeBigEndian64(last.data() + 5);
   for (const auto& [name, r] : audiences_) {
     auto bits = SavedMembers(name);
     if (bits.ok()) saved_[name] = std::make_shared<const Roaring>(std::move(*bits));
   }
   all_dirty_ = true;
+  seen_remaps_ = src_.graph->remaps();
   return Status::OK();
 }
 
@@ -191,6 +193,11 @@ EvalContext Audiences::Context() const {
 }
 
 Result<Roaring> Audiences::Evaluate(const Node& definition) {
+  WaitForRealtime();  // the answer includes every event accepted before the call
+  return EvaluateNow(definition);
+}
+
+Result<Roaring> Audiences::EvaluateNow(const Node& definition) {
   return evaluator_.Evaluate(definition, Context());
 }
 
@@ -206,33 +213,14 @@ Result<Node> Audiences::AudienceDefinition(std::string_view name) const {
   return it->second.definition;
 }
 
-uint64_t Audiences::VersionOf(const Node& leaf, uint64_t data_version) const {
-  std::shared_lock lock(mu_);
-  uint64_t v = identity_stamp_;
-  auto events_of = [&](std::string_view name) {
-    auto it = event_stamps_.find(name);
-    if (it != event_stamps_.end()) v = std::max(v, it->second);
-  };
-  switch (leaf.kind) {
-    case Node::kEvent:
-      // "count <= 1" also holds for persons who are new: any event may add one.
-      if (internal::AdmitsNewPersons(leaf)) return data_version;
-      events_of(leaf.event);
-      return v;
-    case Node::kSequence:
-      for (const Node& step : leaf.steps) events_of(step.event);
-      return v;
-    case Node::kAttribute:
-      if (leaf.op == CmpOp::kNe) return data_version;  // the universe minus the others
-      if (leaf.ns == Namespace::kConsent) {
-        events_of("Consent Updated");
-      } else if (leaf.ns != Namespace::kTrait) {
-        v = std::max(v, attribute_stamp_);
-      }
-      return v;
-    default:
-      return data_version;
-  }
+std::optional<Json> Audiences::TraitOf(uint32_t one_id, std::string_view key) const {
+  std::vector<identity::IdentKey> keys = src_.graph->KeysOf(one_id);
+  if (keys.empty()) return std::nullopt;
+  std::optional<std::string> text = src_.profiles->TraitJson(keys, key);
+  if (!text) return std::nullopt;
+  Json value = internal::ParseTraitValue(*text);
+  if (value.is_discarded()) return std::nullopt;
+  return value;
 }
 
 Status Audiences::ForEachTrait(std::string_view key, const ValueFn& fn) const {

@@ -16,18 +16,21 @@
 //   au/rfm                  the last RFM run's options (JSON)
 //   au/rfmv/CHUNK           its scores, as au/cv (JSON {r, f, m, score, ...})
 //
+// Threads: the realtime thread (NoteEvents) and the caller's of Refresh.
 // Thread-safety: every public method may be called concurrently.
 #pragma once
 
 #include <roaring/roaring.hh>
 
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <shared_mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "audience/computed_traits.h"
@@ -88,17 +91,39 @@ class Audiences final : public AudienceData {
   Result<AudienceRecord> Get(const std::string& name) const;
   std::vector<AudienceRecord> List() const;
 
-  // The persons a definition selects now.
+  // The persons a definition selects now, with every event accepted before
+  // the call (it waits for the realtime thread to catch up).
   Result<Roaring> Evaluate(const Node& definition);
   // The members of a saved audience now.
   Result<Roaring> Members(const std::string& name);
   AudienceEvaluator::Stats cache_stats() const { return evaluator_.stats(); }
 
+  ~Audiences() override;
+  // Stops the realtime thread after it has handled every batch noted so
+  // far. Idempotent; the engine calls it before closing the store.
+  void Close();
+
   // ---- Realtime membership ----------------------------------------------------
-  // Called by the engine after events are applied to identity and profiles:
-  // new data invalidates cached conditions and marks the audiences that use
-  // these events (or traits, for identify/profile events) for Refresh.
-  void NoteEvents(const std::vector<Event>& events);
+  // Called by the engine once a batch is in the store (`lsn` its log
+  // position; one_ids resolved), on the thread that applies the log. Cheap:
+  // the batch is queued for the realtime thread, which brings the cached
+  // conditions up to date with it (and with the persons it merged) and
+  // re-evaluates, for the persons of the batch only, the audiences it can
+  // change, recording audience_entered / audience_exited. A batch after an
+  // identity rebuild (unbind, split) instead marks everything for Refresh,
+  // as does a queue over kMaxQueuedEvents.
+  void NoteEvents(std::shared_ptr<const std::vector<Event>> events, uint64_t lsn);
+  static constexpr size_t kMaxQueuedEvents = 1'000'000;
+  // Blocks until every batch noted before the call has been handled by the
+  // realtime thread (tests, benchmarks).
+  void WaitForRealtime();
+  struct RealtimeStats {
+    uint64_t rounds = 0, batches = 0, events = 0, person_evaluations = 0, changes = 0;
+    uint64_t merges = 0;     // merged persons followed person by person
+    uint64_t overflows = 0;  // queue over kMaxQueuedEvents: everything refreshed instead
+    uint64_t rebuilds = 0;   // identity rebuilds: everything refreshed instead
+  };
+  RealtimeStats realtime_stats() const;
   // A bulk load (or anything else that changes data wholesale): every
   // audience and tag is refreshed next time.
   void NoteAllChanged();
@@ -142,10 +167,10 @@ class Audiences final : public AudienceData {
 
   // ---- AudienceData -----------------------------------------------------------
   Status ForEachTrait(std::string_view key, const ValueFn& fn) const override;
+  std::optional<Json> TraitOf(uint32_t one_id, std::string_view key) const override;
   Status ForEachStoredAttribute(Namespace ns, std::string_view name,
                                 const ValueFn& fn) const override;
   Result<Node> AudienceDefinition(std::string_view name) const override;
-  uint64_t VersionOf(const Node& leaf, uint64_t data_version) const override;
 
   EvalContext Context() const;
   uint64_t data_version() const { return version_.load(); }
@@ -156,10 +181,27 @@ class Audiences final : public AudienceData {
   Status LoadTags();              // membership.cc
   Status LoadStoredAttributes();  // stored_attributes.cc
   Status SaveAudience(const AudienceRecord& r);
+  // Evaluate / TagMembers without waiting for the realtime thread (which
+  // may be waiting for Refresh).
+  Result<Roaring> EvaluateNow(const Node& definition);
+  Result<Roaring> TagMembersNow(const TagRecord& tag);
   Status CheckReferences(const std::string& name, const Node& def) const;
   // Diffs `now` against the saved membership of `key` and records changes
   // (none when nothing was saved: `now` is the baseline), then saves `now`.
-  Result<size_t> RecordChanges(const std::string& key, const Roaring& now);
+  // With `scope`, `now` covers only those persons: the others keep their
+  // saved membership (and without one nothing is recorded or saved).
+  Result<size_t> RecordChanges(const std::string& key, const Roaring& now,
+                               const Roaring* scope = nullptr);
+  // The realtime thread: handles noted batches in order (membership.cc).
+  void RealtimeLoop();
+  struct Noted {
+    std::shared_ptr<const std::vector<Event>> events;
+    uint64_t lsn = 0;
+    AudienceEvaluator::MergeList merges;  // persons merged by the batch
+  };
+  Status HandleBatches(const std::vector<Noted>& batches);
+  // The audiences the events can change, given the kinds of data they carry.
+  std::vector<AudienceRecord> AffectedBy(const std::vector<Noted>& batches) const;
   Result<Roaring> SavedMembers(const std::string& key) const;
 
   Sources src_;
@@ -173,12 +215,7 @@ class Audiences final : public AudienceData {
   std::map<std::string, std::shared_ptr<const std::vector<PersonValue>>> trait_values_;
   std::shared_ptr<const std::vector<RfmScore>> rfm_;
   RfmOptions rfm_options_;
-  // Data versions (values of version_) at which each kind of input last
-  // changed, for VersionOf.
-  uint64_t identity_stamp_ = 1;   // traits or identities (non-track events, bulk loads, remaps)
-  uint64_t seen_remaps_ = 0;      // IdentityGraph::remaps() at the last NoteEvents
-  uint64_t attribute_stamp_ = 1;  // computed traits, RFM scores
-  std::map<std::string, uint64_t, std::less<>> event_stamps_;  // by event name
+  uint64_t seen_remaps_ = 0;      // IdentityGraph remaps handled (MergesSince)
   std::set<std::string> dirty_;            // audiences to refresh
   bool all_dirty_ = false;
   bool tags_dirty_ = false;                // any new data since tags were refreshed
@@ -186,8 +223,19 @@ class Audiences final : public AudienceData {
   // Last saved membership per audience / tag key, as RecordChanges wrote it.
   std::map<std::string, std::shared_ptr<const Roaring>> saved_;  // guarded by mu_
 
-  std::mutex refresh_mu_;  // one Refresh at a time; guards seq_
+  std::mutex refresh_mu_;  // one Refresh (or realtime recording) at a time; guards seq_
   uint64_t seq_ = 0;
+
+  // Batches noted for the realtime thread.
+  mutable std::mutex queue_mu_;
+  std::condition_variable queue_cv_;  // a batch noted, or closing
+  std::condition_variable idle_cv_;   // a round of batches handled
+  std::vector<Noted> queue_;
+  size_t queued_events_ = 0;
+  uint64_t noted_ = 0, handled_ = 0;  // batches (for WaitForRealtime)
+  bool closing_ = false;
+  RealtimeStats rt_stats_;            // guarded by queue_mu_
+  std::thread realtime_;
 };
 
 }  // namespace quanyu::audience

@@ -10,12 +10,15 @@
 //   consent.*    the latest "Consent Updated" choice (a store scan)
 //   did / sequence   store scans over the condition's window
 //   audience("x")    x's definition, evaluated in place (cycles rejected)
-// Each leaf's bitmap is cached under its canonical form, the time window it
-// resolved to (relative windows end at `now` rounded down to the minute) and
-// the version of the data it reads (AudienceData::VersionOf): new data
-// invalidates the leaves that read it and no others.
+// Each leaf's bitmap is cached under its canonical form, the minute a
+// relative window resolved to (it ends at the end of the current minute)
+// and EvalContext::data_version, which changes only with wholesale changes
+// (merges, bulk loads, recomputed attributes). New events keep cached
+// leaves current instead (Apply): a did / sequence / consent leaf folds
+// them into the per-person state its scan left, a trait leaf re-reads the
+// traits of the persons whose traits they may change.
 //
-// Thread-safety: Evaluate may be called concurrently.
+// Thread-safety: every method may be called concurrently.
 #pragma once
 
 #include <roaring/roaring.hh>
@@ -25,11 +28,15 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
 #include "audience/definition.h"
+#include "audience/internal/event_scan.h"
+#include "common/event.h"
 #include "common/result.h"
 #include "query/query.h"
 
@@ -47,34 +54,48 @@ class AudienceData {
   // computed ("predicted.clv: not computed yet ...").
   virtual Status ForEachStoredAttribute(Namespace ns, std::string_view name,
                                         const ValueFn& fn) const = 0;
+  // The value of person trait `key` (top level) of one person, if set.
+  virtual std::optional<Json> TraitOf(uint32_t one_id, std::string_view key) const = 0;
   // The definition of audience `name`; NotFound if there is none.
   virtual Result<Node> AudienceDefinition(std::string_view name) const = 0;
-  // The version of the data a leaf condition reads: it changes whenever
-  // something the leaf depends on changes (its events, traits, identities,
-  // the computed values...), so a cached bitmap of the leaf stays valid
-  // while it does not. The default, EvalContext::data_version, changes with
-  // any new data.
-  virtual uint64_t VersionOf(const Node& leaf, uint64_t data_version) const {
-    return data_version;
-  }
 };
 
 struct EvalContext {
   query::QueryContext query;      // store, one_ids, options (time zone, threads)
   const AudienceData* data = nullptr;
   int64_t now_us = 0;             // relative windows and ago(...) end here
-  uint64_t data_version = 0;      // changes whenever events or identities change
+  // Changes whenever cached leaves can no longer be brought up to date by
+  // Apply: persons merged or split, a bulk load, attributes recomputed.
+  uint64_t data_version = 0;
 };
 
 class AudienceEvaluator {
  public:
-  explicit AudienceEvaluator(size_t max_cached_bytes = size_t{256} << 20)
+  explicit AudienceEvaluator(size_t max_cached_bytes = size_t{1} << 30)
       : max_cached_bytes_(max_cached_bytes) {}
 
-  // The persons `definition` selects. InvalidArgument for a bad filter or
+  // The persons `definition` selects — only those of `*within`, if given
+  // (then every leaf is intersected with it first: cheap for a few persons
+  // once the leaves are cached). InvalidArgument for a bad filter or
   // window, an unknown or cyclic audience reference, an attribute that was
   // never computed; store errors as they come.
-  Result<Roaring> Evaluate(const Node& definition, const EvalContext& ctx);
+  Result<Roaring> Evaluate(const Node& definition, const EvalContext& ctx,
+                           const Roaring* within = nullptr);
+
+  // Brings every cached leaf up to date with `events`, which the store
+  // added at `lsn` (after every LSN applied before), and
+  // returns their persons (Event::identity_key resolved through
+  // ctx.query.one_ids). A leaf whose scan already saw the events is left
+  // as it is; leaves of another data_version or minute are dropped. Leaf
+  // computations wait while this runs, and it waits for them.
+  // `merges` (survivor, absorbed), in order, are the persons merged since
+  // the previous call (the batch's identifiers may have caused them):
+  // cached leaves move what they hold of each absorbed person to its
+  // survivor, and the absorbed one_id leaves every leaf and the universe.
+  // Both are among the persons returned.
+  using MergeList = std::vector<std::pair<uint32_t, uint32_t>>;
+  Result<Roaring> Apply(const std::vector<Event>& events, uint64_t lsn, const MergeList& merges,
+                        const EvalContext& ctx);
 
   // Every person holding an identifier now.
   Result<Roaring> Universe(const EvalContext& ctx);
@@ -85,20 +106,42 @@ class AudienceEvaluator {
   Stats stats() const;
 
  private:
-  Result<Roaring> Eval(const Node& n, const EvalContext& ctx, std::vector<std::string>* stack);
-  Result<Roaring> Leaf(const Node& n, const EvalContext& ctx, std::vector<std::string>* stack);
-  Result<Roaring> Compute(const Node& n, const EvalContext& ctx, const Roaring& universe);
-  std::shared_ptr<const Roaring> Lookup(const std::string& key, uint64_t version);
-  void Remember(const std::string& key, uint64_t version, const Roaring& bits);
-
+  struct Scope {
+    const EvalContext& ctx;
+    const Roaring* within;
+    std::vector<std::string> stack;  // audience references being expanded
+  };
   struct Entry {
     uint64_t version = 0;
-    std::shared_ptr<const Roaring> bits;
+    int64_t minute = 0;  // relative leaves: the minute they resolved to
+    std::optional<Node> leaf;  // nullopt: the universe
+    Roaring bits;
+    std::unique_ptr<internal::LeafState> state;  // did / sequence / consent leaves
+    uint64_t covered_lsn = 0;                      // what the state has seen
+    Roaring failing;                               // "!=" attribute leaves (LeafResult)
     size_t bytes = 0;
     std::list<std::string>::iterator lru;
   };
+  Result<Roaring> Eval(const Node& n, Scope* scope);
+  Result<Roaring> Leaf(const Node& n, Scope* scope);
+  Result<Roaring> UniverseLocked(const EvalContext& ctx, const Roaring* within);
+  Result<internal::LeafResult> Compute(const Node& n, const EvalContext& ctx, const Roaring& universe);
+  // The cached bits of `key` (intersected with *within, if given), if
+  // cached at `version`.
+  std::optional<Roaring> Lookup(const std::string& key, uint64_t version, const Roaring* within);
+  void Remember(const std::string& key, Entry entry);
+  // Updates a cached attribute leaf for the persons of a batch: re-reads
+  // the trait of those whose traits may have changed.
+  void ApplyAttribute(const Node& n, const EvalContext& ctx, const Roaring& persons,
+                      const Roaring& traits_changed, Entry* e);
+  static size_t BytesOf(const std::string& key, const Entry& e);
+
   const size_t max_cached_bytes_;
-  mutable std::mutex mu_;
+  // Shared by leaf computations, exclusive for Apply: a leaf computed from
+  // a store snapshot is remembered with the LSN that snapshot covers
+  // before any later batch is applied.
+  std::shared_mutex apply_mu_;
+  mutable std::mutex mu_;  // the cache
   std::unordered_map<std::string, Entry> cache_;
   std::list<std::string> lru_;  // most recent first
   size_t cached_bytes_ = 0;

@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <set>
 
+#include <spdlog/spdlog.h>
+
 #include "audience/audiences.h"
 #include "audience/internal/dependencies.h"
 #include "audience/internal/keys.h"
@@ -56,54 +58,171 @@ Result<MembershipChange> ChangeFromJson(std::string_view bytes) {
 
 }  // namespace
 
-void Audiences::NoteEvents(const std::vector<Event>& events) {
-  if (events.empty()) return;
-  const uint64_t version = version_.fetch_add(1) + 1;
-  std::set<std::string_view> names;
-  bool traits = false;
-  for (const Event& e : events) {
-    if (NamesOnly(e.type)) {
-      names.insert(e.name);
-    } else {
-      traits = true;  // identify / alias / profile_* / corrections: traits or identity change
+void Audiences::NoteEvents(std::shared_ptr<const std::vector<Event>> events, uint64_t lsn) {
+  if (!events || events->empty()) return;
+  bool wholesale = false;
+  AudienceEvaluator::MergeList merges;
+  {
+    std::unique_lock lock(mu_);
+    tags_dirty_ = true;
+    // The batch's identifiers may have merged persons: the realtime thread
+    // moves what cached conditions hold of each absorbed person to its
+    // survivor. A rebuild (unbind, split) or a forgotten merge cannot be
+    // followed person by person: then everything is re-evaluated.
+    if (src_.graph->remaps() != seen_remaps_) {
+      uint64_t upto = 0;
+      auto steps = src_.graph->MergesSince(seen_remaps_, &upto);
+      seen_remaps_ = upto;
+      if (steps) {
+        for (const auto& m : *steps) merges.emplace_back(m.survivor, m.absorbed);
+      } else {
+        wholesale = true;
+      }
     }
   }
-  std::unique_lock lock(mu_);
-  tags_dirty_ = true;
-  // A track event can link identifiers and so merge persons: then events of
-  // every name may belong to other one_ids than before.
-  if (const uint64_t remaps = src_.graph->remaps(); remaps != seen_remaps_) {
-    seen_remaps_ = remaps;
-    traits = true;
+  std::lock_guard q(queue_mu_);
+  rt_stats_.rebuilds += wholesale;
+  rt_stats_.merges += merges.size();
+  if (!wholesale && queued_events_ + events->size() > kMaxQueuedEvents) {
+    ++rt_stats_.overflows;  // the realtime thread is behind: refresh everything instead
+    wholesale = true;
   }
-  for (std::string_view name : names) {
-    auto it = event_stamps_.find(name);
-    if (it == event_stamps_.end()) it = event_stamps_.emplace(std::string(name), 0).first;
-    it->second = version;
-  }
-  if (traits) {
-    identity_stamp_ = version;
+  if (wholesale) {
+    // The batches queued so far are in the store; Refresh re-evaluates
+    // everyone with them.
+    version_.fetch_add(1);
+    queue_.clear();
+    queued_events_ = 0;
+    handled_ = noted_;
+    idle_cv_.notify_all();
+    std::unique_lock lock(mu_);
     all_dirty_ = true;
     return;
   }
-  const bool consent = names.count("Consent Updated") > 0;
-  for (const auto& [name, r] : audiences_) {
-    const Node& def = r.definition;
-    bool dirty = !ReferencedAudiences(def).empty() || internal::AdmitsNewPersons(def) ||
-                 (consent && internal::UsesConsent(def));
-    for (const auto& e : ReferencedEvents(def)) {
-      if (dirty) break;
-      dirty = names.count(e) > 0;
+  queued_events_ += events->size();
+  queue_.push_back({std::move(events), lsn, std::move(merges)});
+  ++noted_;
+  queue_cv_.notify_one();
+}
+
+void Audiences::WaitForRealtime() {
+  std::unique_lock q(queue_mu_);
+  const uint64_t target = noted_;
+  idle_cv_.wait(q, [&] { return handled_ >= target || closing_; });
+}
+
+Audiences::RealtimeStats Audiences::realtime_stats() const {
+  std::lock_guard q(queue_mu_);
+  return rt_stats_;
+}
+
+void Audiences::Close() {
+  {
+    std::lock_guard q(queue_mu_);
+    if (closing_) return;
+    closing_ = true;
+  }
+  queue_cv_.notify_all();
+  if (realtime_.joinable()) realtime_.join();
+  idle_cv_.notify_all();
+}
+
+void Audiences::RealtimeLoop() {
+  std::unique_lock q(queue_mu_);
+  while (true) {
+    queue_cv_.wait(q, [&] { return closing_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // closing, and nothing left to handle
+    std::vector<Noted> batches;
+    batches.swap(queue_);
+    queued_events_ = 0;
+    const uint64_t upto = noted_;
+    q.unlock();
+    Status st = HandleBatches(batches);
+    if (!st.ok()) {  // e.g. the state DB failed: Refresh tries everything again
+      spdlog::error("realtime audience membership: {}", st.ToString());
+      version_.fetch_add(1);
+      std::unique_lock lock(mu_);
+      all_dirty_ = true;
     }
-    if (dirty) dirty_.insert(name);
+    q.lock();
+    handled_ = std::max(handled_, upto);
+    idle_cv_.notify_all();
   }
 }
 
+std::vector<AudienceRecord> Audiences::AffectedBy(const std::vector<Noted>& batches) const {
+  std::set<std::string_view> names;
+  bool traits = false;
+  for (const Noted& b : batches) {
+    traits |= !b.merges.empty();  // the merged persons' every condition may change
+    for (const Event& e : *b.events) {
+      if (NamesOnly(e.type)) {
+        names.insert(e.name);
+      } else {
+        traits = true;  // identify / alias / profile_* / corrections: traits may change
+      }
+    }
+  }
+  const bool consent = names.count("Consent Updated") > 0;
+  std::vector<AudienceRecord> out;
+  std::shared_lock lock(mu_);
+  for (const auto& [name, r] : audiences_) {
+    const Node& def = r.definition;
+    bool affected = traits || !ReferencedAudiences(def).empty() ||
+                    internal::AdmitsNewPersons(def) || (consent && internal::UsesConsent(def));
+    for (const auto& e : ReferencedEvents(def)) {
+      if (affected) break;
+      affected = names.count(e) > 0;
+    }
+    if (affected) out.push_back(r);
+  }
+  return out;
+}
+
+Status Audiences::HandleBatches(const std::vector<Noted>& batches) {
+  const EvalContext ctx = Context();
+  Roaring persons;
+  size_t events = 0;
+  for (const Noted& b : batches) {
+    ASSIGN_OR_RETURN(Roaring p, evaluator_.Apply(*b.events, b.lsn, b.merges, ctx));
+    persons |= p;
+    events += b.events->size();
+  }
+  size_t evaluations = 0, changes = 0;
+  if (!persons.isEmpty()) {
+    std::lock_guard refresh(refresh_mu_);
+    for (const AudienceRecord& r : AffectedBy(batches)) {
+      auto members = evaluator_.Evaluate(r.definition, ctx, &persons);
+      if (!members.ok()) {  // e.g. an attribute not computed yet: Refresh tries again
+        std::unique_lock lock(mu_);
+        if (audiences_.count(r.name)) dirty_.insert(r.name);
+        continue;
+      }
+      evaluations += persons.cardinality();
+      ASSIGN_OR_RETURN(size_t n, RecordChanges(r.name, *members, &persons));
+      changes += n;
+    }
+  }
+  std::lock_guard q(queue_mu_);
+  ++rt_stats_.rounds;
+  rt_stats_.batches += batches.size();
+  rt_stats_.events += events;
+  rt_stats_.person_evaluations += evaluations;
+  rt_stats_.changes += changes;
+  return Status::OK();
+}
+
 void Audiences::NoteAllChanged() {
-  const uint64_t version = version_.fetch_add(1) + 1;
+  version_.fetch_add(1);
+  {
+    std::lock_guard q(queue_mu_);
+    queue_.clear();  // in the store already; Refresh re-evaluates everyone
+    queued_events_ = 0;
+    handled_ = noted_;
+    idle_cv_.notify_all();
+  }
   std::unique_lock lock(mu_);
-  identity_stamp_ = version;
-  for (auto& [name, stamp] : event_stamps_) stamp = version;
+  seen_remaps_ = src_.graph->remaps();
   all_dirty_ = true;
   tags_dirty_ = true;
 }
@@ -118,43 +237,63 @@ Result<Roaring> Audiences::SavedMembers(const std::string& key) const {
   }
 }
 
-Result<size_t> Audiences::RecordChanges(const std::string& key, const Roaring& now) {
-  auto saved = SavedMembers(key);
-  if (!saved.ok() && saved.status().code() != StatusCode::kNotFound) return saved.status();
+Result<size_t> Audiences::RecordChanges(const std::string& key, const Roaring& now,
+                                        const Roaring* scope) {
+  std::shared_ptr<const Roaring> saved;
+  {
+    std::shared_lock lock(mu_);
+    if (auto it = saved_.find(key); it != saved_.end()) saved = it->second;
+  }
+  if (!saved) {
+    auto bits = SavedMembers(key);
+    if (!bits.ok() && bits.status().code() != StatusCode::kNotFound) return bits.status();
+    if (bits.ok()) saved = std::make_shared<const Roaring>(std::move(*bits));
+  }
+  if (!saved && scope) return 0;  // no baseline yet: Refresh records it
+  Roaring next = now;
+  Roaring entered, exited;
+  if (saved) {  // without a saved membership, `now` is the baseline
+    if (scope) {
+      next = *saved - *scope;
+      next |= now;
+    }
+    entered = next - *saved;
+    exited = *saved - next;
+    if (scope && entered.isEmpty() && exited.isEmpty()) return 0;
+  }
   size_t changes = 0;
   store::StateWriteBatch batch;
   const int64_t at = src_.clock->NowMicros();
-  if (saved.ok()) {  // without a saved membership, `now` is the baseline
-    Roaring entered = now - *saved, exited = *saved - now;
-    auto emit = [&](uint32_t id, bool in) -> Status {
-      MembershipChange c{++seq_, id, key, in, at};
-      std::string feed = "au/c/", person = "au/h/";
-      internal::PutBigEndian64(&feed, c.seq);
-      internal::PutBigEndian32(&person, id);
-      internal::PutBigEndian64(&person, c.seq);
-      const std::string j = ChangeJson(c).dump();
-      batch.Put(feed, j);
-      batch.Put(person, j);
-      ++changes;
-      if (batch.size() >= 2 * kMaxChangesPerBatch) {
-        RETURN_IF_ERROR(src_.state->Write(batch));
-        batch = store::StateWriteBatch();
-      }
-      return Status::OK();
-    };
-    for (uint32_t id : entered) RETURN_IF_ERROR(emit(id, true));
-    for (uint32_t id : exited) RETURN_IF_ERROR(emit(id, false));
-  }
-  std::string bits(now.getSizeInBytes(), '\0');
-  now.write(bits.data());
+  auto emit = [&](uint32_t id, bool in) -> Status {
+    MembershipChange c{++seq_, id, key, in, at};
+    std::string feed = "au/c/", person = "au/h/";
+    internal::PutBigEndian64(&feed, c.seq);
+    internal::PutBigEndian32(&person, id);
+    internal::PutBigEndian64(&person, c.seq);
+    const std::string j = ChangeJson(c).dump();
+    batch.Put(feed, j);
+    batch.Put(person, j);
+    ++changes;
+    if (batch.size() >= 2 * kMaxChangesPerBatch) {
+      RETURN_IF_ERROR(src_.state->Write(batch));
+      batch = store::StateWriteBatch();
+    }
+    return Status::OK();
+  };
+  for (uint32_t id : entered) RETURN_IF_ERROR(emit(id, true));
+  for (uint32_t id : exited) RETURN_IF_ERROR(emit(id, false));
+  next.runOptimize();
+  std::string bits(next.getSizeInBytes(), '\0');
+  next.write(bits.data());
   batch.Put("au/m/" + key, std::move(bits));
   RETURN_IF_ERROR(src_.state->Write(batch));
   std::unique_lock lock(mu_);
-  saved_[key] = std::make_shared<const Roaring>(now);
+  saved_[key] = std::make_shared<const Roaring>(std::move(next));
   return changes;
 }
 
 Result<size_t> Audiences::Refresh(bool full) {
+  WaitForRealtime();  // not under refresh_mu_: the realtime thread may need it
   std::lock_guard refresh(refresh_mu_);
   std::vector<AudienceRecord> todo;
   std::vector<TagRecord> tags;
@@ -173,7 +312,7 @@ Result<size_t> Audiences::Refresh(bool full) {
   }
   size_t changes = 0;
   for (const AudienceRecord& r : todo) {
-    auto members = Evaluate(r.definition);
+    auto members = EvaluateNow(r.definition);
     if (!members.ok()) {  // e.g. an attribute not computed yet: tried again next time
       std::unique_lock lock(mu_);
       if (audiences_.count(r.name)) dirty_.insert(r.name);
@@ -183,7 +322,7 @@ Result<size_t> Audiences::Refresh(bool full) {
     changes += n;
   }
   for (const TagRecord& t : tags) {
-    auto members = TagMembers(t);
+    auto members = TagMembersNow(t);
     if (!members.ok()) continue;
     const std::string key = "tag:" + t.category + "/" + t.name;
     ASSIGN_OR_RETURN(size_t n, RecordChanges(key, *members));
@@ -292,7 +431,12 @@ std::vector<TagRecord> Audiences::ListTags() const {
 }
 
 Result<Roaring> Audiences::TagMembers(const TagRecord& tag) {
-  if (!tag.is_list) return Evaluate(tag.rule);
+  WaitForRealtime();
+  return TagMembersNow(tag);
+}
+
+Result<Roaring> Audiences::TagMembersNow(const TagRecord& tag) {
+  if (!tag.is_list) return EvaluateNow(tag.rule);
   // Uploaded identifiers resolve to whoever holds them now.
   Roaring out;
   for (const std::string& text : tag.identifiers) {

@@ -132,7 +132,7 @@ Result<size_t> Audiences::PutComputedTrait(const ComputedTraitSpec& spec) {
   std::unique_lock lock(mu_);
   trait_specs_[spec.name] = spec;
   trait_values_[spec.name] = std::make_shared<const std::vector<PersonValue>>(std::move(values));
-  attribute_stamp_ = version_.fetch_add(1) + 1;
+  version_.fetch_add(1);  // cached leaves read the old values
   all_dirty_ = true;
   return n;
 }
@@ -159,7 +159,7 @@ Status Audiences::DeleteComputedTrait(const std::string& name) {
   std::unique_lock lock(mu_);
   trait_specs_.erase(name);
   trait_values_.erase(name);
-  attribute_stamp_ = version_.fetch_add(1) + 1;
+  version_.fetch_add(1);  // cached leaves read the old values
   return Status::OK();
 }
 
@@ -205,7 +205,7 @@ Result<std::vector<RfmScore>> Audiences::RunRfm(const RfmOptions& options) {
   std::unique_lock lock(mu_);
   rfm_ = std::make_shared<const std::vector<RfmScore>>(scores);
   rfm_options_ = options;
-  attribute_stamp_ = version_.fetch_add(1) + 1;
+  version_.fetch_add(1);  // cached leaves read the old values
   all_dirty_ = true;
   return scores;
 }

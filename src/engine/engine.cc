@@ -233,9 +233,9 @@ void Engine::Append(std::string source_name, std::shared_ptr<std::vector<Event>>
         spdlog::error("store rejected an encoded batch ({}); re-adding decoded", added.ToString());
         store_->Add(std::vector<Event>(*events), lsn);
       }
-      // Only now can a scan see the events: marking audiences earlier would
-      // let a refresh cache results without them under the new data version.
-      audiences_->NoteEvents(*events);
+      // Only now can a scan see the events; the realtime thread folds them
+      // into cached conditions only where a scan has not.
+      audiences_->NoteEvents(events, lsn);
     }
     (*shared_done)(std::move(*shared_result));
   });
@@ -498,6 +498,7 @@ Status Engine::Close() {
   if (maintenance_.joinable()) maintenance_.join();
   Status result;
   if (log_) log_->Close();  // drains: every queued append completes and reaches the store
+  if (audiences_) audiences_->Close();  // handles what the log noted, before the store closes
   if (store_) result = store_->Close();
   if (result.ok() && identity_) result = CheckpointIdentity();
   if (result.ok() && dedupe_ && store_) {

@@ -127,8 +127,28 @@ void IdentityGraph::AddIdent(OneId p, IdentKey k) {
   MarkPerson(p);
 }
 
+void IdentityGraph::RememberRemap(MergeStep step) {
+  std::lock_guard lock(recent_mu_);
+  recent_.push_back(step);
+  if (recent_.size() > kRememberedRemaps) recent_.pop_front();
+  recent_end_ = remaps_.fetch_add(1, std::memory_order_acq_rel) + 1;
+}
+
+std::optional<std::vector<IdentityGraph::MergeStep>> IdentityGraph::MergesSince(
+    uint64_t since, uint64_t* upto) const {
+  std::lock_guard lock(recent_mu_);
+  *upto = recent_end_;
+  if (since > recent_end_ || recent_end_ - since > recent_.size()) return std::nullopt;
+  std::vector<MergeStep> out(recent_.end() - static_cast<ptrdiff_t>(recent_end_ - since),
+                             recent_.end());
+  for (const MergeStep& m : out) {
+    if (m.survivor == 0) return std::nullopt;
+  }
+  return out;
+}
+
 void IdentityGraph::Merge(OneId survivor, OneId absorbed) {
-  remaps_.fetch_add(1, std::memory_order_release);
+  RememberRemap({survivor, absorbed});
   Person& s = persons_[survivor];
   Person& a = persons_[absorbed];
   for (uint32_t k = a.head; k != 0; k = next_[k]) person_of_.Set(k, survivor);

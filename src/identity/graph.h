@@ -31,7 +31,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -138,6 +140,16 @@ class IdentityGraph {
   // keys to another one_id. Unchanged means every key still resolves as
   // before (new keys aside), so results computed from one_ids still hold.
   uint64_t remaps() const { return remaps_.load(std::memory_order_acquire); }
+  // The remaps after the first `since`, in order, if each was a plain merge
+  // (absorbed's keys moved to survivor) and all are still remembered (the
+  // last kRememberedRemaps); nullopt if any was a rebuild (unbind, split,
+  // a merge past a limit) or is forgotten. *upto receives the count of
+  // remaps the answer covers.
+  struct MergeStep {
+    OneId survivor = 0, absorbed = 0;
+  };
+  static constexpr size_t kRememberedRemaps = 65536;
+  std::optional<std::vector<MergeStep>> MergesSince(uint64_t since, uint64_t* upto) const;
 
   // Adds every change since the last call to `batch` and forgets them.
   // Lookups may run meanwhile. REQUIRES: no concurrent Apply, Unbind or
@@ -213,6 +225,12 @@ class IdentityGraph {
   std::vector<uint32_t> ns_limit_, ns_priority_;  // by namespace id
   DenseArray<uint32_t> person_of_;                // key → live one_id
   std::atomic<uint64_t> remaps_{0};               // see remaps()
+  // The last kRememberedRemaps remaps (survivor 0: a rebuild), the newest
+  // being number recent_end_; guarded by recent_mu_.
+  mutable std::mutex recent_mu_;
+  std::deque<MergeStep> recent_;
+  uint64_t recent_end_ = 0;
+  void RememberRemap(MergeStep step);
   std::vector<uint32_t> next_;                    // key → next key of the same person
   std::vector<uint32_t> birth_;                   // key → the person it first joined
   std::vector<Person> persons_;                   // by one_id; [0] unused

@@ -120,7 +120,7 @@ class Rebuilder {
 
 bool IdentityGraph::Rebuild(const std::vector<OneId>& seeds, uint32_t extra_edge,
                             size_t max_identifiers, IdentKey detached) {
-  remaps_.fetch_add(1, std::memory_order_release);
+  RememberRemap({});
   // 1. The connected part: persons, their identifiers, their edges, and the
   //    persons of every identifier those edges name, to a fixed point.
   std::unordered_set<OneId> part;

@@ -53,8 +53,10 @@ Status ScanRange(const QueryContext& ctx, const TimeRange& range, store::ColumnS
 }
 
 Status ScanRangeParallel(const QueryContext& ctx, const TimeRange& range,
-                         store::ColumnSet columns, const store::ParallelColumnScanFn& fn) {
+                         store::ColumnSet columns, const store::ParallelColumnScanFn& fn,
+                         uint64_t* covered_lsn) {
   store::ScanRequest req;
+  req.covered_lsn = covered_lsn;
   req.from_us = range.from_us;
   req.to_us = range.to_us;
   req.columns = columns;

@@ -72,8 +72,11 @@ Status ScanRange(const QueryContext& ctx, const TimeRange& range, store::ColumnS
 // The same batches on ctx.options.threads threads at once
 // (EventStore::ScanColumnsParallel): fn(worker, batch), worker in
 // [0, threads); each worker's calls are serialized.
+// `covered_lsn`, if set, receives the store snapshot's LSN
+// (store::ScanRequest::covered_lsn).
 Status ScanRangeParallel(const QueryContext& ctx, const TimeRange& range,
-                         store::ColumnSet columns, const store::ParallelColumnScanFn& fn);
+                         store::ColumnSet columns, const store::ParallelColumnScanFn& fn,
+                         uint64_t* covered_lsn = nullptr);
 // ctx.options.threads, at least 1.
 int QueryThreads(const QueryContext& ctx);
 

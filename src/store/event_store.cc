@@ -589,6 +589,7 @@ void EventStoreImpl::TakeSnapshot(const ScanRequest& request, SegmentList* segme
                                   RowChunks* buffered) const {
   {
     std::lock_guard l(mu_);
+    if (request.covered_lsn != nullptr) *request.covered_lsn = added_lsn_;
     for (const auto& seg : segments_) {
       if (seg->entry.max_timestamp_us >= request.from_us &&
           seg->entry.min_timestamp_us < request.to_us) {
@@ -852,6 +853,24 @@ Status EventStoreImpl::ScanColumnsParallel(const ScanRequest& request, int worke
                              [&fn](const ColumnBatch& b) { return fn(0, b); });
 }
 
+// `events` (in time order) as one ColumnBatch of `columns`; one_ids
+// resolved through `one_ids`, or given in `resolved`.
+Status ScanBuiltColumns(const std::vector<Event>& events, ColumnSet columns,
+                        const DenseArray<uint32_t>* one_ids, std::vector<uint32_t> resolved,
+                        const ColumnScanFn& fn) {
+  std::vector<std::unique_ptr<internal::DecodedColumn>> owned;
+  ColumnBatch::Columns cols{};
+  for (int i = 0; i < kColumnCount; ++i) {
+    const auto c = static_cast<Column>(i);
+    if (!columns.Has(c) || c == Column::kIdentifiers) continue;
+    ASSIGN_OR_RETURN(auto col, internal::BuildColumn(c, events));
+    cols[i] = col.get();
+    owned.push_back(std::move(col));
+  }
+  ColumnBatch batch(events.size(), 0, cols, one_ids, std::move(resolved));
+  return fn(batch);
+}
+
 Status EventStoreImpl::ScanBufferedColumns(const RowChunks& chunks, const ScanRequest& request,
                                            const ColumnScanFn& fn) const {
   std::vector<Event> events;
@@ -872,17 +891,7 @@ Status EventStoreImpl::ScanBufferedColumns(const RowChunks& chunks, const ScanRe
   });
   ColumnSet columns = request.columns;
   if (request.one_ids != nullptr) columns.Add(Column::kIdentityKey);
-  std::vector<std::unique_ptr<internal::DecodedColumn>> owned;
-  ColumnBatch::Columns cols{};
-  for (int i = 0; i < kColumnCount; ++i) {
-    const auto c = static_cast<Column>(i);
-    if (!columns.Has(c) || c == Column::kIdentifiers) continue;
-    ASSIGN_OR_RETURN(auto col, internal::BuildColumn(c, events));
-    cols[i] = col.get();
-    owned.push_back(std::move(col));
-  }
-  ColumnBatch batch(events.size(), 0, cols, request.one_ids);
-  return fn(batch);
+  return ScanBuiltColumns(events, columns, request.one_ids, {}, fn);
 }
 
 StoreStats EventStoreImpl::Stats() const {
@@ -1005,6 +1014,10 @@ const internal::DecodedColumn& ColumnBatch::Col(Column c) const {
 const int64_t* ColumnBatch::Int64s(Column c) const { return Col(c).Int64Data() + offset_; }
 const uint32_t* ColumnBatch::UInt32s(Column c) const { return Col(c).UInt32Data() + offset_; }
 void ColumnBatch::OneIds(const uint32_t* rows, size_t n, uint32_t* out) const {
+  if (resolved_) {
+    for (size_t i = 0; i < n; ++i) out[i] = one_ids_[rows[i]];
+    return;
+  }
   constexpr size_t kAhead = 16;
   const uint32_t* keys = UInt32s(Column::kIdentityKey);
   for (size_t i = 0; i < n && i < kAhead; ++i) resolver_->Prefetch(keys[rows[i]]);
@@ -1015,6 +1028,7 @@ void ColumnBatch::OneIds(const uint32_t* rows, size_t n, uint32_t* out) const {
 }
 
 const uint32_t* ColumnBatch::one_ids() const {
+  if (resolved_) return one_ids_.data();
   if (resolver_ == nullptr) return nullptr;
   if (!resolved_) {
     const uint32_t* keys = UInt32s(Column::kIdentityKey);
@@ -1046,6 +1060,25 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
   auto store = std::make_unique<EventStoreImpl>(options);
   RETURN_IF_ERROR(store->Init());
   return std::unique_ptr<EventStore>(std::move(store));
+}
+
+Status ScanEventColumns(const std::vector<Event>& events, const std::vector<uint32_t>& one_ids,
+                        ColumnSet columns, const ColumnScanFn& fn) {
+  if (events.empty()) return Status::OK();
+  std::vector<size_t> order(events.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return events[a].timestamp_us < events[b].timestamp_us;
+  });
+  std::vector<Event> sorted;
+  sorted.reserve(events.size());
+  std::vector<uint32_t> ids;
+  ids.reserve(events.size());
+  for (size_t i : order) {
+    sorted.push_back(events[i]);
+    ids.push_back(one_ids[i]);
+  }
+  return ScanBuiltColumns(sorted, columns, nullptr, std::move(ids), fn);
 }
 
 }  // namespace quanyu::store

@@ -141,6 +141,10 @@ struct ScanRequest {
   // meanwhile may or may not be seen by it; a later scan sees it.
   // REQUIRES: outlives the Scan call.
   const DenseArray<uint32_t>* one_ids = nullptr;
+  // If set, receives the highest LSN passed to Add / AddEncodedBatch when
+  // the scan took its snapshot: the scan sees every event added with an LSN
+  // up to it and none added later.
+  uint64_t* covered_lsn = nullptr;
 };
 
 // Rows of one scan step, at most kMaxScanBatchRows (small enough for a batch
@@ -200,6 +204,7 @@ class ColumnBatch {
   // The one_id of one row, for operators that keep few rows: resolves just
   // that row. REQUIRES: the request had one_ids.
   uint32_t OneId(size_t row) const {
+    if (resolved_) return one_ids_[row];
     const uint32_t key = UInt32s(Column::kIdentityKey)[row];
     return key == 0 ? 0 : resolver_->Get(key);
   }
@@ -224,6 +229,13 @@ using ColumnScanFn = std::function<Status(const ColumnBatch& batch)>;
 // Called concurrently from `workers` threads (ScanColumnsParallel); worker is
 // in [0, workers) and each worker's calls are serialized.
 using ParallelColumnScanFn = std::function<Status(int worker, const ColumnBatch& batch)>;
+
+// `events` as one ColumnBatch (rows in time order, `columns` filled, the
+// one_id of events[i] one_ids[i]), for code that applies the operators of
+// a columnar scan to events that have just arrived. fn is not called when
+// `events` is empty. REQUIRES: one_ids.size() == events.size().
+Status ScanEventColumns(const std::vector<Event>& events, const std::vector<uint32_t>& one_ids,
+                        ColumnSet columns, const ColumnScanFn& fn);
 
 struct StoreStats {
   uint64_t segments = 0;

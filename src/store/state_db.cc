@@ -134,4 +134,26 @@ Status StateDb::ScanPrefix(std::string_view prefix, const StateScanFn& fn) const
   return Scan(prefix, PrefixEnd(prefix), fn);
 }
 
+Result<std::string> StateDb::LastKeyWithPrefix(std::string_view prefix) const {
+  std::string last;
+  Status st = Guard("seek", [&]() -> Status {
+    rocksdb::ReadOptions ro;
+    rocksdb::Slice lower = ToSlice(prefix);
+    ro.iterate_lower_bound = &lower;
+    const std::string end = PrefixEnd(prefix);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+    if (end.empty()) {
+      it->SeekToLast();
+    } else {
+      it->SeekForPrev(ToSlice(end));
+      // SeekForPrev lands on `end` itself if that key exists.
+      if (it->Valid() && it->key() == ToSlice(end)) it->Prev();
+    }
+    if (it->Valid() && it->key().starts_with(ToSlice(prefix))) last = it->key().ToString();
+    return FromRocks(it->status(), "seek");
+  });
+  if (!st.ok()) return st;
+  return last;
+}
+
 }  // namespace quanyu::store

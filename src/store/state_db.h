@@ -58,6 +58,8 @@ class StateDb final : public KvReader {
   Status Scan(std::string_view start, std::string_view end, const StateScanFn& fn) const;
   // Keys that begin with `prefix`, in order.
   Status ScanPrefix(std::string_view prefix, const StateScanFn& fn) const override;
+  // The largest key that begins with `prefix` ("" if none): one seek.
+  Result<std::string> LastKeyWithPrefix(std::string_view prefix) const;
 
  private:
   StateDb(std::unique_ptr<rocksdb::DB> db, StateDbOptions options);

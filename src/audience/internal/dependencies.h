@@ -1,5 +1,5 @@
-// What a definition depends on, for realtime marking (membership.cc) and
-// cache validity (Audiences::VersionOf).
+// What a definition depends on: which audiences a batch of events can
+// change (Audiences::AffectedBy, membership.cc).
 //
 // Stateless; thread-safe.
 #pragma once

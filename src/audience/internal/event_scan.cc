@@ -3,9 +3,12 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <bit>
+#include <map>
 #include <mutex>
 #include <vector>
 
+#include "audience/internal/attribute_compare.h"
 #include "audience/internal/dependencies.h"
 #include "audience/window.h"
 #include "query/fields.h"
@@ -13,6 +16,8 @@
 
 namespace quanyu::audience::internal {
 namespace {
+
+bool InRange(const query::TimeRange& r, int64_t ts) { return ts >= r.from_us && ts < r.to_us; }
 
 // Rows of a batch whose event name is `event` and that pass `filter`.
 class StepMatcher {
@@ -48,12 +53,13 @@ class StepMatcher {
   uint32_t code_ = UINT32_MAX;
 };
 
-// Per-thread tallies of the did() scan, indexed by one_id.
+// ---- did(...) -------------------------------------------------------------------
+
+// Matching events per person, indexed by one_id.
 struct Tally {
   bool with_sum = false;
   std::vector<uint32_t> count;
   std::vector<double> sum;  // only with_sum
-  Roaring seen;
   void Grow(uint32_t id) {
     if (id >= count.size()) {
       count.resize(std::max<size_t>(id + 1, count.size() * 2));
@@ -62,199 +68,487 @@ struct Tally {
   }
 };
 
-}  // namespace
-
-Result<Roaring> EvaluateEvent(const Node& n, const query::QueryContext& q, int64_t now_us,
-                              const Roaring& universe) {
-  ASSIGN_OR_RETURN(query::TimeRange range, ResolveWindow(n.window, now_us, q.options.timezone));
-  const int threads = query::QueryThreads(q);
-  std::vector<StepMatcher> matchers;
-  for (int t = 0; t < threads; ++t) {
-    ASSIGN_OR_RETURN(StepMatcher m, StepMatcher::Make(n, "where"));
-    matchers.push_back(std::move(m));
+// What one did() condition reads of a row and how it decides a person.
+class DidFolder {
+ public:
+  static Result<DidFolder> Make(const Node& n) {
+    DidFolder f;
+    ASSIGN_OR_RETURN(f.matcher_, StepMatcher::Make(n, "where"));
+    f.node_ = &n;
+    f.sum_field_ = query::FieldNamed(n.sum_property);
+    return f;
   }
-  store::ColumnSet cols;
-  matchers[0].AddColumns(&cols);
-  const bool with_sum = !n.sum_property.empty();
-  const query::Field sum_field = query::FieldNamed(n.sum_property);
-  if (with_sum) query::FieldReader::AddColumns(sum_field, &cols);
-  std::vector<Tally> tallies(threads);
-  std::vector<query::FieldReader> readers(threads);
-  const size_t persons = q.one_ids->size() + 1;
-  for (auto& t : tallies) {
-    t.with_sum = with_sum;
-    t.Grow(static_cast<uint32_t>(persons));
+  bool with_sum() const { return !node_->sum_property.empty(); }
+  void AddColumns(store::ColumnSet* cols) const {
+    matcher_.AddColumns(cols);
+    if (with_sum()) query::FieldReader::AddColumns(sum_field_, cols);
   }
-
-  RETURN_IF_ERROR(query::ScanRangeParallel(
-      q, range, cols, [&](int w, const store::ColumnBatch& b) -> Status {
-        StepMatcher& m = matchers[w];
-        m.Prepare(b);
-        if (!m.AnyInBatch()) return Status::OK();
-        Tally& t = tallies[w];
-        for (size_t r = 0; r < b.size(); ++r) {
-          if (!m.Matches(b, r)) continue;
-          const uint32_t id = b.OneId(r);  // only for the rows kept
-          if (id == 0) continue;
-          t.Grow(id);
-          if (t.count[id]++ == 0) t.seen.add(id);
-          if (with_sum) {
-            query::Value v = readers[w].Read(sum_field, b, r);
-            if (v.kind == query::Value::kNumber) t.sum[id] += v.number;
-          }
-        }
-        return Status::OK();
-      }));
-
-  Roaring seen;
-  for (auto& t : tallies) seen |= t.seen;
-  const bool zero_ok = Holds(n.count, 0) && (!with_sum || Holds(n.sum, 0));
-  Roaring out;
-  std::vector<uint32_t> pass;
-  for (uint32_t id : seen) {
-    uint64_t c = 0;
-    double s = 0;
-    for (auto& t : tallies) {
-      if (id < t.count.size()) {
-        c += t.count[id];
-        if (with_sum) s += t.sum[id];
+  // Adds the batch's matching rows (only those in `range`, if given) to `t`;
+  // `seen` gets each person counted.
+  void Fold(const store::ColumnBatch& b, const query::TimeRange* range, Tally* t, Roaring* seen) {
+    matcher_.Prepare(b);
+    if (!matcher_.AnyInBatch()) return;
+    const int64_t* ts = range ? b.Int64s(store::Column::kTimestamp) : nullptr;
+    for (size_t r = 0; r < b.size(); ++r) {
+      if (!matcher_.Matches(b, r) || (range && !InRange(*range, ts[r]))) continue;
+      const uint32_t id = b.OneId(r);  // only for the rows kept
+      if (id == 0) continue;
+      t->Grow(id);
+      if (t->count[id]++ == 0 && seen) seen->add(id);
+      if (with_sum()) {
+        query::Value v = reader_.Read(sum_field_, b, r);
+        if (v.kind == query::Value::kNumber) t->sum[id] += v.number;
       }
     }
-    const bool ok = Holds(n.count, static_cast<double>(c)) && (!with_sum || Holds(n.sum, s));
-    if (ok != zero_ok) pass.push_back(id);
   }
-  out.addMany(pass.size(), pass.data());
-  if (!zero_ok) return out & universe;
-  Roaring all = universe;
-  all -= out;  // everyone but those whose events make them fail
-  return all;
+  bool Satisfied(uint64_t count, double sum) const {
+    return Holds(node_->count, static_cast<double>(count)) && (!with_sum() || Holds(node_->sum, sum));
+  }
+
+ private:
+  const Node* node_ = nullptr;  // outlives the folder (DidState owns its copy)
+  StepMatcher matcher_;
+  query::Field sum_field_;
+  query::FieldReader reader_;
+};
+
+class DidState final : public LeafState {
+ public:
+  DidState(const Node& n, query::TimeRange range) : node_(n), range_(range) {}
+  Status Init(Tally tally) {
+    ASSIGN_OR_RETURN(folder_, DidFolder::Make(node_));
+    tally_ = std::move(tally);
+    return Status::OK();
+  }
+  void Fold(const store::ColumnBatch& b) override { folder_.Fold(b, &range_, &tally_, nullptr); }
+  void Decide(const Roaring& persons, Roaring* bits) const override {
+    for (uint32_t id : persons) {
+      const bool in = id < tally_.count.size()
+                          ? folder_.Satisfied(tally_.count[id], tally_.with_sum ? tally_.sum[id] : 0)
+                          : folder_.Satisfied(0, 0);
+      if (in) {
+        bits->add(id);
+      } else {
+        bits->remove(id);
+      }
+    }
+  }
+  void Merge(uint32_t survivor, uint32_t absorbed) override {
+    if (absorbed >= tally_.count.size()) return;
+    tally_.Grow(survivor);
+    tally_.count[survivor] += tally_.count[absorbed];
+    tally_.count[absorbed] = 0;
+    if (tally_.with_sum) {
+      tally_.sum[survivor] += tally_.sum[absorbed];
+      tally_.sum[absorbed] = 0;
+    }
+  }
+  store::ColumnSet columns() const override {
+    store::ColumnSet cols{store::Column::kTimestamp};
+    folder_.AddColumns(&cols);
+    return cols;
+  }
+  size_t bytes() const override {
+    return tally_.count.capacity() * sizeof(uint32_t) + tally_.sum.capacity() * sizeof(double);
+  }
+
+ private:
+  const Node node_;
+  const query::TimeRange range_;
+  DidFolder folder_;
+  Tally tally_;
+};
+
+// ---- sequence(...) -----------------------------------------------------------------
+
+struct StepRow {
+  uint32_t one_id;
+  int64_t ts;
+  uint32_t mask;  // bit s: the row matches step s
+};
+
+// By person, then time; at equal times earlier steps first, so that steps
+// at the same instant chain in order.
+bool StepRowBefore(const StepRow& a, const StepRow& b) {
+  if (a.one_id != b.one_id) return a.one_id < b.one_id;
+  if (a.ts != b.ts) return a.ts < b.ts;
+  return std::countr_zero(a.mask) < std::countr_zero(b.mask);
 }
 
-Result<Roaring> EvaluateSequence(const Node& n, const query::QueryContext& q, int64_t now_us) {
+class StepCollector {
+ public:
+  static Result<StepCollector> Make(const Node& n) {
+    StepCollector c;
+    for (size_t s = 0; s < n.steps.size(); ++s) {
+      ASSIGN_OR_RETURN(StepMatcher m,
+                       StepMatcher::Make(n.steps[s], "steps[" + std::to_string(s) + "].where"));
+      c.matchers_.push_back(std::move(m));
+    }
+    return c;
+  }
+  void AddColumns(store::ColumnSet* cols) const {
+    cols->Add(store::Column::kTimestamp);
+    for (const auto& m : matchers_) m.AddColumns(cols);
+  }
+  void Collect(const store::ColumnBatch& b, const query::TimeRange* range, std::vector<StepRow>* out) {
+    bool any = false;
+    for (auto& m : matchers_) {
+      m.Prepare(b);
+      any |= m.AnyInBatch();
+    }
+    if (!any) return;
+    const int64_t* ts = b.Int64s(store::Column::kTimestamp);
+    for (size_t r = 0; r < b.size(); ++r) {
+      if (range && !InRange(*range, ts[r])) continue;
+      uint32_t mask = 0;
+      for (size_t s = 0; s < matchers_.size(); ++s) {
+        if (matchers_[s].Matches(b, r)) mask |= 1u << s;
+      }
+      if (mask == 0) continue;
+      const uint32_t id = b.OneId(r);  // only for the rows kept
+      if (id != 0) out->push_back({id, ts[r], mask});
+    }
+  }
+
+ private:
+  std::vector<StepMatcher> matchers_;
+};
+
+// Whether one person's rows (sorted by StepRowBefore) complete the steps.
+bool Chains(const StepRow* rows, size_t n, size_t steps, int64_t gap_us) {
+  int64_t latest[32];
+  std::fill(latest, latest + steps, INT64_MIN);
+  for (size_t i = 0; i < n; ++i) {
+    // Later steps first, so one event never serves as two consecutive steps.
+    for (size_t s = steps; s-- > 0;) {
+      if (!(rows[i].mask >> s & 1)) continue;
+      if (s == 0) {
+        latest[0] = rows[i].ts;
+      } else if (latest[s - 1] != INT64_MIN && (gap_us == 0 || rows[i].ts - latest[s - 1] <= gap_us)) {
+        latest[s] = rows[i].ts;
+      }
+    }
+    if (latest[steps - 1] != INT64_MIN) return true;
+  }
+  return false;
+}
+
+class SequenceState final : public LeafState {
+ public:
+  SequenceState(const Node& n, query::TimeRange range, std::vector<StepRow> rows)
+      : node_(n), range_(range), rows_(std::move(rows)) {}
+  Status Init() {
+    ASSIGN_OR_RETURN(collector_, StepCollector::Make(node_));
+    return Status::OK();
+  }
+  void Fold(const store::ColumnBatch& b) override {
+    std::vector<StepRow> fresh;
+    collector_.Collect(b, &range_, &fresh);
+    for (const StepRow& r : fresh) added_[r.one_id].push_back(r);
+    added_rows_ += fresh.size();
+    if (added_rows_ > std::max<size_t>(4096, rows_.size() / 4)) {  // fold the additions in
+      std::erase_if(rows_, [](const StepRow& r) { return r.mask == 0; });  // merged away
+      for (auto& [id, v] : added_) rows_.insert(rows_.end(), v.begin(), v.end());
+      std::sort(rows_.begin(), rows_.end(), StepRowBefore);
+      added_.clear();
+      added_rows_ = 0;
+    }
+  }
+  void Decide(const Roaring& persons, Roaring* bits) const override {
+    std::vector<StepRow> mine;
+    for (uint32_t id : persons) {
+      auto [lo, hi] = std::equal_range(rows_.begin(), rows_.end(), StepRow{id, 0, 0},
+                                       [](const StepRow& a, const StepRow& b) { return a.one_id < b.one_id; });
+      mine.assign(lo, hi);
+      if (auto it = added_.find(id); it != added_.end()) {
+        mine.insert(mine.end(), it->second.begin(), it->second.end());
+      }
+      std::sort(mine.begin(), mine.end(), StepRowBefore);
+      if (Chains(mine.data(), mine.size(), node_.steps.size(), node_.max_gap_seconds * 1000000)) {
+        bits->add(id);
+      } else {
+        bits->remove(id);
+      }
+    }
+  }
+  void Merge(uint32_t survivor, uint32_t absorbed) override {
+    // The absorbed rows move to the survivor's additions; in rows_ they stay
+    // in place (its order is by one_id) with no step left.
+    auto [lo, hi] = std::equal_range(rows_.begin(), rows_.end(), StepRow{absorbed, 0, 0},
+                                     [](const StepRow& a, const StepRow& b) { return a.one_id < b.one_id; });
+    std::vector<StepRow>& to = added_[survivor];
+    for (auto it = lo; it != hi; ++it) {
+      if (it->mask == 0) continue;
+      to.push_back({survivor, it->ts, it->mask});
+      it->mask = 0;
+      ++added_rows_;
+    }
+    if (auto it = added_.find(absorbed); it != added_.end()) {
+      for (const StepRow& r : it->second) to.push_back({survivor, r.ts, r.mask});
+      added_.erase(it);  // its rows were counted in added_rows_ already
+    }
+  }
+  store::ColumnSet columns() const override {
+    store::ColumnSet cols;
+    collector_.AddColumns(&cols);
+    return cols;
+  }
+  size_t bytes() const override { return (rows_.capacity() + 2 * added_rows_) * sizeof(StepRow); }
+
+ private:
+  const Node node_;
+  const query::TimeRange range_;
+  StepCollector collector_;
+  std::vector<StepRow> rows_;                         // sorted by StepRowBefore
+  std::map<uint32_t, std::vector<StepRow>> added_;   // rows applied since, by person
+  size_t added_rows_ = 0;
+};
+
+// ---- consent.* -------------------------------------------------------------------
+
+struct Choice {
+  int64_t ts = INT64_MIN;
+  int8_t granted = -1;  // -1: none
+};
+
+// Latest wins; at equal times a withdrawal wins (the safer reading).
+void Choose(Choice* c, int64_t ts, bool granted) {
+  if (ts > c->ts || (ts == c->ts && !granted)) *c = {ts, static_cast<int8_t>(granted)};
+}
+
+class ConsentFolder {
+ public:
+  explicit ConsentFolder(std::string category) : category_(std::move(category)) {}
+  static void AddColumns(store::ColumnSet* cols) {
+    cols->Add(store::Column::kName);
+    cols->Add(store::Column::kContext);
+    cols->Add(store::Column::kTimestamp);
+  }
+  void Fold(const store::ColumnBatch& b, std::vector<Choice>* latest) {
+    const auto& dict = b.Dictionary(store::Column::kName);
+    uint32_t code = UINT32_MAX;
+    for (size_t i = 0; i < dict.size(); ++i) {
+      if (dict[i] == "Consent Updated") code = static_cast<uint32_t>(i);
+    }
+    if (code == UINT32_MAX) return;
+    const uint32_t* codes = b.Codes(store::Column::kName);
+    const int64_t* ts = b.Int64s(store::Column::kTimestamp);
+    for (size_t r = 0; r < b.size(); ++r) {
+      if (codes[r] != code) continue;
+      const uint32_t id = b.OneId(r);
+      if (id == 0) continue;
+      simdjson::padded_string json(b.String(store::Column::kContext, r));
+      simdjson::ondemand::document doc;
+      bool granted = false;
+      if (parser_.iterate(json).get(doc) != simdjson::SUCCESS) continue;
+      if (doc.at_pointer("/consent/categoryPreferences/" + category_).get_bool().get(granted) !=
+          simdjson::SUCCESS) {
+        continue;
+      }
+      if (id >= latest->size()) latest->resize(std::max<size_t>(id + 1, latest->size() * 2));
+      Choose(&(*latest)[id], ts[r], granted);
+    }
+  }
+
+ private:
+  std::string category_;
+  simdjson::ondemand::parser parser_;
+};
+
+// The latest choices of every person (indexed by one_id) from a parallel scan.
+Result<std::vector<Choice>> LatestChoices(const query::QueryContext& q, std::string_view category,
+                                          uint64_t* covered_lsn) {
+  const int threads = query::QueryThreads(q);
+  std::vector<std::vector<Choice>> latest(threads);
+  std::vector<ConsentFolder> folders;
+  for (int t = 0; t < threads; ++t) folders.emplace_back(std::string(category));
+  store::ColumnSet cols;
+  ConsentFolder::AddColumns(&cols);
+  RETURN_IF_ERROR(query::ScanRangeParallel(
+      q, query::TimeRange{INT64_MIN, INT64_MAX}, cols,
+      [&](int w, const store::ColumnBatch& b) -> Status {
+        folders[w].Fold(b, &latest[w]);
+        return Status::OK();
+      },
+      covered_lsn));
+  std::vector<Choice> out;
+  for (auto& v : latest) {
+    if (v.size() > out.size()) out.resize(v.size());
+    for (size_t id = 0; id < v.size(); ++id) {
+      if (v[id].granted >= 0) Choose(&out[id], v[id].ts, v[id].granted == 1);
+    }
+  }
+  return out;
+}
+
+class ConsentState final : public LeafState {
+ public:
+  ConsentState(const Node& n, int64_t now_us, std::vector<Choice> latest)
+      : node_(n), now_us_(now_us), folder_(n.name), latest_(std::move(latest)) {}
+  bool Satisfied(uint32_t id) const {
+    if (id >= latest_.size() || latest_[id].granted < 0) return MissingSatisfies(node_.op);
+    return Satisfies(Json(latest_[id].granted == 1), node_.op, node_.values, now_us_);
+  }
+  void Fold(const store::ColumnBatch& b) override { folder_.Fold(b, &latest_); }
+  void Decide(const Roaring& persons, Roaring* bits) const override {
+    for (uint32_t id : persons) {
+      if (Satisfied(id)) {
+        bits->add(id);
+      } else {
+        bits->remove(id);
+      }
+    }
+  }
+  void Merge(uint32_t survivor, uint32_t absorbed) override {
+    if (absorbed >= latest_.size() || latest_[absorbed].granted < 0) return;
+    if (survivor >= latest_.size()) latest_.resize(survivor + 1);
+    Choose(&latest_[survivor], latest_[absorbed].ts, latest_[absorbed].granted == 1);
+    latest_[absorbed] = Choice();
+  }
+  store::ColumnSet columns() const override {
+    store::ColumnSet cols;
+    ConsentFolder::AddColumns(&cols);
+    return cols;
+  }
+  size_t bytes() const override { return latest_.capacity() * sizeof(Choice); }
+
+ private:
+  const Node node_;
+  const int64_t now_us_;
+  ConsentFolder folder_;
+  std::vector<Choice> latest_;
+};
+
+}  // namespace
+
+Result<LeafResult> EvaluateEvent(const Node& n, const query::QueryContext& q, int64_t now_us,
+                                 const Roaring& universe) {
+  ASSIGN_OR_RETURN(query::TimeRange range, ResolveWindow(n.window, now_us, q.options.timezone));
+  const int threads = query::QueryThreads(q);
+  std::vector<DidFolder> folders;
+  for (int t = 0; t < threads; ++t) {
+    ASSIGN_OR_RETURN(DidFolder f, DidFolder::Make(n));
+    folders.push_back(std::move(f));
+  }
+  store::ColumnSet cols;
+  folders[0].AddColumns(&cols);
+  std::vector<Tally> tallies(threads);
+  std::vector<Roaring> seen(threads);
+  const size_t persons = q.one_ids->size() + 1;
+  for (auto& t : tallies) {
+    t.with_sum = folders[0].with_sum();
+    t.Grow(static_cast<uint32_t>(persons));
+  }
+  LeafResult out;
+  RETURN_IF_ERROR(query::ScanRangeParallel(
+      q, range, cols,
+      [&](int w, const store::ColumnBatch& b) -> Status {
+        folders[w].Fold(b, nullptr, &tallies[w], &seen[w]);
+        return Status::OK();
+      },
+      &out.covered_lsn));
+
+  // One tally of the whole scan, kept as the condition's state.
+  Tally total = std::move(tallies[0]);
+  for (int t = 1; t < threads; ++t) {
+    for (uint32_t id : seen[t]) {
+      total.Grow(id);
+      total.count[id] += tallies[t].count[id];
+      if (total.with_sum) total.sum[id] += tallies[t].sum[id];
+    }
+    seen[0] |= seen[t];
+    tallies[t] = Tally();
+  }
+  const bool zero_ok = folders[0].Satisfied(0, 0);
+  std::vector<uint32_t> pass;
+  for (uint32_t id : seen[0]) {
+    const bool ok = folders[0].Satisfied(total.count[id], total.with_sum ? total.sum[id] : 0);
+    if (ok != zero_ok) pass.push_back(id);
+  }
+  Roaring decided;
+  decided.addMany(pass.size(), pass.data());
+  if (zero_ok) {
+    out.bits = universe;
+    out.bits -= decided;  // everyone but those whose events make them fail
+  } else {
+    out.bits = decided & universe;
+  }
+  auto state = std::make_unique<DidState>(n, range);
+  RETURN_IF_ERROR(state->Init(std::move(total)));
+  out.state = std::move(state);
+  return out;
+}
+
+Result<LeafResult> EvaluateSequence(const Node& n, const query::QueryContext& q, int64_t now_us) {
   ASSIGN_OR_RETURN(query::TimeRange range, ResolveWindow(n.window, now_us, q.options.timezone));
   const int threads = query::QueryThreads(q);
   const size_t steps = n.steps.size();
   if (steps < 2 || steps > 32) return Status::InvalidArgument("sequence: needs 2 to 32 steps");
-  std::vector<std::vector<StepMatcher>> matchers(threads);
-  store::ColumnSet cols{store::Column::kTimestamp};
+  std::vector<StepCollector> collectors;
   for (int t = 0; t < threads; ++t) {
-    for (size_t s = 0; s < steps; ++s) {
-      ASSIGN_OR_RETURN(StepMatcher m,
-                       StepMatcher::Make(n.steps[s], "steps[" + std::to_string(s) + "].where"));
-      m.AddColumns(&cols);
-      matchers[t].push_back(std::move(m));
-    }
+    ASSIGN_OR_RETURN(StepCollector c, StepCollector::Make(n));
+    collectors.push_back(std::move(c));
   }
-  struct Row {
-    uint32_t one_id;
-    int64_t ts;
-    uint32_t mask;
-  };
-  std::vector<std::vector<Row>> rows(threads);
+  store::ColumnSet cols;
+  collectors[0].AddColumns(&cols);
+  std::vector<std::vector<StepRow>> rows(threads);
+  LeafResult out;
   RETURN_IF_ERROR(query::ScanRangeParallel(
-      q, range, cols, [&](int w, const store::ColumnBatch& b) -> Status {
-        bool any = false;
-        for (auto& m : matchers[w]) {
-          m.Prepare(b);
-          any |= m.AnyInBatch();
-        }
-        if (!any) return Status::OK();
-        const int64_t* ts = b.Int64s(store::Column::kTimestamp);
-        for (size_t r = 0; r < b.size(); ++r) {
-          uint32_t mask = 0;
-          for (size_t s = 0; s < steps; ++s) {
-            if (matchers[w][s].Matches(b, r)) mask |= 1u << s;
-          }
-          if (mask == 0) continue;
-          const uint32_t id = b.OneId(r);  // only for the rows kept
-          if (id != 0) rows[w].push_back({id, ts[r], mask});
-        }
+      q, range, cols,
+      [&](int w, const store::ColumnBatch& b) -> Status {
+        collectors[w].Collect(b, nullptr, &rows[w]);
         return Status::OK();
-      }));
-  std::vector<Row> all;
+      },
+      &out.covered_lsn));
+  std::vector<StepRow> all;
   for (auto& v : rows) all.insert(all.end(), v.begin(), v.end());
-  std::sort(all.begin(), all.end(), [](const Row& a, const Row& b) {
-    return a.one_id != b.one_id ? a.one_id < b.one_id : a.ts < b.ts;
-  });
+  rows.clear();
+  std::sort(all.begin(), all.end(), StepRowBefore);
   const int64_t gap = n.max_gap_seconds * 1000000;
   std::vector<uint32_t> pass;
-  std::vector<int64_t> latest(steps);
   for (size_t i = 0; i < all.size();) {
-    const uint32_t id = all[i].one_id;
-    std::fill(latest.begin(), latest.end(), INT64_MIN);
-    bool done = false;
-    for (; i < all.size() && all[i].one_id == id; ++i) {
-      if (done) continue;
-      // Later steps first, so one event never serves as two consecutive steps.
-      for (size_t s = steps; s-- > 0;) {
-        if (!(all[i].mask >> s & 1)) continue;
-        if (s == 0) {
-          latest[0] = all[i].ts;
-        } else if (latest[s - 1] != INT64_MIN && (gap == 0 || all[i].ts - latest[s - 1] <= gap)) {
-          latest[s] = all[i].ts;
-        }
-      }
-      if (latest[steps - 1] != INT64_MIN) {
-        pass.push_back(id);
-        done = true;
-      }
+    size_t j = i;
+    while (j < all.size() && all[j].one_id == all[i].one_id) ++j;
+    if (Chains(&all[i], j - i, steps, gap)) pass.push_back(all[i].one_id);
+    i = j;
+  }
+  out.bits.addMany(pass.size(), pass.data());
+  auto state = std::make_unique<SequenceState>(n, range, std::move(all));
+  RETURN_IF_ERROR(state->Init());
+  out.state = std::move(state);
+  return out;
+}
+
+Result<LeafResult> EvaluateConsent(const Node& n, const query::QueryContext& q, int64_t now_us,
+                                   const Roaring& universe) {
+  LeafResult out;
+  ASSIGN_OR_RETURN(std::vector<Choice> latest, LatestChoices(q, n.name, &out.covered_lsn));
+  // Persons whose choice decides otherwise than having none would.
+  const bool missing_ok = MissingSatisfies(n.op);
+  std::vector<uint32_t> differ;
+  for (size_t id = 0; id < latest.size(); ++id) {
+    if (latest[id].granted < 0) continue;
+    if (Satisfies(Json(latest[id].granted == 1), n.op, n.values, now_us) != missing_ok) {
+      differ.push_back(static_cast<uint32_t>(id));
     }
   }
-  Roaring out;
-  out.addMany(pass.size(), pass.data());
+  Roaring decided;
+  decided.addMany(differ.size(), differ.data());
+  if (missing_ok) {
+    out.bits = universe;
+    out.bits -= decided;
+  } else {
+    out.bits = decided & universe;
+  }
+  out.state = std::make_unique<ConsentState>(n, now_us, std::move(latest));
   return out;
 }
 
 Status ForEachConsent(const query::QueryContext& q, std::string_view category,
                       const std::function<void(uint32_t, bool)>& fn) {
-  struct Choice {
-    int64_t ts = INT64_MIN;
-    int8_t granted = -1;
-  };
-  const int threads = query::QueryThreads(q);
-  std::vector<std::vector<Choice>> latest(threads);
-  std::vector<simdjson::ondemand::parser> parsers(threads);
-  store::ColumnSet cols{store::Column::kName, store::Column::kContext, store::Column::kTimestamp};
-  const std::string cat(category);
-  RETURN_IF_ERROR(query::ScanRangeParallel(
-      q, query::TimeRange{INT64_MIN, INT64_MAX}, cols,
-      [&](int w, const store::ColumnBatch& b) -> Status {
-        const auto& dict = b.Dictionary(store::Column::kName);
-        uint32_t code = UINT32_MAX;
-        for (size_t i = 0; i < dict.size(); ++i) {
-          if (dict[i] == "Consent Updated") code = static_cast<uint32_t>(i);
-        }
-        if (code == UINT32_MAX) return Status::OK();
-        const uint32_t* codes = b.Codes(store::Column::kName);
-        const int64_t* ts = b.Int64s(store::Column::kTimestamp);
-        for (size_t r = 0; r < b.size(); ++r) {
-          if (codes[r] != code) continue;
-          const uint32_t id = b.OneId(r);
-          if (id == 0) continue;
-          simdjson::padded_string json(b.String(store::Column::kContext, r));
-          simdjson::ondemand::document doc;
-          bool granted = false;
-          if (parsers[w].iterate(json).get(doc) != simdjson::SUCCESS) continue;
-          if (doc.at_pointer("/consent/categoryPreferences/" + cat).get_bool().get(granted) !=
-              simdjson::SUCCESS) {
-            continue;
-          }
-          auto& v = latest[w];
-          if (id >= v.size()) v.resize(std::max<size_t>(id + 1, v.size() * 2));
-          // Latest wins; at equal times a withdrawal wins (the safer reading).
-          if (ts[r] > v[id].ts || (ts[r] == v[id].ts && !granted)) v[id] = {ts[r], granted};
-        }
-        return Status::OK();
-      }));
-  size_t n = 0;
-  for (auto& v : latest) n = std::max(n, v.size());
-  for (size_t id = 0; id < n; ++id) {
-    Choice best;
-    for (auto& v : latest) {
-      if (id >= v.size() || v[id].granted < 0) continue;
-      if (v[id].ts > best.ts || (v[id].ts == best.ts && v[id].granted == 0)) best = v[id];
-    }
-    if (best.granted >= 0) fn(static_cast<uint32_t>(id), best.granted == 1);
+  ASSIGN_OR_RETURN(std::vector<Choice> latest, LatestChoices(q, category, nullptr));
+  for (size_t id = 0; id < latest.size(); ++id) {
+    if (latest[id].granted >= 0) fn(static_cast<uint32_t>(id), latest[id].granted == 1);
   }
   return Status::OK();
 }
