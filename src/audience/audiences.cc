@@ -225,17 +225,29 @@ std::optional<Json> Audiences::TraitOf(uint32_t one_id, std::string_view key) co
 
 Status Audiences::ForEachTrait(std::string_view key, const ValueFn& fn) const {
   // The partials that can decide the trait, by person; a person with one
-  // such partial reads it directly, others fold theirs (profile.h).
+  // such partial reads it directly, others fold theirs (profile.h). Each
+  // step runs on two threads: the halves of the keys, then the halves of
+  // the persons (each under one read lock), then fn in one_id order here.
   const DenseArray<uint32_t>& ids = src_.graph->one_ids();
-  std::vector<std::pair<uint32_t, identity::IdentKey>> parts;
-  src_.profiles->ForEach([&](identity::IdentKey k, const identity::PartialProfile& p) {
-    if (k >= ids.size() || !p.AffectsTrait(key)) return;
-    const uint32_t id = ids.Get(k);
-    if (id != 0) parts.emplace_back(id, k);
-  });
+  using Part = std::pair<uint32_t, identity::IdentKey>;
+  const identity::IdentKey end = src_.profiles->key_end();
+  std::vector<Part> found[2];
+  auto collect = [&](int h) {
+    const identity::IdentKey lo = h == 0 ? 0 : end / 2, hi = h == 0 ? end / 2 : end;
+    src_.profiles->ForEachIn(lo, hi, [&](identity::IdentKey k, const identity::PartialProfile& p) {
+      if (k >= ids.size() || !p.AffectsTrait(key)) return;
+      const uint32_t id = ids.Get(k);
+      if (id != 0) found[h].emplace_back(id, k);
+    });
+  };
+  {
+    std::thread other(collect, 1);
+    collect(0);
+    other.join();
+  }
+  std::vector<Part> parts = std::move(found[0]);
+  parts.insert(parts.end(), found[1].begin(), found[1].end());
   std::sort(parts.begin(), parts.end());
-  // Resolving and parsing the values is most of the work: two halves of the
-  // persons on two threads, then fn in one_id order on this one.
   struct Half {
     size_t begin = 0, end = 0;
     std::vector<std::pair<uint32_t, Json>> values;
@@ -244,20 +256,17 @@ Status Audiences::ForEachTrait(std::string_view key, const ValueFn& fn) const {
   while (mid > 0 && mid < parts.size() && parts[mid].first == parts[mid - 1].first) ++mid;
   Half halves[2] = {{0, mid, {}}, {mid, parts.size(), {}}};
   auto resolve = [&](Half* h) {
-    std::vector<identity::IdentKey> keys;
-    for (size_t i = h->begin; i < h->end;) {
-      const uint32_t id = parts[i].first;
-      keys.clear();
-      for (; i < h->end && parts[i].first == id; ++i) keys.push_back(parts[i].second);
-      std::optional<std::string> text = src_.profiles->TraitJson(keys, key);
-      if (!text) continue;
-      Json value = internal::ParseTraitValue(*text);
-      if (!value.is_discarded()) h->values.emplace_back(id, std::move(value));
-    }
+    src_.profiles->ForEachTraitJson(parts.data() + h->begin, h->end - h->begin, key,
+                                    [&](uint32_t id, const std::string& text) {
+                                      Json value = internal::ParseTraitValue(text);
+                                      if (!value.is_discarded()) h->values.emplace_back(id, std::move(value));
+                                    });
   };
-  std::thread other(resolve, &halves[1]);
-  resolve(&halves[0]);
-  other.join();
+  {
+    std::thread other(resolve, &halves[1]);
+    resolve(&halves[0]);
+    other.join();
+  }
   for (const Half& h : halves) {
     for (const auto& [id, value] : h.values) fn(id, value);
   }

@@ -227,7 +227,9 @@ Result<internal::LeafResult> AudienceEvaluator::Compute(const Node& n, const Eva
     (internal::Satisfies(value, n.op, n.values, now) ? pass : fail).push_back(id);
   };
   if (n.ns == Namespace::kTrait) {
-    const auto [top, rest] = SplitTrait(n.name);
+    const auto split = SplitTrait(n.name);  // not a structured binding: the lambda uses it
+    const std::string& top = split.first;
+    const std::string& rest = split.second;
     RETURN_IF_ERROR(ctx.data->ForEachTrait(top, [&](uint32_t id, const Json& value) {
       const Json* v = AtPath(value, rest);
       if (v) visit(id, *v);

@@ -176,14 +176,36 @@ void PartialProfile::MergeFrom(const PartialProfile& other) {
   for (const auto& [id, set] : other.groups_) groups_[id].MergeFrom(set);
 }
 
-std::optional<std::string> PartialProfile::TraitJson(std::string_view key) const {
-  auto it = traits_.traits.find(key);
-  if (it == traits_.traits.end()) return std::nullopt;
+namespace {
+
+// The JSON of trait `key` of `set`; nullopt when unset.
+std::optional<std::string> TraitJsonOf(const TraitSet& set, std::string_view key) {
+  auto it = set.traits.find(key);
+  if (it == set.traits.end()) return std::nullopt;
   TraitValue v = internal::Resolve(it->second, it->second.relative.size());
   if (v.kind == TraitValue::Kind::kUnset) return std::nullopt;
   std::string out;
   internal::AppendValueJson(v, &out);
   return out;
+}
+
+}  // namespace
+
+std::optional<std::string> PartialProfile::TraitJson(std::string_view key) const {
+  return TraitJsonOf(traits_, key);
+}
+
+std::optional<std::string> PartialProfile::FoldedTraitJson(
+    const std::vector<const PartialProfile*>& parts, std::string_view key) {
+  TraitSet one;  // the key's ops only, merged as TraitSet::MergeFrom merges them
+  for (const PartialProfile* p : parts) {
+    if (p->traits_.deleted) one.Delete(*p->traits_.deleted);
+    auto it = p->traits_.traits.find(key);
+    if (it == p->traits_.traits.end()) continue;
+    if (it->second.absolute) one.Insert(key, *it->second.absolute);
+    for (const TraitOp& op : it->second.relative) one.Insert(key, op);
+  }
+  return TraitJsonOf(one, key);
 }
 
 bool PartialProfile::AffectsTrait(std::string_view key) const {

@@ -156,6 +156,11 @@ class PartialProfile {
   // Person trait `key` (top level) as JSON text, as AppendJson would
   // print it; nullopt when unset.
   std::optional<std::string> TraitJson(std::string_view key) const;
+  // TraitJson(key) of the fold of `parts`, folding only that trait (and
+  // the profile deletes): what Fold-then-TraitJson answers, without
+  // copying the rest of each partial.
+  static std::optional<std::string> FoldedTraitJson(const std::vector<const PartialProfile*>& parts,
+                                                    std::string_view key);
   // Whether folding this partial into another can change trait `key`: it
   // holds an operation on it, or a profile delete. A person's trait is the
   // fold of only the partials that affect it.

@@ -1,5 +1,6 @@
 #include "store/profile_store.h"
 
+#include <algorithm>
 #include <mutex>
 
 namespace quanyu::store {
@@ -30,24 +31,56 @@ void ProfileStore::Apply(const std::vector<Event>& events) {
 std::optional<std::string> ProfileStore::TraitJson(const std::vector<identity::IdentKey>& keys,
                                                    std::string_view trait) const {
   std::shared_lock lock(mu_);
-  if (keys.size() == 1) {
+  return TraitJsonLocked(keys.data(), keys.size(), trait);
+}
+
+std::optional<std::string> ProfileStore::TraitJsonLocked(const identity::IdentKey* keys, size_t n,
+                                                         std::string_view trait) const {
+  if (n == 1) {
     const identity::IdentKey k = keys[0];
     if (k >= partials_.size() || !partials_[k]) return std::nullopt;
     return partials_[k]->TraitJson(trait);
   }
-  identity::PartialProfile out;
-  for (identity::IdentKey k : keys) {
-    if (k < partials_.size() && partials_[k]) out.MergeFrom(*partials_[k]);
+  std::vector<const identity::PartialProfile*> parts;
+  for (size_t i = 0; i < n; ++i) {
+    const identity::IdentKey k = keys[i];
+    if (k < partials_.size() && partials_[k]) parts.push_back(partials_[k].get());
   }
-  return out.TraitJson(trait);
+  return identity::PartialProfile::FoldedTraitJson(parts, trait);
+}
+
+void ProfileStore::ForEachTraitJson(const std::pair<uint32_t, identity::IdentKey>* groups, size_t n,
+                                    std::string_view trait,
+                                    const std::function<void(uint32_t, const std::string&)>& fn) const {
+  std::shared_lock lock(mu_);
+  std::vector<identity::IdentKey> keys;
+  for (size_t i = 0; i < n;) {
+    const uint32_t id = groups[i].first;
+    keys.clear();
+    for (; i < n && groups[i].first == id; ++i) keys.push_back(groups[i].second);
+    std::optional<std::string> text = TraitJsonLocked(keys.data(), keys.size(), trait);
+    if (text) fn(id, *text);
+  }
 }
 
 void ProfileStore::ForEach(
     const std::function<void(identity::IdentKey, const identity::PartialProfile&)>& fn) const {
+  ForEachIn(0, UINT32_MAX, fn);
+}
+
+void ProfileStore::ForEachIn(
+    identity::IdentKey begin, identity::IdentKey end,
+    const std::function<void(identity::IdentKey, const identity::PartialProfile&)>& fn) const {
   std::shared_lock lock(mu_);
-  for (size_t k = 0; k < partials_.size(); ++k) {
+  const size_t last = std::min<size_t>(end, partials_.size());
+  for (size_t k = begin; k < last; ++k) {
     if (partials_[k]) fn(static_cast<identity::IdentKey>(k), *partials_[k]);
   }
+}
+
+identity::IdentKey ProfileStore::key_end() const {
+  std::shared_lock lock(mu_);
+  return static_cast<identity::IdentKey>(partials_.size());
 }
 
 identity::PartialProfile ProfileStore::Fold(const std::vector<identity::IdentKey>& keys) const {

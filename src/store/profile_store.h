@@ -39,6 +39,17 @@ class ProfileStore {
   // Calls fn(key, partial) for every key with a partial, in key order,
   // under the read lock (Apply waits): fn must not call back into the store.
   void ForEach(const std::function<void(identity::IdentKey, const identity::PartialProfile&)>& fn) const;
+  // The same over keys in [begin, end) only.
+  void ForEachIn(identity::IdentKey begin, identity::IdentKey end,
+                 const std::function<void(identity::IdentKey, const identity::PartialProfile&)>& fn) const;
+  // One past the largest key with a partial (0 if none).
+  identity::IdentKey key_end() const;
+  // TraitJson for many groups of keys under one read lock: `groups` are
+  // (group id, key) sorted by group id; fn(group id, json) for each group
+  // whose trait is set, in order.
+  void ForEachTraitJson(const std::pair<uint32_t, identity::IdentKey>* groups, size_t n,
+                        std::string_view trait,
+                        const std::function<void(uint32_t, const std::string&)>& fn) const;
 
   // Adds every partial changed since the last call to `batch`. Fold may run
   // meanwhile. REQUIRES: no concurrent Apply (the engine's identity lock).
@@ -47,6 +58,9 @@ class ProfileStore {
   static Result<std::unique_ptr<ProfileStore>> Load(const KvReader& db);
 
  private:
+  std::optional<std::string> TraitJsonLocked(const identity::IdentKey* keys, size_t n,
+                                             std::string_view trait) const;
+
   mutable std::shared_mutex mu_;
   std::vector<std::unique_ptr<identity::PartialProfile>> partials_;  // by key
   std::vector<identity::IdentKey> dirty_;
