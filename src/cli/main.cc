@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   quanyu::cli::RegisterProfile(app);
   quanyu::cli::RegisterQuery(app);
   quanyu::cli::RegisterAudience(app);
+  quanyu::cli::RegisterAttribution(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
