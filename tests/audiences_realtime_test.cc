@@ -61,8 +61,8 @@ class AudiencesRealtime : public ::testing::Test {
     o.persons = 1000;
     o.days = 30;
     o.seed = 5;
-    Status loaded = LoadSimulation(engine_.get(), o);
-    ASSERT_TRUE(loaded.ok()) << loaded.ToString();
+    auto loaded = LoadSimulation(engine_.get(), o);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
 
     // User ids that name exactly one person each.
     std::set<std::string> seen;

@@ -46,8 +46,8 @@ class AudiencesSim : public ::testing::Test {
     o.persons = 3000;
     o.days = 60;
     o.seed = 11;
-    Status loaded = LoadSimulation(engine_, o);
-    ASSERT_TRUE(loaded.ok()) << loaded.ToString();
+    auto loaded = LoadSimulation(engine_, o);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
 
     // Every live person, with profile and events.
     std::set<uint32_t> ids;

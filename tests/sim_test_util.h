@@ -13,7 +13,8 @@
 
 namespace quanyu::testing {
 
-inline Status LoadSimulation(Engine* engine, const sim::SimOptions& options) {
+// Returns the simulator's result (its ground truth).
+inline Result<sim::SimResult> LoadSimulation(Engine* engine, const sim::SimOptions& options) {
   for (const auto& s : sim::SimulatedSources()) {
     auto added = engine->AddSource(s.name, s.type);
     if (!added.ok()) return added.status();
@@ -32,7 +33,9 @@ inline Status LoadSimulation(Engine* engine, const sim::SimOptions& options) {
     return Status::OK();
   });
   if (!sim.ok()) return sim.status();
-  return engine->FinishBulkLoad();
+  Status finished = engine->FinishBulkLoad();
+  if (!finished.ok()) return finished;
+  return sim;
 }
 
 }  // namespace quanyu::testing

@@ -157,7 +157,7 @@ std::string WritePathsCsv(const PathSet& set) {
   return out;
 }
 
-PathSet CollapseRepeats(const PathSet& set) {
+PathSet CollapseRepeats(const PathSet& set, bool aggregate) {
   PathSet out;
   out.channels = set.channels;
   for (const Path& p : set.paths) {
@@ -176,7 +176,7 @@ PathSet CollapseRepeats(const PathSet& set) {
     }
     out.paths.push_back(std::move(q));
   }
-  out.Aggregate();
+  if (aggregate) out.Aggregate();
   return out;
 }
 

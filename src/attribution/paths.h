@@ -56,7 +56,7 @@ Result<PathSet> ReadPathsCsv(std::string_view text, size_t max_paths = 10'000'00
 std::string WritePathsCsv(const PathSet& set);
 
 // Consecutive repeats of a channel collapsed into one touch ("a > a > b" ->
-// "a > b"; the last repeat's age is kept), then aggregated.
-PathSet CollapseRepeats(const PathSet& set);
+// "a > b"; the last repeat's age is kept), then aggregated if `aggregate`.
+PathSet CollapseRepeats(const PathSet& set, bool aggregate = true);
 
 }  // namespace quanyu::attribution

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "attribution/store_paths.h"
 #include "audience/audiences.h"
 #include "collect/ingest.h"
 #include "collect/normalize.h"
@@ -152,6 +153,10 @@ class Engine {
   // options of the config. Errors as query::RunQuery (InvalidArgument =
   // HTTP 400). Runs on the calling thread.
   Result<query::Json> Query(std::string_view kind, const query::Json& body) const;
+  // Conversion paths of the stored events with identities resolved now
+  // (attribution::BuildPaths, docs/attribution.md). Runs on the calling
+  // thread.
+  Result<attribution::PathSet> AttributionPaths(const attribution::PathOptions& options) const;
   // Query on one of the engine's query workers ([query] workers of them), so
   // a server thread never waits for a scan: `done` is called exactly once,
   // on a worker — or at once on the calling thread with ResourceExhausted

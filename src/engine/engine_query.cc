@@ -124,6 +124,14 @@ std::shared_ptr<const store::EventCatalog> Engine::EventCatalog() const {
   return store_->Catalog();
 }
 
+Result<attribution::PathSet> Engine::AttributionPaths(const attribution::PathOptions& options) const {
+  query::QueryContext ctx;
+  ctx.store = store_.get();
+  ctx.one_ids = &identity_->one_ids();
+  ctx.options = query_options_;
+  return attribution::BuildPaths(ctx, options);
+}
+
 Result<query::Json> Engine::Query(std::string_view kind, const query::Json& body) const {
   const auto start = std::chrono::steady_clock::now();
   // Held for the whole query: the catalog as of its start.
