@@ -157,6 +157,18 @@ TEST(AttributionModels, MarkovSolvesChainsWithLoops) {
   auto r2 = RunModel("markov2", *set, ModelOptions());
   ASSERT_TRUE(r2.ok());
   EXPECT_NEAR(*r2->conversion_probability, 0.5, 1e-12);
+
+  // A channel repeated 100,000 times: a→a 99,999, a→conv 1, a→null 1, so
+  // P(a) = (99,999 P(a) + 1) / 100,001 = 1/2. Iterating the loop would need
+  // millions of sweeps; it is solved in closed form.
+  std::string many = "path;total_conversions;total_conversion_value;total_null\na";
+  for (int i = 1; i < 100'000; ++i) many += " > a";
+  many += ";1;1;0\na;0;0;1\n";
+  auto looped = ReadPathsCsv(many);
+  ASSERT_TRUE(looped.ok());
+  auto r3 = RunModel("markov1", *looped, ModelOptions());
+  ASSERT_TRUE(r3.ok()) << r3.status().ToString();
+  EXPECT_NEAR(*r3->conversion_probability, 0.5, 1e-12);
 }
 
 TEST(AttributionModels, ExactMarkovAgreesWithMonteCarloOnTheSample) {

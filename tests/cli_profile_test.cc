@@ -12,6 +12,7 @@
 
 #include "collect/segment_format.h"
 #include "engine/engine.h"
+#include "cli_test_util.h"
 #include "test_util.h"
 
 namespace quanyu {
@@ -21,17 +22,8 @@ using nlohmann::json;
 
 constexpr char kKey[] = "cli-profile-write-key";
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out, err;
-  json Json() const { return json::parse(out, nullptr, false); }
-};
-
-std::string Quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
+using testing::CliRun;
+using testing::Quote;
 
 class CliProfileTest : public ::testing::Test {
  protected:
@@ -76,22 +68,10 @@ class CliProfileTest : public ::testing::Test {
 
   // Runs `quanyu profile ARGS --data DIR`.
   CliRun Profile(const std::vector<std::string>& args) const {
-    std::string command = Quote(std::string(QUANYU_BINARY_DIR) + "/quanyu") + " profile";
+    std::string command = Quote(testing::Binary()) + " profile";
     for (const auto& a : args) command += " " + Quote(a);
-    std::string err_path = dir_ / "stderr.txt";
-    command += " --data " + Quote(TestConfig().data_dir) + " 2>" + Quote(err_path);
-    CliRun run;
-    FILE* pipe = popen(command.c_str(), "r");
-    if (!pipe) {
-      ADD_FAILURE() << "cannot run " << command;
-      return run;
-    }
-    char buf[4096];
-    for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) run.out.append(buf, n);
-    int status = pclose(pipe);
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    run.err = testing::ReadFileOrEmpty(err_path);
-    return run;
+    command += " --data " + Quote(TestConfig().data_dir);
+    return testing::RunShell(command, dir_ / "stderr.txt");
   }
 
   static void ExpectOneLineError(const CliRun& run, const std::string& fragment) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "cli_test_util.h"
 #include "test_util.h"
 
 namespace quanyu {
@@ -19,35 +20,10 @@ namespace {
 
 using nlohmann::json;
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out, err;
-  json Json() const { return json::parse(out, nullptr, false); }
-};
-
-std::string Quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-std::string Binary() { return std::string(QUANYU_BINARY_DIR) + "/quanyu"; }
-
-// Runs a shell command, capturing stdout and (through a file) stderr.
-CliRun RunShell(const std::string& command, const std::string& err_path) {
-  CliRun run;
-  FILE* pipe = popen((command + " 2>" + Quote(err_path)).c_str(), "r");
-  if (!pipe) {
-    ADD_FAILURE() << "cannot run " << command;
-    return run;
-  }
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) run.out.append(buf, n);
-  int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.err = testing::ReadFileOrEmpty(err_path);
-  return run;
-}
+using testing::Binary;
+using testing::CliRun;
+using testing::Quote;
+using testing::RunShell;
 
 const std::vector<std::pair<std::string, std::string>>& Bodies() {
   static const std::vector<std::pair<std::string, std::string>> bodies = {

@@ -88,24 +88,35 @@ Chain BuildChain(const PathSet& set, int order, bool use_nulls) {
 
 // P(conversion) from the start, with the states in `removed` leading to
 // null: Gauss-Seidel on x = P x (x = 1 at conversion, 0 at null and removed
-// states) until no value moves by more than 1e-15.
-double SolveChain(const Chain& c, const std::vector<char>& removed) {
+// states) until no value moves by more than 1e-15. A state's transitions to
+// itself are solved in closed form (x(s) = Σ_{t≠s} w x(t) / (total - w_ss)),
+// so a channel repeated many times in a row does not slow it down.
+// Internal if it has not converged after kMaxSweeps sweeps.
+Result<double> SolveChain(const Chain& c, const std::vector<char>& removed) {
+  constexpr int kMaxSweeps = 100'000;
   const size_t n = c.state.size();
   std::vector<double> x(n, 0);
   x[kConversion] = 1;
-  for (int iter = 0; iter < 1'000'000; ++iter) {
+  for (int sweep = 0; sweep < kMaxSweeps; ++sweep) {
     double moved = 0;
     for (size_t s = 0; s < n; ++s) {
       if (s == kConversion || s == kNull || removed[s] || c.total[s] == 0) continue;
-      double v = 0;
-      for (const auto& [to, w] : c.out[s]) v += w * x[to];
-      v /= c.total[s];
+      double v = 0, stay = 0;
+      for (const auto& [to, w] : c.out[s]) {
+        if (to == s) {
+          stay += w;
+        } else {
+          v += w * x[to];
+        }
+      }
+      v = c.total[s] > stay ? v / (c.total[s] - stay) : 0;  // never leaving: never converting
       moved = std::max(moved, std::abs(v - x[s]));
       x[s] = v;
     }
-    if (moved <= 1e-15) break;
+    if (moved <= 1e-15) return x[kStart];
   }
-  return x[kStart];
+  return Status::Internal("the Markov chain did not converge in " + std::to_string(kMaxSweeps) +
+                          " sweeps (" + std::to_string(n) + " states)");
 }
 
 std::vector<char> StatesWith(const Chain& c, uint32_t channel) {
@@ -118,7 +129,7 @@ std::vector<char> StatesWith(const Chain& c, uint32_t channel) {
 
 Result<ModelResult> Markov(std::string_view name, const PathSet& set, int order, bool use_nulls) {
   const Chain chain = BuildChain(set, order, use_nulls);
-  const double p = SolveChain(chain, std::vector<char>(chain.state.size(), 0));
+  ASSIGN_OR_RETURN(const double p, SolveChain(chain, std::vector<char>(chain.state.size(), 0)));
   if (!(p > 0)) return Status::InvalidArgument(std::string(name) + ": no path converts");
   ModelResult r;
   r.model = std::string(name);
@@ -126,7 +137,8 @@ Result<ModelResult> Markov(std::string_view name, const PathSet& set, int order,
   double sum = 0;
   std::vector<double> effect(set.channels.size(), 0);
   for (uint32_t ch = 0; ch < set.channels.size(); ++ch) {
-    effect[ch] = std::max(0.0, 1 - SolveChain(chain, StatesWith(chain, ch)) / p);
+    ASSIGN_OR_RETURN(const double without, SolveChain(chain, StatesWith(chain, ch)));
+    effect[ch] = std::max(0.0, 1 - without / p);
     sum += effect[ch];
   }
   const double conversions = set.total_conversions(), value = set.total_value();

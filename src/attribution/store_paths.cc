@@ -25,19 +25,16 @@ bool RowBefore(const Row& a, const Row& b) {
   return a.conversion < b.conversion;
 }
 
-// Touch labels shared by the scan workers.
-class Labels {
- public:
+// Touch labels shared by the scan workers; Id under `mu`.
+struct Labels {
+  std::mutex mu;
+  std::vector<std::string> names;
+  std::unordered_map<std::string, uint32_t> ids;
   uint32_t Id(const std::string& label) {
-    auto [it, fresh] = ids_.emplace(label, static_cast<uint32_t>(names_.size()));
-    if (fresh) names_.push_back(label);
+    auto [it, fresh] = ids.emplace(label, static_cast<uint32_t>(names.size()));
+    if (fresh) names.push_back(label);
     return it->second;
   }
-  std::mutex mu;
-  std::vector<std::string> names_;
-
- private:
-  std::unordered_map<std::string, uint32_t> ids_;
 };
 
 }  // namespace
@@ -137,7 +134,7 @@ Result<PathSet> BuildPaths(const query::QueryContext& q, const PathOptions& o) {
   }
   std::sort(all.begin(), all.end(), RowBefore);
   PathSet set;
-  set.channels = labels.names_;
+  set.channels = labels.names;
   std::vector<const Row*> pending;  // the person's touches not yet taken
   auto take = [&](int64_t end_us, double conversions, double value, double nulls) {
     Path p;

@@ -140,6 +140,10 @@ Result<AudienceRecord> Audiences::Update(AudienceRecord record) {
 }
 
 Status Audiences::Delete(const std::string& name) {
+  // Before mu_ (the order Refresh and the realtime thread take them in): no
+  // refresh is recording this audience's membership while it goes, so none
+  // saves it again afterwards.
+  std::lock_guard recording(refresh_mu_);
   std::unique_lock lock(mu_);
   if (!audiences_.count(name)) return Status::NotFound("no audience \"" + name + "\"");
   for (const auto& [other, r] : audiences_) {

@@ -223,7 +223,9 @@ class Audiences final : public AudienceData {
   // Last saved membership per audience / tag key, as RecordChanges wrote it.
   std::map<std::string, std::shared_ptr<const Roaring>> saved_;  // guarded by mu_
 
-  std::mutex refresh_mu_;  // one Refresh (or realtime recording) at a time; guards seq_
+  // One Refresh, realtime round or Delete / DeleteTag at a time; guards
+  // seq_. Taken before mu_.
+  std::mutex refresh_mu_;
   uint64_t seq_ = 0;
 
   // Batches noted for the realtime thread.

@@ -414,6 +414,7 @@ Result<TagRecord> Audiences::PutTag(TagRecord tag) {
 }
 
 Status Audiences::DeleteTag(const std::string& category, const std::string& name) {
+  std::lock_guard recording(refresh_mu_);  // as Delete
   std::unique_lock lock(mu_);
   if (!tags_.erase({category, name})) {
     return Status::NotFound("no tag \"" + name + "\" in category \"" + category + "\"");

@@ -348,7 +348,7 @@ void RegisterAudienceCommand(CLI::App& app) {
       },
       ExportBody, ExportOperation);
   Add(
-      a, "refresh", "Re-evaluate changed audiences now, recording entered / exited",
+      a, "refresh", "Re-evaluate new or changed audiences (all after a bulk load) now, recording entered / exited",
       [](CLI::App* c, Flags* f) {
         c->add_flag("--full", f->full, "Every audience and tag, after recomputing traits");
       },
