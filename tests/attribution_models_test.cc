@@ -214,11 +214,11 @@ TEST(AttributionModels, PositionAndShapleyDefinitions) {
 // Two channels, exact Shapley by hand: v({a}) = rate of paths within {a}
 // = 1/2, v({b}) = 0/1 = 0, v({a,b}) = (1 + 0 + 1)/(2 + 1 + 1) = 1/2.
 // phi_a = (v(a) - 0 + v(ab) - v(b))/2 = 1/2, phi_b = (v(b) + v(ab) - v(a))/2 = 0.
-TEST(AttributionModels, ExactShapleyOnTwoChannels) {
+TEST(AttributionModels, ObservedShapleyOnTwoChannels) {
   auto set = ReadPathsCsv("path;total_conversions;total_conversion_value;total_null\n"
                           "a;1;2;1\nb;0;0;1\na > b;1;2;0\n");
   ASSERT_TRUE(set.ok());
-  auto r = RunModel("shapley", *set, ModelOptions());
+  auto r = RunModel("shapley_observed", *set, ModelOptions());
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   auto got = ByChannel(*r);
   EXPECT_NEAR(got["a"]->conversions, 2, 1e-12);
@@ -258,6 +258,61 @@ TEST(AttributionPaths, RoundTripAndPreciseErrors) {
   ASSERT_EQ(collapsed.paths.size(), 1u);
   EXPECT_EQ(collapsed.paths[0].conversions, 2);
   EXPECT_EQ(collapsed.paths[0].nulls, 1);
+}
+
+}  // namespace
+}  // namespace quanyu::attribution
+
+namespace quanyu::attribution {
+namespace {
+
+// Paths whose conversions and nulls are exactly what a known noisy-OR
+// expects (baseline 0.05, a 0.1 and b 0.3 per touch): the fit must find it
+// again, and shapley must split the mixed path by the hand-computed Shapley
+// values of g(S) = (1-b)(1 - Π_S q): q_a = 0.9, q_b = 0.7, so
+// φ_a = (1-b)(0.1 + 0.37 - 0.3)/2 = 0.085(1-b), φ_b = 0.285(1-b), and
+// a gets 0.085 / 0.37 of "a > b".
+TEST(AttributionModels, FittedShapleyRecoversAKnownResponse) {
+  const double b = 0.05, ea = 0.1, eb = 0.3;
+  auto rate = [&](int na, int nb) { return 1 - (1 - b) * std::pow(1 - ea, na) * std::pow(1 - eb, nb); };
+  struct Kind {
+    const char* path;
+    int na, nb;
+    double persons;
+  };
+  const Kind kinds[] = {{"a", 1, 0, 40000}, {"b", 0, 1, 30000}, {"a > b", 1, 1, 20000}, {"a > a", 2, 0, 10000},
+                        {"b > b > a", 1, 2, 5000}};
+  std::string text = "path;total_conversions;total_conversion_value;total_null\n";
+  for (const Kind& k : kinds) {
+    const double c = k.persons * rate(k.na, k.nb);
+    text += std::string(k.path) + ";" + std::to_string(c) + ";" + std::to_string(10 * c) + ";" +
+            std::to_string(k.persons - c) + "\n";
+  }
+  auto set = ReadPathsCsv(text);
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  const ResponseModel m = FitResponseModel(*set);
+  EXPECT_NEAR(m.baseline, b, 1e-4);
+  EXPECT_NEAR(m.effect[0], ea, 1e-4);
+  EXPECT_NEAR(m.effect[1], eb, 1e-4);
+  EXPECT_LT(m.iterations, 2000);
+
+  auto r = RunModel("shapley", *set, ModelOptions());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto got = ByChannel(*r);
+  const double c_ab = 20000 * rate(1, 1), c_bba = 5000 * rate(1, 2);
+  // b > b > a: q_a = 0.9, q_b = 0.49; g(a) = 0.1, g(b) = 0.51, g(ab) = 0.559.
+  const double bba_a = (0.1 + 0.559 - 0.51) / 2 / 0.559;
+  const double want_a = 40000 * rate(1, 0) + 10000 * rate(2, 0) + c_ab * 0.085 / 0.37 + c_bba * bba_a;
+  EXPECT_NEAR(got["a"]->conversions, want_a, 1e-3 * want_a);
+  EXPECT_NEAR(got["a"]->conversions + got["b"]->conversions, set->total_conversions(), 1e-6);
+  EXPECT_NEAR(got["a"]->value, 10 * got["a"]->conversions, 1e-6 * got["a"]->value);
+  ASSERT_TRUE(got["b"]->touch_effect.has_value());
+  EXPECT_NEAR(*got["b"]->touch_effect, eb, 1e-4);
+
+  // No nulls: nothing to fit a rate against.
+  auto converted = ReadPathsCsv("path;total_conversions;total_conversion_value;total_null\na;1;1;0\n");
+  ASSERT_TRUE(converted.ok());
+  EXPECT_EQ(RunModel("shapley", *converted, ModelOptions()).status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -126,9 +126,23 @@ TEST(AttributionStorePaths, TouchesLookbackNullsAndStitchedPersons) {
                              "wechat > wechat > direct;1;80;0",
                              "bilibili > douyin;0;0;1",
                          }));
-  // Ages: from each touch to its conversion (or to the end, for a null).
+  // Ages: from each touch to its conversion (or to the null's last touch).
   EXPECT_EQ(set->paths[0].age_us, (std::vector<int64_t>{2 * kDay, 1 * kDay}));
-  EXPECT_EQ(set->paths[3].age_us, (std::vector<int64_t>{10 * kDay, 9 * kDay}));
+  EXPECT_EQ(set->paths[3].age_us, (std::vector<int64_t>{1 * kDay, 0}));
+  EXPECT_EQ(set->untouched_conversions, 1);  // person 5's order
+  EXPECT_EQ(set->untouched_value, 30);
+
+  // A range reaching far past the data keeps the null (anchored at its last
+  // touch, not at `to`); one starting after a person's last touch drops it.
+  PathOptions late = o;
+  late.to_us = kT0 + 400 * kDay;
+  auto past = BuildPaths(w->ctx, late);
+  ASSERT_TRUE(past.ok());
+  EXPECT_EQ(Lines(*past), Lines(*set));
+  late.from_us = kT0 + 52 * kDay;
+  auto after = BuildPaths(w->ctx, late);
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(Lines(*after).empty());
 
   o.collapse = true;
   o.keep_nulls = false;
@@ -187,6 +201,30 @@ TEST(AttributionStorePaths, RangeFirstConversionsAndGranularity) {
   const double a = std::exp2(-2.0 / 7), b = std::exp2(-1.0 / 7);
   EXPECT_NEAR(decay->channels[0].value, 100 * a / (a + b), 1e-9);
   EXPECT_NEAR(decay->channels[1].value, 100 * b / (a + b), 1e-9);
+}
+
+// An ad click and its landing page a minute later are one touch; the same
+// channel an hour later is another; a different channel in between splits.
+TEST(AttributionStorePaths, OneArrivalIsOneTouch) {
+  constexpr int64_t kMinute = 60LL * 1000000;
+  auto w = MakeWorld({
+      Touch(1, kT0, "douyin", "douyin", "dy", "Ad Clicked"),
+      Touch(1, kT0 + kMinute, "douyin", "douyin", "dy"),
+      Touch(1, kT0 + 61 * kMinute, "douyin"),
+      Touch(1, kT0 + 62 * kMinute, "wechat"),
+      Touch(1, kT0 + 63 * kMinute, "douyin"),
+      Order(1, kT0 + 70 * kMinute, 10),
+  });
+  PathOptions o;
+  o.from_us = kT0;
+  o.to_us = kT0 + kDay;
+  auto set = BuildPaths(w->ctx, o);
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(Lines(*set), (std::vector<std::string>{"douyin > douyin > wechat > douyin;1;10;0"}));
+  o.touch_gap_us = 0;  // every event
+  auto every = BuildPaths(w->ctx, o);
+  ASSERT_TRUE(every.ok());
+  EXPECT_EQ(Lines(*every), (std::vector<std::string>{"douyin > douyin > douyin > wechat > douyin;1;10;0"}));
 }
 
 TEST(AttributionStorePaths, BadOptions) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <random>
 #include <unordered_map>
@@ -20,7 +21,7 @@ template <typename Weights>
 ModelResult Split(std::string_view name, const PathSet& set, Weights weights) {
   ModelResult r;
   r.model = std::string(name);
-  for (const std::string& c : set.channels) r.channels.push_back({c, 0, 0, std::nullopt});
+  for (const std::string& c : set.channels) r.channels.push_back({c, 0, 0, std::nullopt, std::nullopt});
   std::vector<double> w;
   for (const Path& p : set.paths) {
     if (p.touches.empty() || (p.conversions == 0 && p.value == 0)) continue;
@@ -144,7 +145,7 @@ Result<ModelResult> Markov(std::string_view name, const PathSet& set, int order,
   const double conversions = set.total_conversions(), value = set.total_value();
   for (uint32_t ch = 0; ch < set.channels.size(); ++ch) {
     const double share = sum > 0 ? effect[ch] / sum : 0;
-    r.channels.push_back({set.channels[ch], conversions * share, value * share, effect[ch]});
+    r.channels.push_back({set.channels[ch], conversions * share, value * share, effect[ch], std::nullopt});
   }
   return r;
 }
@@ -172,11 +173,11 @@ ModelResult ShapleySimple(const PathSet& set) {
 Result<ModelResult> ShapleyExact(const PathSet& set) {
   const size_t n = set.channels.size();
   if (n > kMaxShapleyChannels) {
-    return Status::InvalidArgument("shapley: " + std::to_string(n) + " channels; exact Shapley values take at most " +
+    return Status::InvalidArgument("shapley_observed: " + std::to_string(n) + " channels; exact Shapley values take at most " +
                                    std::to_string(kMaxShapleyChannels) + " (use shapley_simple or coarser channels)");
   }
   if (!(set.total_nulls() > 0)) {
-    return Status::InvalidArgument("shapley: needs paths that did not convert (total_null), "
+    return Status::InvalidArgument("shapley_observed: needs paths that did not convert (total_null), "
                                    "since a coalition's worth is its conversion rate");
   }
   const size_t full = size_t{1} << n;
@@ -216,23 +217,158 @@ Result<ModelResult> ShapleyExact(const PathSet& set) {
   }
   double positive = 0;
   for (double f : phi) positive += std::max(0.0, f);
-  if (!(positive > 0)) return Status::InvalidArgument("shapley: no channel raises the conversion rate");
+  if (!(positive > 0)) return Status::InvalidArgument("shapley_observed: no channel raises the conversion rate");
   ModelResult r;
-  r.model = "shapley";
+  r.model = "shapley_observed";
   const double conversions = set.total_conversions(), value = set.total_value();
   for (size_t j = 0; j < n; ++j) {
     const double share = std::max(0.0, phi[j]) / positive;
-    r.channels.push_back({set.channels[j], conversions * share, value * share, std::nullopt});
+    r.channels.push_back({set.channels[j], conversions * share, value * share, std::nullopt, std::nullopt});
+  }
+  return r;
+}
+
+// ---- Shapley values on a fitted response model ---------------------------------------
+
+// A path as channel -> touch count, with its weights.
+struct CountPath {
+  std::vector<std::pair<uint32_t, double>> counts;
+  double conversions = 0, nulls = 0, value = 0;
+};
+
+std::vector<CountPath> CountPaths(const PathSet& set) {
+  std::map<std::vector<std::pair<uint32_t, double>>, CountPath> by_counts;
+  std::vector<std::pair<uint32_t, double>> counts;
+  for (const Path& p : set.paths) {
+    if (p.touches.empty()) continue;
+    std::vector<uint32_t> sorted(p.touches);
+    std::sort(sorted.begin(), sorted.end());
+    counts.clear();
+    for (uint32_t ch : sorted) {
+      if (!counts.empty() && counts.back().first == ch) {
+        counts.back().second += 1;
+      } else {
+        counts.push_back({ch, 1});
+      }
+    }
+    CountPath& c = by_counts[counts];
+    c.counts = counts;
+    c.conversions += p.conversions;
+    c.nulls += p.nulls;
+    c.value += p.value;
+  }
+  std::vector<CountPath> out;
+  out.reserve(by_counts.size());
+  for (auto& [key, c] : by_counts) out.push_back(std::move(c));
+  return out;
+}
+
+// EM for the noisy-OR (models.h, FitResponseModel): the E step lays each
+// converting path's conversions on the baseline and its touches in
+// proportion to their chance of having triggered one; the M step sets each
+// rate to its expected triggers over its exposures.
+ResponseModel FitResponse(const std::vector<CountPath>& paths, size_t channels) {
+  ResponseModel m;
+  m.effect.assign(channels, 0.01);
+  m.baseline = 0.01;
+  std::vector<double> exposure(channels, 0);
+  double persons = 0;
+  for (const CountPath& p : paths) {
+    persons += p.conversions + p.nulls;
+    for (auto [ch, n] : p.counts) exposure[ch] += (p.conversions + p.nulls) * n;
+  }
+  std::vector<double> active(channels);
+  std::vector<double> log_fail(channels);
+  double last_ll = -std::numeric_limits<double>::infinity();
+  for (m.iterations = 1; m.iterations <= 2000; ++m.iterations) {
+    for (size_t c = 0; c < channels; ++c) log_fail[c] = std::log1p(-m.effect[c]);
+    std::fill(active.begin(), active.end(), 0);
+    double base_active = 0, ll = 0;
+    for (const CountPath& p : paths) {
+      double log_q = std::log1p(-m.baseline);
+      for (auto [ch, n] : p.counts) log_q += n * log_fail[ch];
+      const double q = std::exp(log_q), prob = 1 - q;
+      ll += p.nulls * log_q + (p.conversions > 0 ? p.conversions * std::log(std::max(prob, 1e-300)) : 0);
+      if (!(p.conversions > 0) || !(prob > 0)) continue;
+      const double w = p.conversions / prob;
+      base_active += w * m.baseline;
+      for (auto [ch, n] : p.counts) active[ch] += w * n * m.effect[ch];
+    }
+    m.baseline = persons > 0 ? base_active / persons : 0;
+    for (size_t c = 0; c < channels; ++c) m.effect[c] = exposure[c] > 0 ? active[c] / exposure[c] : 0;
+    if (std::abs(ll - last_ll) <= 1e-10 * std::abs(ll)) break;
+    last_ll = ll;
+  }
+  return m;
+}
+
+// Shapley values of the path game g(S) = P(S) - P(∅) = (1-b)(1 - Π_{c∈S} q_c),
+// q_c = (1-e_c)^n_c: φ_c = (1-b)(1-q_c) Σ_s s!(k-1-s)!/k! · E_s(q without c),
+// E_s the elementary symmetric polynomials — exact, in O(k^3).
+void PathShapley(const CountPath& p, const ResponseModel& m, std::vector<double>* phi) {
+  const size_t k = p.counts.size();
+  std::vector<double> q(k);
+  for (size_t i = 0; i < k; ++i) q[i] = std::pow(1 - m.effect[p.counts[i].first], p.counts[i].second);
+  std::vector<double> weight(k);  // s!(k-1-s)!/k!
+  for (size_t s = 0; s < k; ++s) {
+    weight[s] = std::exp(std::lgamma(static_cast<double>(s) + 1) + std::lgamma(static_cast<double>(k - s)) -
+                         std::lgamma(static_cast<double>(k) + 1));
+  }
+  phi->assign(k, 0);
+  std::vector<double> e(k);
+  for (size_t c = 0; c < k; ++c) {
+    std::fill(e.begin(), e.end(), 0);
+    e[0] = 1;
+    size_t used = 0;
+    for (size_t i = 0; i < k; ++i) {
+      if (i == c) continue;
+      ++used;
+      for (size_t s = used; s > 0; --s) e[s] += e[s - 1] * q[i];
+    }
+    double sum = 0;
+    for (size_t s = 0; s < k; ++s) sum += weight[s] * e[s];
+    (*phi)[c] = (1 - m.baseline) * (1 - q[c]) * sum;
+  }
+}
+
+Result<ModelResult> ShapleyFitted(const PathSet& set) {
+  if (!(set.total_nulls() > 0)) {
+    return Status::InvalidArgument("shapley: needs paths that did not convert (total_null) to fit "
+                                   "each channel's conversion rate");
+  }
+  const std::vector<CountPath> paths = CountPaths(set);
+  const ResponseModel m = FitResponse(paths, set.channels.size());
+  ModelResult r;
+  r.model = "shapley";
+  for (size_t c = 0; c < set.channels.size(); ++c) {
+    r.channels.push_back({set.channels[c], 0, 0, std::nullopt, m.effect[c]});
+  }
+  std::vector<double> phi;
+  for (const CountPath& p : paths) {
+    if (!(p.conversions > 0) && !(p.value > 0)) continue;
+    PathShapley(p, m, &phi);
+    double sum = 0;
+    for (double f : phi) sum += f;
+    for (size_t i = 0; i < p.counts.size(); ++i) {
+      // Channels the model gives no effect at all: equal parts.
+      const double share = sum > 0 ? phi[i] / sum : 1.0 / static_cast<double>(p.counts.size());
+      r.channels[p.counts[i].first].conversions += p.conversions * share;
+      r.channels[p.counts[i].first].value += p.value * share;
+    }
   }
   return r;
 }
 
 }  // namespace
 
+ResponseModel FitResponseModel(const PathSet& set) {
+  return FitResponse(CountPaths(set), set.channels.size());
+}
+
 const std::vector<std::string>& ModelNames() {
   static const std::vector<std::string> names = {
       "first",   "last",    "last_non_direct", "linear",  "position",       "time_decay",
-      "markov1", "markov2", "markov3",         "markov4", "shapley_simple", "shapley"};
+      "markov1", "markov2", "markov3",         "markov4", "shapley_simple", "shapley", "shapley_observed"};
   return names;
 }
 
@@ -310,7 +446,8 @@ Result<ModelResult> RunModel(std::string_view name, const PathSet& set, const Mo
     return Markov(name, set, name[6] - '0', o.use_nulls);
   }
   if (name == "shapley_simple") return ShapleySimple(set);
-  if (name == "shapley") return ShapleyExact(set);
+  if (name == "shapley") return ShapleyFitted(set);
+  if (name == "shapley_observed") return ShapleyExact(set);
   std::string known;
   for (const auto& m : ModelNames()) known += (known.empty() ? "" : ", ") + m;
   return Status::InvalidArgument("unknown model \"" + std::string(name) + "\"; known: " + known);

@@ -6,7 +6,11 @@
 //   markov1 .. markov4        Markov chain of that order; removal effects
 //                             solved exactly on the absorbing chain
 //   shapley_simple            Zhao et al. 2018, simplified
-//   shapley                   exact Shapley values over channel coalitions
+//   shapley                   exact Shapley values over each converting
+//                             path's channels, coalition worth from a
+//                             response model fitted to all paths
+//   shapley_observed          exact Shapley values over channel coalitions,
+//                             worth = the observed conversion rate
 //
 // Every model's credits sum to the set's total conversions and value.
 //
@@ -37,6 +41,7 @@ struct ChannelCredit {
   double conversions = 0;
   double value = 0;
   std::optional<double> removal_effect;  // markovK only
+  std::optional<double> touch_effect;    // shapley only: the fitted P(a touch triggers a conversion)
 };
 
 struct ModelResult {
@@ -53,6 +58,18 @@ const std::vector<std::string>& ModelNames();
 // no conversions, time_decay on paths without touch times, shapley with
 // more than 20 channels or without null paths.
 Result<ModelResult> RunModel(std::string_view name, const PathSet& paths, const ModelOptions& options);
+
+// shapley's response model (docs/attribution.md, "Shapley values"): a
+// path converts unless the baseline and each of its touches fail to
+// trigger a conversion, P = 1 - (1-baseline) Π_c (1-effect_c)^n_c, fitted
+// to the converting and null paths by maximum likelihood (EM, until the
+// log-likelihood moves by less than 1e-10 relative, at most 2,000 rounds).
+struct ResponseModel {
+  double baseline = 0;
+  std::vector<double> effect;  // per channel (PathSet::channels order)
+  int iterations = 0;
+};
+ResponseModel FitResponseModel(const PathSet& paths);
 
 // P(conversion) of the order-`order` chain, and with each channel removed
 // (index = channel), estimated by `walks` random walks from the start

@@ -160,6 +160,8 @@ std::string WritePathsCsv(const PathSet& set) {
 PathSet CollapseRepeats(const PathSet& set, bool aggregate) {
   PathSet out;
   out.channels = set.channels;
+  out.untouched_conversions = set.untouched_conversions;
+  out.untouched_value = set.untouched_value;
   for (const Path& p : set.paths) {
     Path q;
     q.conversions = p.conversions;

@@ -35,6 +35,10 @@ struct Path {
 struct PathSet {
   std::vector<std::string> channels;  // index -> name
   std::vector<Path> paths;
+  // Conversions (and their value) with no touch in their lookback: in no
+  // path, so no model credits them. Only paths from the store count them.
+  double untouched_conversions = 0;
+  double untouched_value = 0;
 
   // The index of `name`, added if new.
   uint32_t Channel(std::string_view name);

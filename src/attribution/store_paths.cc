@@ -144,7 +144,11 @@ Result<PathSet> BuildPaths(const query::QueryContext& q, const PathOptions& o) {
       p.age_us.push_back(end_us - t->ts);
     }
     pending.clear();
-    if (p.touches.empty()) return;
+    if (p.touches.empty()) {
+      set.untouched_conversions += conversions;
+      set.untouched_value += value;
+      return;
+    }
     p.conversions = conversions;
     p.value = value;
     p.nulls = nulls;
@@ -154,13 +158,20 @@ Result<PathSet> BuildPaths(const query::QueryContext& q, const PathOptions& o) {
     const uint32_t person = all[i].one_id;
     pending.clear();
     bool done = false;  // first_conversion_only: the first conversion is past
+    const Row* last_touch = nullptr;
     for (; i < all.size() && all[i].one_id == person; ++i) {
       const Row& r = all[i];
       if (done) continue;
       if (!r.conversion) {
-        if (r.ts < o.to_us) pending.push_back(&r);
+        // One arrival, several events (an ad click and its landing page, an
+        // app open and its first screen): one touch.
+        const bool same_arrival = last_touch != nullptr && last_touch->label == r.label &&
+                                  r.ts - last_touch->ts < o.touch_gap_us;
+        last_touch = &r;
+        if (r.ts < o.to_us && !same_arrival) pending.push_back(&r);
         continue;
       }
+      last_touch = nullptr;
       if (o.first_conversion_only) done = true;
       if (r.ts >= o.from_us && r.ts < o.to_us) {
         take(r.ts, 1, r.value, 0);
@@ -168,7 +179,11 @@ Result<PathSet> BuildPaths(const query::QueryContext& q, const PathOptions& o) {
         pending.clear();  // a conversion outside the range still ends the path
       }
     }
-    if (!done && o.keep_nulls) take(o.to_us, 0, 0, 1);
+    // The touches left form a null, anchored at the last of them: a range
+    // reaching past the data still has nulls. Only persons touched in range.
+    if (!done && o.keep_nulls && !pending.empty() && pending.back()->ts >= o.from_us) {
+      take(pending.back()->ts, 0, 0, 1);
+    }
   }
   if (o.collapse) return CollapseRepeats(set, /*aggregate=*/false);
   return set;

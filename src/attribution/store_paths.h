@@ -8,8 +8,9 @@
 // or its campaign. A *conversion* is an event named in `conversions`, worth
 // its `value_property`. Each conversion in [from, to) takes the person's
 // touches of the `lookback` before it that no earlier conversion took; the
-// touches a person has left in the `lookback` before `to` form a path
-// without a conversion (a null). Identities are resolved now, so a person
+// touches a person has left, if the last of them is in [from, to), form a
+// path without a conversion (a null): those in the `lookback` before that
+// last one. Identities are resolved now, so a person
 // is everyone their identifiers merged into.
 //
 // Stateless; thread-safe (it runs QueryThreads(q) scan workers).
@@ -40,6 +41,9 @@ struct PathOptions {
   bool first_conversion_only = false;  // a person's first conversion ever, if in range
   bool keep_nulls = true;              // paths that did not convert
   bool collapse = false;               // merge consecutive repeats of a label
+  // Touch events of the same label less than this apart are one touch (an
+  // ad click and its landing page); 0 counts every event.
+  int64_t touch_gap_us = 30LL * 60 * 1000000;
 };
 
 inline const std::vector<std::string> kDefaultTouchEvents = {

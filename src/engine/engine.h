@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "attribution/request.h"
 #include "attribution/store_paths.h"
 #include "audience/audiences.h"
 #include "collect/ingest.h"
@@ -165,6 +166,13 @@ class Engine {
   using QueryCallback = std::function<void(Result<query::Json>)>;
   static constexpr size_t kMaxQueuedQueries = 64;
   void QueryAsync(std::string kind, query::Json body, QueryCallback done);
+  // Multi-touch attribution on the store (attribution::RunAttribution): the
+  // paths, every model asked for, spend joined. Runs on the calling thread.
+  Result<attribution::AttributionAnswer> Attribution(
+      const attribution::AttributionRequest& request) const;
+  // POST /api/v1/attribution: parses `body` (attribution::ParseAttributionRequest)
+  // and answers attribution::AnswerJson on a query worker, as QueryAsync.
+  void AttributionAsync(query::Json body, QueryCallback done);
   // The event names, counts, time ranges and property keys of every stored
   // event, buffered ones included (store::EventStore::Catalog).
   std::shared_ptr<const store::EventCatalog> EventCatalog() const;

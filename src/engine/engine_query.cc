@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -23,17 +24,17 @@ namespace quanyu {
 // none.
 class Engine::QueryWorkers {
  public:
-  QueryWorkers(const Engine* engine, int threads) : engine_(engine), threads_(threads) {}
+  explicit QueryWorkers(int threads) : threads_(threads) {}
   ~QueryWorkers() { Stop(); }
 
-  void Submit(std::string kind, query::Json body, QueryCallback done) {
+  void Submit(std::function<Result<query::Json>()> run, QueryCallback done) {
     {
       std::lock_guard l(mu_);
       if (!stopping_ && jobs_.size() < kMaxQueuedQueries) {
         if (workers_.empty()) {
           for (int i = 0; i < threads_; ++i) workers_.emplace_back([this] { Work(); });
         }
-        jobs_.push_back({std::move(kind), std::move(body), std::move(done)});
+        jobs_.push_back({std::move(run), std::move(done)});
         cv_.notify_one();
         return;
       }
@@ -59,8 +60,7 @@ class Engine::QueryWorkers {
 
  private:
   struct Job {
-    std::string kind;
-    query::Json body;
+    std::function<Result<query::Json>()> run;
     QueryCallback done;
   };
 
@@ -72,12 +72,11 @@ class Engine::QueryWorkers {
       Job job = std::move(jobs_.front());
       jobs_.pop_front();
       l.unlock();
-      job.done(engine_->Query(job.kind, job.body));
+      job.done(job.run());
       l.lock();
     }
   }
 
-  const Engine* engine_;
   const int threads_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -112,7 +111,7 @@ Status Engine::OpenQueries() {
   }
   query_options_.threads = config_.query_threads;
   query_options_.stages = config_.query_stages;
-  query_workers_ = std::make_shared<QueryWorkers>(this, config_.query_workers);
+  query_workers_ = std::make_shared<QueryWorkers>(config_.query_workers);
   return Status::OK();
 }
 
@@ -130,6 +129,50 @@ Result<attribution::PathSet> Engine::AttributionPaths(const attribution::PathOpt
   ctx.one_ids = &identity_->one_ids();
   ctx.options = query_options_;
   return attribution::BuildPaths(ctx, options);
+}
+
+Result<attribution::AttributionAnswer> Engine::Attribution(
+    const attribution::AttributionRequest& request) const {
+  const auto start = std::chrono::steady_clock::now();
+  query::QueryContext ctx;
+  ctx.store = store_.get();
+  ctx.one_ids = &identity_->one_ids();
+  ctx.spend = spend_.get();
+  ctx.options = query_options_;
+  Result<attribution::AttributionAnswer> answer = attribution::RunAttribution(request, ctx);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const std::string outcome = answer.ok()                                              ? "ok"
+                              : answer.status().code() == StatusCode::kInvalidArgument ? "invalid"
+                                                                                       : "error";
+  auto* metrics = MetricsRegistry::Default();
+  metrics
+      ->GetCounter("quanyu_queries_total", "Analytics queries answered, by kind and outcome",
+                   {{"kind", "attribution"}, {"outcome", outcome}})
+      ->Add(1);
+  if (answer.ok()) {
+    metrics
+        ->GetHistogram("quanyu_query_seconds", "Duration of successful analytics queries",
+                       {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}, {{"kind", "attribution"}})
+        ->Observe(seconds);
+  } else if (outcome == "error") {
+    spdlog::error("attribution failed: {}", answer.status().ToString());
+  }
+  return answer;
+}
+
+void Engine::AttributionAsync(query::Json body, QueryCallback done) {
+  if (closing_ || !query_workers_) {
+    return done(Status::Unavailable("the server is shutting down"));
+  }
+  query_workers_->Submit(
+      [this, body = std::move(body)]() -> Result<query::Json> {
+        ASSIGN_OR_RETURN(attribution::AttributionRequest request,
+                         attribution::ParseAttributionRequest(body, query_options_.timezone));
+        ASSIGN_OR_RETURN(attribution::AttributionAnswer answer, Attribution(request));
+        return attribution::AnswerJson(request, answer);
+      },
+      std::move(done));
 }
 
 Result<query::Json> Engine::Query(std::string_view kind, const query::Json& body) const {
@@ -175,7 +218,9 @@ void Engine::QueryAsync(std::string kind, query::Json body, QueryCallback done) 
   if (closing_ || !query_workers_) {
     return done(Status::Unavailable("the server is shutting down"));
   }
-  query_workers_->Submit(std::move(kind), std::move(body), std::move(done));
+  query_workers_->Submit(
+      [this, kind = std::move(kind), body = std::move(body)] { return Query(kind, body); },
+      std::move(done));
 }
 
 }  // namespace quanyu

@@ -13,6 +13,7 @@ using nlohmann::json;
 
 constexpr std::string_view kQueryPrefix = "/api/v1/query";
 constexpr std::string_view kCatalogPath = "/api/v1/catalog/events";
+constexpr std::string_view kAttributionPath = "/api/v1/attribution";
 
 // Answers may carry names collected from CSV files with invalid UTF-8:
 // replaced (U+FFFD) rather than failing the whole answer.
@@ -49,20 +50,32 @@ bool IsKind(std::string_view kind) {
   return false;
 }
 
+// Renders a worker's answer: 200 with the JSON, or the error (429 with
+// Retry-After when the workers' queue is full).
+Engine::QueryCallback Render(Respond respond) {
+  return [respond = std::move(respond)](Result<query::Json> answer) {
+    if (answer.ok()) return respond(JsonResponse(200, Dump(*answer)));
+    HttpResponse error = ErrorResponse(answer.status());
+    if (answer.status().code() == StatusCode::kResourceExhausted) {
+      error.headers.push_back({"Retry-After", "1"});
+    }
+    respond(std::move(error));
+  };
+}
+
 void QueryRoute(Engine* engine, const HttpRequest& r, std::string_view kind, Respond respond) {
   if (!IsKind(kind)) return respond(UnknownKind(kind));
   if (r.method != "POST") return respond(WrongMethod(r, "POST"));
   auto body = ParseQueryBody(r.body);
   if (!body.ok()) return respond(ErrorResponse(body.status()));
-  engine->QueryAsync(std::string(kind), std::move(*body),
-                     [respond = std::move(respond)](Result<query::Json> answer) {
-                       if (answer.ok()) return respond(JsonResponse(200, Dump(*answer)));
-                       HttpResponse error = ErrorResponse(answer.status());
-                       if (answer.status().code() == StatusCode::kResourceExhausted) {
-                         error.headers.push_back({"Retry-After", "1"});
-                       }
-                       respond(std::move(error));
-                     });
+  engine->QueryAsync(std::string(kind), std::move(*body), Render(std::move(respond)));
+}
+
+void AttributionRoute(Engine* engine, const HttpRequest& r, Respond respond) {
+  if (r.method != "POST") return respond(WrongMethod(r, "POST"));
+  auto body = ParseQueryBody(r.body);
+  if (!body.ok()) return respond(ErrorResponse(body.status()));
+  engine->AttributionAsync(std::move(*body), Render(std::move(respond)));
 }
 
 }  // namespace
@@ -116,6 +129,10 @@ bool HandleQueryApi(Engine* engine, const HttpRequest& r, Respond& respond) {
     } else {
       respond(JsonResponse(200, CatalogDocument(*engine->EventCatalog())));
     }
+    return true;
+  }
+  if (path == kAttributionPath) {
+    AttributionRoute(engine, r, std::move(respond));
     return true;
   }
   if (path == kQueryPrefix || path == std::string(kQueryPrefix) + "/") {

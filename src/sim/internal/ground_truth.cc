@@ -46,6 +46,7 @@ json ChannelsJson(const World& w, const SimStats& s) {
                {"effect_per_touch", spec.effect},
                {"touches", {{"organic", s.organic_touches[i]}, {"paid", s.paid_touches[i]}}},
                {"first_purchases_caused", s.first_purchase_cause[i]},
+               {"first_purchases_incremental", s.first_purchase_incremental[i]},
                {"total_spend", spend}};
     if (!spec.paid_medium.empty()) {
       ch["paid_medium"] = spec.paid_medium;

@@ -145,9 +145,14 @@ int64_t JourneyPlanner::AddFirstPurchase(const Person& p, Rng* rng, std::vector<
   int cause = -1;       // channel index, or kChannelCount for the baseline
   int64_t cause_ts = start;
   size_t same_session = SIZE_MAX;
+  // The earliest trigger per channel, and the baseline's (the counterfactual
+  // of removing a channel, with the same draws).
+  std::array<double, kChannelCount + 1> earliest;
+  earliest.fill(1e300);
   if (rng->Chance(b.baseline_purchase)) {
     best = static_cast<double>(start) + rng->Uniform() * static_cast<double>(last_start_ - start);
     cause = kChannelCount;
+    earliest[kChannelCount] = best;
   }
   for (size_t i = 0; i < out->size(); ++i) {
     const Session& s = (*out)[i];
@@ -156,6 +161,8 @@ int64_t JourneyPlanner::AddFirstPurchase(const Person& p, Rng* rng, std::vector<
     const bool now = rng->Chance(b.same_session_purchase);
     const double t = static_cast<double>(s.ts) +
                      (now ? 0.0 : rng->Exponential(b.purchase_lag_mean_days) * kMicrosPerDay);
+    double& first = earliest[static_cast<size_t>(s.channel)];
+    first = std::min(first, t);
     if (t < best) {
       best = t;
       cause = static_cast<int>(s.channel);
@@ -168,6 +175,13 @@ int64_t JourneyPlanner::AddFirstPurchase(const Person& p, Rng* rng, std::vector<
     ++stats->baseline_first_purchases;
   } else {
     ++stats->first_purchase_cause[static_cast<size_t>(cause)];
+    double without = 1e300;  // the first purchase without the cause's channel
+    for (size_t c = 0; c < earliest.size(); ++c) {
+      if (c != static_cast<size_t>(cause)) without = std::min(without, earliest[c]);
+    }
+    if (without >= static_cast<double>(last_start_)) {
+      ++stats->first_purchase_incremental[static_cast<size_t>(cause)];
+    }
   }
   ++stats->buyers;
   if (same_session != SIZE_MAX) {

@@ -53,6 +53,10 @@ struct SimStats {
   std::array<int64_t, kChannelCount> paid_touches{};
   std::array<int64_t, kCampaignCount> campaign_touches{};
   std::array<int64_t, kChannelCount> first_purchase_cause{};
+  // First purchases (in the window) that would not have happened at all
+  // without the channel: its trigger won and no other trigger, of another
+  // channel or the baseline, would have fired in the window.
+  std::array<int64_t, kChannelCount> first_purchase_incremental{};
   int64_t baseline_first_purchases = 0;
   int64_t reminders = 0;
 
@@ -87,6 +91,7 @@ struct SimStats {
     AddArray(&paid_touches, o.paid_touches);
     AddArray(&campaign_touches, o.campaign_touches);
     AddArray(&first_purchase_cause, o.first_purchase_cause);
+    AddArray(&first_purchase_incremental, o.first_purchase_incremental);
     baseline_first_purchases += o.baseline_first_purchases;
     reminders += o.reminders;
     buyers += o.buyers;
