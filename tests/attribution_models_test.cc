@@ -309,6 +309,17 @@ TEST(AttributionModels, FittedShapleyRecoversAKnownResponse) {
   ASSERT_TRUE(got["b"]->touch_effect.has_value());
   EXPECT_NEAR(*got["b"]->touch_effect, eb, 1e-4);
 
+  // A channel seen only on converting paths fits to e = 1; the fit must
+  // still converge (its log-likelihood once turned NaN and ran 2,000 rounds).
+  auto edge = ReadPathsCsv("path;total_conversions;total_conversion_value;total_null\na;10;100;90\na > b;5;50;0\n");
+  ASSERT_TRUE(edge.ok());
+  const ResponseModel fit = FitResponseModel(*edge);
+  EXPECT_LT(fit.iterations, 2000);
+  EXPECT_NEAR(fit.effect[1], 1, 1e-6);
+  auto split = RunModel("shapley", *edge, ModelOptions());
+  ASSERT_TRUE(split.ok());
+  EXPECT_NEAR(split->channels[0].conversions + split->channels[1].conversions, 15, 1e-9);
+
   // No nulls: nothing to fit a rate against.
   auto converted = ReadPathsCsv("path;total_conversions;total_conversion_value;total_null\na;1;1;0\n");
   ASSERT_TRUE(converted.ok());

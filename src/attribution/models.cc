@@ -46,43 +46,64 @@ struct Chain {
   std::vector<double> total;                              // sum of out weights
 };
 
+// A state's channels packed 16 bits each (channel + 1, the newest lowest),
+// so the window slides by a shift; at most kMaxMarkovChannels channels.
+constexpr size_t kMaxMarkovChannels = 0xfffe;
+
+// Adds `w` to the transition to `to` (states have few successors: a scan).
+void AddTransition(std::vector<std::pair<uint32_t, double>>* out, uint32_t to, double w) {
+  for (auto& [t, x] : *out) {
+    if (t == to) {
+      x += w;
+      return;
+    }
+  }
+  out->emplace_back(to, w);
+}
+
 Chain BuildChain(const PathSet& set, int order, bool use_nulls) {
   Chain c;
   c.state = {{}, {}, {}};
   c.out.resize(3);
-  std::map<std::vector<uint32_t>, uint32_t> index;
-  std::vector<std::map<uint32_t, double>> counts(3);
-  auto state_of = [&](const std::vector<uint32_t>& key) {
+  const size_t n = set.channels.size();
+  const uint64_t mask = order >= 4 ? ~uint64_t{0} : (uint64_t{1} << (16 * order)) - 1;
+  // Order 1: the state of channel ch is ch + 3, made up front.
+  std::unordered_map<uint64_t, uint32_t> index;
+  if (order == 1) {
+    for (uint32_t ch = 0; ch < n; ++ch) c.state.push_back({ch});
+    c.out.resize(c.state.size());
+  }
+  auto state_of = [&](uint64_t key) -> uint32_t {
+    if (order == 1) return static_cast<uint32_t>(key - 1 + 3);
     auto [it, fresh] = index.emplace(key, static_cast<uint32_t>(c.state.size()));
     if (fresh) {
-      c.state.push_back(key);
-      counts.emplace_back();
+      std::vector<uint32_t> channels;  // oldest first
+      for (uint64_t k = key; k != 0; k >>= 16) channels.insert(channels.begin(), static_cast<uint32_t>((k & 0xffff) - 1));
+      c.state.push_back(std::move(channels));
+      c.out.emplace_back();
     }
     return it->second;
   };
-  std::vector<uint32_t> key;
   for (const Path& p : set.paths) {
     const double nulls = use_nulls ? p.nulls : 0;
     const double weight = p.conversions + nulls;
     if (p.touches.empty() || weight <= 0) continue;
     uint32_t from = kStart;
-    for (size_t i = 0; i < p.touches.size(); ++i) {
-      const size_t lo = i + 1 >= static_cast<size_t>(order) ? i + 1 - order : 0;
-      key.assign(p.touches.begin() + static_cast<ptrdiff_t>(lo), p.touches.begin() + static_cast<ptrdiff_t>(i) + 1);
+    uint64_t key = 0;
+    for (uint32_t ch : p.touches) {
+      key = ((key << 16) | (ch + 1)) & mask;
       const uint32_t to = state_of(key);
-      counts[from][to] += weight;
+      AddTransition(&c.out[from], to, weight);
       from = to;
     }
-    if (p.conversions > 0) counts[from][kConversion] += p.conversions;
-    if (nulls > 0) counts[from][kNull] += nulls;
+    if (p.conversions > 0) AddTransition(&c.out[from], kConversion, p.conversions);
+    if (nulls > 0) AddTransition(&c.out[from], kNull, nulls);
   }
-  c.out.resize(c.state.size());
   c.total.assign(c.state.size(), 0);
-  for (size_t s = 0; s < counts.size(); ++s) {
-    for (const auto& [to, w] : counts[s]) {
-      c.out[s].emplace_back(to, w);
-      c.total[s] += w;
-    }
+  for (size_t st = 0; st < c.state.size(); ++st) {
+    // Fixed order, whatever order the paths came in.
+    std::sort(c.out[st].begin(), c.out[st].end());
+    for (const auto& [to, w] : c.out[st]) c.total[st] += w;
   }
   return c;
 }
@@ -129,6 +150,10 @@ std::vector<char> StatesWith(const Chain& c, uint32_t channel) {
 }
 
 Result<ModelResult> Markov(std::string_view name, const PathSet& set, int order, bool use_nulls) {
+  if (set.channels.size() > kMaxMarkovChannels) {
+    return Status::InvalidArgument(std::string(name) + ": " + std::to_string(set.channels.size()) +
+                                   " channels; Markov chains take at most " + std::to_string(kMaxMarkovChannels));
+  }
   const Chain chain = BuildChain(set, order, use_nulls);
   ASSIGN_OR_RETURN(const double p, SolveChain(chain, std::vector<char>(chain.state.size(), 0)));
   if (!(p > 0)) return Status::InvalidArgument(std::string(name) + ": no path converts");
@@ -288,7 +313,10 @@ ResponseModel FitResponse(const std::vector<CountPath>& paths, size_t channels) 
       double log_q = std::log1p(-m.baseline);
       for (auto [ch, n] : p.counts) log_q += n * log_fail[ch];
       const double q = std::exp(log_q), prob = 1 - q;
-      ll += p.nulls * log_q + (p.conversions > 0 ? p.conversions * std::log(std::max(prob, 1e-300)) : 0);
+      // (A channel that only ever touched converting paths reaches e = 1,
+      // log_q = -inf: its paths have no nulls to weigh it.)
+      if (p.nulls > 0) ll += p.nulls * log_q;
+      if (p.conversions > 0) ll += p.conversions * std::log(std::max(prob, 1e-300));
       if (!(p.conversions > 0) || !(prob > 0)) continue;
       const double w = p.conversions / prob;
       base_active += w * m.baseline;
