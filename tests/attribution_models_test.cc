@@ -268,11 +268,11 @@ namespace {
 
 // Paths whose conversions and nulls are exactly what a known noisy-OR
 // expects (baseline 0.05, a 0.1 and b 0.3 per touch): the fit must find it
-// again, and shapley must split the mixed path by the hand-computed Shapley
+// again, and shapley_response must split the mixed path by the hand-computed Shapley
 // values of g(S) = (1-b)(1 - Π_S q): q_a = 0.9, q_b = 0.7, so
 // φ_a = (1-b)(0.1 + 0.37 - 0.3)/2 = 0.085(1-b), φ_b = 0.285(1-b), and
 // a gets 0.085 / 0.37 of "a > b".
-TEST(AttributionModels, FittedShapleyRecoversAKnownResponse) {
+TEST(AttributionModels, ResponseShapleyRecoversAKnownResponse) {
   const double b = 0.05, ea = 0.1, eb = 0.3;
   auto rate = [&](int na, int nb) { return 1 - (1 - b) * std::pow(1 - ea, na) * std::pow(1 - eb, nb); };
   struct Kind {
@@ -296,7 +296,7 @@ TEST(AttributionModels, FittedShapleyRecoversAKnownResponse) {
   EXPECT_NEAR(m.effect[1], eb, 1e-4);
   EXPECT_LT(m.iterations, 2000);
 
-  auto r = RunModel("shapley", *set, ModelOptions());
+  auto r = RunModel("shapley_response", *set, ModelOptions());
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   auto got = ByChannel(*r);
   const double c_ab = 20000 * rate(1, 1), c_bba = 5000 * rate(1, 2);
@@ -316,14 +316,52 @@ TEST(AttributionModels, FittedShapleyRecoversAKnownResponse) {
   const ResponseModel fit = FitResponseModel(*edge);
   EXPECT_LT(fit.iterations, 2000);
   EXPECT_NEAR(fit.effect[1], 1, 1e-6);
-  auto split = RunModel("shapley", *edge, ModelOptions());
+  auto split = RunModel("shapley_response", *edge, ModelOptions());
   ASSERT_TRUE(split.ok());
   EXPECT_NEAR(split->channels[0].conversions + split->channels[1].conversions, 15, 1e-9);
 
   // No nulls: nothing to fit a rate against.
   auto converted = ReadPathsCsv("path;total_conversions;total_conversion_value;total_null\na;1;1;0\n");
   ASSERT_TRUE(converted.ok());
-  EXPECT_EQ(RunModel("shapley", *converted, ModelOptions()).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(RunModel("shapley_response", *converted, ModelOptions()).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace quanyu::attribution
+
+namespace quanyu::attribution {
+namespace {
+
+// shapley on a chain solved by hand. Paths "a > b" (1 conversion),
+// "a" (1 null), "b" (1 conversion, 1 null): start -> a 1/2, start -> b 1/2;
+// a -> b 1/2, a -> null 1/2; b -> conversion 2/3, b -> null 1/3.
+// v({a,b}) = 1/2 (1/2 · 2/3) + 1/2 · 2/3 = 1/2; v({a}) = 0 (a's only way to
+// convert is through b); v({b}) = 1/2 · 2/3 = 1/3.
+// φ_a = (v(a) + v(ab) - v(b)) / 2 = 1/12, φ_b = (v(b) + v(ab) - v(a)) / 2 = 5/12:
+// of the 2 conversions a gets 1/3 and b 5/3.
+TEST(AttributionModels, ChainShapleyOnAHandSolvedChain) {
+  auto set = ReadPathsCsv("path;total_conversions;total_conversion_value;total_null\n"
+                          "a > b;1;10;0\na;0;0;1\nb;1;20;1\n");
+  ASSERT_TRUE(set.ok());
+  auto r = RunModel("shapley", *set, ModelOptions());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto got = ByChannel(*r);
+  EXPECT_NEAR(got["a"]->conversions, 1.0 / 3, 1e-12);
+  EXPECT_NEAR(got["b"]->conversions, 5.0 / 3, 1e-12);
+  EXPECT_NEAR(got["a"]->value, 30.0 / 6, 1e-12);
+  // Without nulls the chain converts surely: v(ab) = 1, v(a) = 0 (a -> b
+  // only), v(b) = 1/2 (start -> b half the time): φ_a = 1/4, φ_b = 3/4.
+  ModelOptions no_nulls;
+  no_nulls.use_nulls = false;
+  auto without = RunModel("shapley", *set, no_nulls);
+  ASSERT_TRUE(without.ok()) << without.status().ToString();
+  EXPECT_NEAR(ByChannel(*without)["a"]->conversions, 0.5, 1e-12);
+
+  // The removal effects are the last step of the same chain: with one
+  // channel, Shapley and markov1 agree.
+  auto one = ReadPathsCsv("path;total_conversions;total_conversion_value;total_null\nx > x;3;3;5\n");
+  ASSERT_TRUE(one.ok());
+  EXPECT_NEAR(RunModel("shapley", *one, ModelOptions())->channels[0].conversions, 3, 1e-12);
 }
 
 }  // namespace

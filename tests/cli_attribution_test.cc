@@ -51,7 +51,7 @@ TEST(CliAttribution, JsonPerModelPerChannelSumsToTheFile) {
   EXPECT_EQ(j["paths"], 10000);
   EXPECT_NEAR(j["total_conversions"].get<double>(), conversions, 1e-6);
   // all = every model but time_decay, which needs touch times.
-  ASSERT_EQ(j["models"].size(), 12u) << j["models"].dump().substr(0, 200);
+  ASSERT_EQ(j["models"].size(), 13u) << j["models"].dump().substr(0, 200);
   EXPECT_FALSE(j["models"].contains("time_decay"));
   for (const auto& [model, m] : j["models"].items()) {
     ASSERT_EQ(m["channels"].size(), 12u) << model;

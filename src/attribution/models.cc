@@ -192,19 +192,63 @@ ModelResult ShapleySimple(const PathSet& set) {
   });
 }
 
-// Exact Shapley values of v(S) = the conversion rate of the paths whose
-// channels all lie in S (0 when there are none), over all 2^n coalitions;
-// the conversions and value are split in proportion to the positive values.
-Result<ModelResult> ShapleyExact(const PathSet& set) {
+// Shapley values of the game v over n players (v indexed by coalition
+// bitmask, v[0] the empty one): φ_j = Σ_{S ∌ j} |S|!(n-|S|-1)!/n! · (v(S+j) - v(S)).
+std::vector<double> ShapleyOfGame(size_t n, const std::vector<double>& v) {
+  const size_t full = size_t{1} << n;
+  std::vector<double> weight(n, 0);  // for a coalition of k others
+  for (size_t k = 0; k < n; ++k) {
+    weight[k] = std::exp(std::lgamma(static_cast<double>(k) + 1) +
+                         std::lgamma(static_cast<double>(n - k)) - std::lgamma(static_cast<double>(n) + 1));
+  }
+  std::vector<double> phi(n, 0);
+  for (size_t s = 0; s < full; ++s) {
+    const size_t k = static_cast<size_t>(__builtin_popcountll(s));
+    for (size_t j = 0; j < n; ++j) {
+      if (s >> j & 1) continue;
+      phi[j] += weight[k] * (v[s | (size_t{1} << j)] - v[s]);
+    }
+  }
+  return phi;
+}
+
+// The set's conversions and value split in proportion to the positive φ.
+Result<ModelResult> SplitByShapley(std::string_view name, const PathSet& set, const std::vector<double>& phi) {
+  double positive = 0;
+  for (double f : phi) positive += std::max(0.0, f);
+  if (!(positive > 0)) {
+    return Status::InvalidArgument(std::string(name) + ": no channel raises the conversion rate");
+  }
+  ModelResult r;
+  r.model = std::string(name);
+  const double conversions = set.total_conversions(), value = set.total_value();
+  for (size_t j = 0; j < phi.size(); ++j) {
+    const double share = std::max(0.0, phi[j]) / positive;
+    r.channels.push_back({set.channels[j], conversions * share, value * share, std::nullopt, std::nullopt});
+  }
+  return r;
+}
+
+Status CheckShapley(std::string_view name, const PathSet& set, bool needs_nulls) {
+  if (set.channels.size() > kMaxShapleyChannels) {
+    return Status::InvalidArgument(std::string(name) + ": " + std::to_string(set.channels.size()) +
+                                   " channels; exact Shapley values take at most " +
+                                   std::to_string(kMaxShapleyChannels) +
+                                   " (use shapley_response, shapley_simple or coarser channels)");
+  }
+  if (needs_nulls && !(set.total_nulls() > 0)) {
+    return Status::InvalidArgument(std::string(name) +
+                                   ": needs paths that did not convert (total_null), since a coalition's "
+                                   "worth is its conversion rate");
+  }
+  return Status::OK();
+}
+
+// shapley_observed: v(S) = the observed conversion rate of the paths whose
+// channels all lie in S (0 when there are none).
+Result<ModelResult> ShapleyObserved(const PathSet& set) {
+  RETURN_IF_ERROR(CheckShapley("shapley_observed", set, /*needs_nulls=*/true));
   const size_t n = set.channels.size();
-  if (n > kMaxShapleyChannels) {
-    return Status::InvalidArgument("shapley_observed: " + std::to_string(n) + " channels; exact Shapley values take at most " +
-                                   std::to_string(kMaxShapleyChannels) + " (use shapley_simple or coarser channels)");
-  }
-  if (!(set.total_nulls() > 0)) {
-    return Status::InvalidArgument("shapley_observed: needs paths that did not convert (total_null), "
-                                   "since a coalition's worth is its conversion rate");
-  }
   const size_t full = size_t{1} << n;
   std::vector<double> conv(full, 0), all(full, 0);
   for (const Path& p : set.paths) {
@@ -226,31 +270,73 @@ Result<ModelResult> ShapleyExact(const PathSet& set) {
   }
   std::vector<double> v(full, 0);
   for (size_t s = 1; s < full; ++s) v[s] = all[s] > 0 ? conv[s] / all[s] : 0;
-  // weight(k) = k! (n - k - 1)! / n! for a coalition of k others.
-  std::vector<double> weight(n, 0);
-  for (size_t k = 0; k < n; ++k) {
-    weight[k] = std::exp(std::lgamma(static_cast<double>(k) + 1) +
-                         std::lgamma(static_cast<double>(n - k)) - std::lgamma(static_cast<double>(n) + 1));
-  }
-  std::vector<double> phi(n, 0);
-  for (size_t s = 0; s < full; ++s) {
-    const size_t k = static_cast<size_t>(__builtin_popcountll(s));
-    for (size_t j = 0; j < n; ++j) {
-      if (s >> j & 1) continue;
-      phi[j] += weight[k] * (v[s | (size_t{1} << j)] - v[s]);
+  return SplitByShapley("shapley_observed", set, ShapleyOfGame(n, v));
+}
+
+// shapley: v(S) = P(conversion from the start) of the first-order chain
+// with the channels outside S sent to null, for every coalition: the
+// removal effect's chain, asked of every coalition rather than only of
+// "all but one". Each v(S) solves (I - Q_S) x = r_S exactly by elimination
+// (Q_S the transitions among S's states, r_S theirs to conversion).
+Result<ModelResult> ShapleyChain(const PathSet& set, bool use_nulls) {
+  RETURN_IF_ERROR(CheckShapley("shapley", set, /*needs_nulls=*/false));
+  const size_t n = set.channels.size();
+  const Chain chain = BuildChain(set, 1, use_nulls);  // state of channel c: c + 3
+  std::vector<double> q(n * n, 0), r(n, 0), start(n, 0);
+  for (size_t i = 0; i < n; ++i) {
+    const double total = chain.total[i + 3];
+    if (!(total > 0)) continue;
+    for (const auto& [to, w] : chain.out[i + 3]) {
+      if (to == kConversion) r[i] = w / total;
+      if (to >= 3) q[i * n + (to - 3)] = w / total;
     }
   }
-  double positive = 0;
-  for (double f : phi) positive += std::max(0.0, f);
-  if (!(positive > 0)) return Status::InvalidArgument("shapley_observed: no channel raises the conversion rate");
-  ModelResult r;
-  r.model = "shapley_observed";
-  const double conversions = set.total_conversions(), value = set.total_value();
-  for (size_t j = 0; j < n; ++j) {
-    const double share = std::max(0.0, phi[j]) / positive;
-    r.channels.push_back({set.channels[j], conversions * share, value * share, std::nullopt, std::nullopt});
+  for (const auto& [to, w] : chain.out[kStart]) {
+    if (to >= 3) start[to - 3] = w / chain.total[kStart];
   }
-  return r;
+  const size_t full = size_t{1} << n;
+  std::vector<double> v(full, 0);
+  std::vector<size_t> members;
+  std::vector<double> a, x;
+  for (size_t s = 1; s < full; ++s) {
+    members.clear();
+    for (size_t i = 0; i < n; ++i) {
+      if (s >> i & 1) members.push_back(i);
+    }
+    const size_t k = members.size();
+    a.assign(k * (k + 1), 0);  // [I - Q_S | r_S], row-major
+    for (size_t i = 0; i < k; ++i) {
+      for (size_t j = 0; j < k; ++j) a[i * (k + 1) + j] = (i == j) - q[members[i] * n + members[j]];
+      a[i * (k + 1) + k] = r[members[i]];
+    }
+    // Gaussian elimination with partial pivoting. I - Q_S is nonsingular:
+    // every observed path ends, so from each state some path leaves S or
+    // absorbs (never-seen channels have rows of the identity).
+    for (size_t col = 0; col < k; ++col) {
+      size_t pivot = col;
+      for (size_t i = col + 1; i < k; ++i) {
+        if (std::abs(a[i * (k + 1) + col]) > std::abs(a[pivot * (k + 1) + col])) pivot = i;
+      }
+      if (pivot != col) {
+        for (size_t j = 0; j <= k; ++j) std::swap(a[col * (k + 1) + j], a[pivot * (k + 1) + j]);
+      }
+      const double d = a[col * (k + 1) + col];
+      if (d == 0) return Status::Internal("shapley: a singular chain for a coalition");
+      for (size_t i = col + 1; i < k; ++i) {
+        const double f = a[i * (k + 1) + col] / d;
+        if (f == 0) continue;
+        for (size_t j = col; j <= k; ++j) a[i * (k + 1) + j] -= f * a[col * (k + 1) + j];
+      }
+    }
+    x.assign(k, 0);
+    for (size_t i = k; i-- > 0;) {
+      double sum = a[i * (k + 1) + k];
+      for (size_t j = i + 1; j < k; ++j) sum -= a[i * (k + 1) + j] * x[j];
+      x[i] = sum / a[i * (k + 1) + i];
+    }
+    for (size_t i = 0; i < k; ++i) v[s] += start[members[i]] * x[i];
+  }
+  return SplitByShapley("shapley", set, ShapleyOfGame(n, v));
 }
 
 // ---- Shapley values on a fitted response model ---------------------------------------
@@ -359,15 +445,15 @@ void PathShapley(const CountPath& p, const ResponseModel& m, std::vector<double>
   }
 }
 
-Result<ModelResult> ShapleyFitted(const PathSet& set) {
+Result<ModelResult> ShapleyResponse(const PathSet& set) {
   if (!(set.total_nulls() > 0)) {
-    return Status::InvalidArgument("shapley: needs paths that did not convert (total_null) to fit "
+    return Status::InvalidArgument("shapley_response: needs paths that did not convert (total_null) to fit "
                                    "each channel's conversion rate");
   }
   const std::vector<CountPath> paths = CountPaths(set);
   const ResponseModel m = FitResponse(paths, set.channels.size());
   ModelResult r;
-  r.model = "shapley";
+  r.model = "shapley_response";
   for (size_t c = 0; c < set.channels.size(); ++c) {
     r.channels.push_back({set.channels[c], 0, 0, std::nullopt, m.effect[c]});
   }
@@ -396,7 +482,7 @@ ResponseModel FitResponseModel(const PathSet& set) {
 const std::vector<std::string>& ModelNames() {
   static const std::vector<std::string> names = {
       "first",   "last",    "last_non_direct", "linear",  "position",       "time_decay",
-      "markov1", "markov2", "markov3",         "markov4", "shapley_simple", "shapley", "shapley_observed"};
+      "markov1", "markov2", "markov3",         "markov4", "shapley_simple", "shapley", "shapley_response", "shapley_observed"};
   return names;
 }
 
@@ -474,8 +560,9 @@ Result<ModelResult> RunModel(std::string_view name, const PathSet& set, const Mo
     return Markov(name, set, name[6] - '0', o.use_nulls);
   }
   if (name == "shapley_simple") return ShapleySimple(set);
-  if (name == "shapley") return ShapleyFitted(set);
-  if (name == "shapley_observed") return ShapleyExact(set);
+  if (name == "shapley") return ShapleyChain(set, o.use_nulls);
+  if (name == "shapley_response") return ShapleyResponse(set);
+  if (name == "shapley_observed") return ShapleyObserved(set);
   std::string known;
   for (const auto& m : ModelNames()) known += (known.empty() ? "" : ", ") + m;
   return Status::InvalidArgument("unknown model \"" + std::string(name) + "\"; known: " + known);

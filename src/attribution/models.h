@@ -6,8 +6,11 @@
 //   markov1 .. markov4        Markov chain of that order; removal effects
 //                             solved exactly on the absorbing chain
 //   shapley_simple            Zhao et al. 2018, simplified
-//   shapley                   exact Shapley values over each converting
-//                             path's channels, coalition worth from a
+//   shapley                   exact Shapley values over channel coalitions,
+//                             worth = P(conversion) of the first-order
+//                             Markov chain restricted to the coalition
+//   shapley_response          exact Shapley values over each converting
+//                             path's channels, worth from a noisy-OR
 //                             response model fitted to all paths
 //   shapley_observed          exact Shapley values over channel coalitions,
 //                             worth = the observed conversion rate
@@ -41,7 +44,7 @@ struct ChannelCredit {
   double conversions = 0;
   double value = 0;
   std::optional<double> removal_effect;  // markovK only
-  std::optional<double> touch_effect;    // shapley only: the fitted P(a touch triggers a conversion)
+  std::optional<double> touch_effect;    // shapley_response only: the fitted P(a touch triggers a conversion)
 };
 
 struct ModelResult {
@@ -55,11 +58,12 @@ const std::vector<std::string>& ModelNames();
 
 // Runs model `name`. InvalidArgument for an unknown name, bad options
 // (weights outside [0, 1] or summing over 1, a half-life <= 0), a set with
-// no conversions, time_decay on paths without touch times, shapley with
-// more than 20 channels or without null paths.
+// no conversions, time_decay on paths without touch times, shapley and
+// shapley_observed over more than 20 channels, shapley_response and
+// shapley_observed without null paths.
 Result<ModelResult> RunModel(std::string_view name, const PathSet& paths, const ModelOptions& options);
 
-// shapley's response model (docs/attribution.md, "Shapley values"): a
+// shapley_response's model (docs/attribution.md, "Shapley values"): a
 // path converts unless the baseline and each of its touches fail to
 // trigger a conversion, P = 1 - (1-baseline) Π_c (1-effect_c)^n_c, fitted
 // to the converting and null paths by maximum likelihood (EM, until the

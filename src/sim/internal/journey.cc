@@ -195,6 +195,29 @@ int64_t JourneyPlanner::AddFirstPurchase(const Person& p, Rng* rng, std::vector<
   if (ts < cause_ts + 10 * kMicrosPerMinute) {
     ts = Clamp(cause_ts + 10 * kMicrosPerMinute + static_cast<int64_t>(rng->Below(kMicrosPerHour)));
   }
+  if (rng->Chance(b.search_return)) {
+    Session s;
+    s.kind = SessionKind::kTouch;
+    s.ts = ts;
+    const bool baidu = p.on_platform[static_cast<size_t>(ChannelId::kBaidu)] && rng->Chance(0.5);
+    s.channel = baidu ? ChannelId::kBaidu : ChannelId::kOrganicSearch;
+    s.source = LandingSource(p, s.channel, rng);
+    s.web_device = static_cast<uint8_t>(rng->Below(static_cast<uint64_t>(p.web_devices)));
+    s.variant = static_cast<uint8_t>(rng->Below(4));
+    s.paid = baidu;
+    if (baidu) {
+      s.campaign = kBrandSearchCampaign;
+      ++stats->paid_touches[static_cast<size_t>(s.channel)];
+      ++stats->campaign_touches[static_cast<size_t>(s.campaign)];
+    } else {
+      ++stats->organic_touches[static_cast<size_t>(s.channel)];
+    }
+    ++stats->search_returns;
+    s.purchase = true;
+    s.first_purchase = true;
+    out->push_back(s);
+    return ts;
+  }
   Session s;
   s.kind = SessionKind::kPurchase;
   s.ts = ts;

@@ -58,6 +58,7 @@ struct SimStats {
   // channel or the baseline, would have fired in the window.
   std::array<int64_t, kChannelCount> first_purchase_incremental{};
   int64_t baseline_first_purchases = 0;
+  int64_t search_returns = 0;  // first purchases made in a search landing's session
   int64_t reminders = 0;
 
   int64_t buyers = 0;
@@ -93,6 +94,7 @@ struct SimStats {
     AddArray(&first_purchase_cause, o.first_purchase_cause);
     AddArray(&first_purchase_incremental, o.first_purchase_incremental);
     baseline_first_purchases += o.baseline_first_purchases;
+    search_returns += o.search_returns;
     reminders += o.reminders;
     buyers += o.buyers;
     orders += o.orders;

@@ -121,6 +121,7 @@ inline constexpr std::array<CampaignSpec, 14> kCampaigns = {{
     {ChannelId::kWechat, "wx_moments_retarget", 0.6, 14, 9},
 }};
 inline constexpr int kCampaignCount = static_cast<int>(kCampaigns.size());
+inline constexpr int16_t kBrandSearchCampaign = 10;  // bd_brand_keywords: where search returns land
 
 // How persons behave. Rates are per day; probabilities per person unless
 // said otherwise. Engagement multiplies every touch and visit rate and has
@@ -131,6 +132,11 @@ struct BehaviorParams {
   double baseline_purchase = 0.04;      // P(first purchase with no touch)
   double same_session_purchase = 0.5;   // triggered purchase happens in the touch session
   double purchase_lag_mean_days = 2.0;  // otherwise after Exp(mean) days
+  // A later purchase comes back through search this often (种草 → 拔草:
+  // discovered on a content platform, bought after searching the brand):
+  // a Baidu brand-keyword ad click for Baidu users half the time, else an
+  // organic search landing. The search is the route, not the cause.
+  double search_return = 0.5;
   // Repeat purchases after the first (BG/NBD, time unit = day).
   double bg_r = 0.6, bg_alpha = 30.0, bg_a = 1.0, bg_b = 3.0;
   // Order value (Gamma-Gamma): value ~ Gamma(p, scale 1/nu), nu ~ Gamma(q, rate gamma).
