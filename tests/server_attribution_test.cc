@@ -139,6 +139,13 @@ TEST_F(ServerAttributionTest, CreditsCpaAndRoasByChannel) {
   EXPECT_EQ(linear["douyin"]["value"], 250);
   EXPECT_EQ(linear["xiaohongshu"]["share"], 0.25);
   EXPECT_EQ(j["models"].size(), 3u);
+  // Every documented field is accepted.
+  json every = Attribute(std::string("{") + kMay + R"(,"timezone":"UTC","models":["last"],"granularity":"channel",
+      "lookback":"30d","touch_gap":0,"touch_events":["Landing"],"campaign_touches_only":false,
+      "conversions":["Order Completed"],"value_property":"revenue","first_conversion_only":true,"nulls":true,
+      "collapse":false,"position":{"first":0.3,"last":0.3},"half_life":"3d","direct_channels":[],
+      "markov_nulls":false})");
+  EXPECT_EQ(every["models"]["last"]["channels"]["xiaohongshu"]["conversions"], 1);
 }
 
 TEST_F(ServerAttributionTest, CampaignsAndEveryModel) {
@@ -176,6 +183,8 @@ TEST_F(ServerAttributionTest, BadRequestsGetPreciseErrorsAndTheServerKeepsAnswer
             std::string::npos);
   EXPECT_NE(ErrorOf(Post(std::string("{") + kMay + R"(,"conversions":["Nothing Like It"]})"), 400)
                 .find("no conversion in range"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Post(std::string("{") + kMay + R"(,"touch_gap":"soon"})"), 400).find("touch_gap"),
             std::string::npos);
   EXPECT_EQ(Post(std::string("{") + kMay + "}", "wrong-key").status, 401);
   HttpAnswer get = Send(server_->port(), "GET", "/api/v1/attribution", std::string("Bearer ") + kAdminKey, "");

@@ -17,6 +17,7 @@ const std::set<std::string>& KnownFields() {
                                                "models",
                                                "granularity",
                                                "lookback",
+                                               "touch_gap",
                                                "touch_events",
                                                "campaign_touches_only",
                                                "conversions",
