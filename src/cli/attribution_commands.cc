@@ -9,6 +9,7 @@
 // by side.
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -51,6 +52,13 @@ std::vector<std::string> SplitList(const std::string& text) {
     if (!item.empty()) out.push_back(item);
   }
   return out;
+}
+
+// A value for the summary line: 1220379.56, not 1.22038e+06.
+std::string Money(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
 }
 
 // The request of POST /api/v1/attribution: --body, then the flags given.
@@ -107,7 +115,7 @@ void RunOnStore(const AttributionFlags& f, const std::string& format) {
   } else {
     const attribution::PathSet& set = answer->paths;
     std::cout << set.paths.size() << " distinct paths, " << set.total_conversions()
-              << " conversions, value " << set.total_value() << ", " << set.total_nulls()
+              << " conversions, value " << Money(set.total_value()) << ", " << set.total_nulls()
               << " without a conversion; " << set.untouched_conversions
               << " conversions had no touch in their lookback\n";
     for (const auto& [model, why] : answer->skipped)
@@ -170,7 +178,7 @@ void RunAttribution(const AttributionFlags& f) {
     std::cout << attribution::ResultsCsv(results);
   } else {
     std::cout << set.paths.size() << " paths, " << set.total_conversions() << " conversions, value "
-              << set.total_value() << ", " << set.total_nulls() << " without a conversion\n\n"
+              << Money(set.total_value()) << ", " << set.total_nulls() << " without a conversion\n\n"
               << attribution::ResultsTable(set, results);
   }
 }
