@@ -32,40 +32,19 @@
 #include "audience/evaluator.h"
 #include "audience/language.h"
 #include "common/time_util.h"
+#include "bench_util.h"
 #include "engine/engine.h"
 
 namespace {
 
 using quanyu::Status;
 using namespace quanyu::audience;
-using Clock = std::chrono::steady_clock;
 
-std::string Arg(int argc, char** argv, const char* name, const std::string& fallback) {
-  const std::string prefix = std::string("--") + name + "=";
-  for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]).rfind(prefix, 0) == 0) return argv[i] + prefix.size();
-  }
-  return fallback;
-}
-
-double Ms(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
-struct Timing {
-  double best = 0, median = 0;
-};
-template <typename F>
-Timing Time(int repeat, F f) {
-  std::vector<double> ms;
-  for (int i = 0; i < repeat; ++i) {
-    auto t0 = Clock::now();
-    f();
-    ms.push_back(Ms(t0, Clock::now()));
-  }
-  std::sort(ms.begin(), ms.end());
-  return {ms.front(), ms[ms.size() / 2]};
-}
+using quanyu::bench::Arg;
+using quanyu::bench::Clock;
+using quanyu::bench::Ms;
+using quanyu::bench::Time;
+using quanyu::bench::Timing;
 
 // Computed traits over a synthetic universe: computed.NAME = 1 for the
 // persons listed under NAME.

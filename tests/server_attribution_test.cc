@@ -14,6 +14,7 @@
 #include "collect/internal/base64.h"
 #include "engine/engine.h"
 #include "http_test_util.h"
+#include "served_engine.h"
 #include "server/server.h"
 #include "test_util.h"
 
@@ -54,39 +55,24 @@ class ServerAttributionTest : public ::testing::Test {
     Config config;
     config.data_dir = dir_.path();
     config.sources.push_back({"website", "web", kWebKey});
-    auto engine = Engine::Open(config);
-    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
-    engine_ = std::move(*engine);
-    server::ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.threads = 2;
-    options.admin_key = kAdminKey;
-    auto server = server::Server::Create(engine_.get(), options);
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
-    server_ = std::move(*server);
-    serving_ = std::thread([this] { server_->Run(); });
+    Status started = served_.Start(config, kAdminKey);
+    ASSERT_TRUE(started.ok()) << started.ToString();
 
     std::string auth = "Basic " + collect::internal::Base64Encode(std::string(kWebKey) + ":");
-    HttpAnswer a = Send(server_->port(), "POST", "/v1/batch", auth,
+    HttpAnswer a = Send(served_.port(), "POST", "/v1/batch", auth,
                         std::string("{\"batch\":[") + kEvents + "]}");
     ASSERT_EQ(a.status, 200) << a.body;
-    ASSERT_TRUE(engine_
+    ASSERT_TRUE(served_.engine
                     ->ImportSpend({{"2024-05-01", "douyin", "dy_launch", 200, 10000, 300},
                                    {"2024-05-02", "xiaohongshu", "", 90, 3000, 100},
                                    {"2024-06-01", "douyin", "dy_launch", 999, 1, 1}})
                     .ok());
   }
 
-  void TearDown() override {
-    if (server_) server_->Stop();
-    if (serving_.joinable()) serving_.join();
-    if (engine_) {
-      EXPECT_TRUE(engine_->Close().ok());
-    }
-  }
+  void TearDown() override { served_.Stop(); }
 
   HttpAnswer Post(const std::string& body, const std::string& key = kAdminKey) {
-    return Send(server_->port(), "POST", "/api/v1/attribution", "Bearer " + key, body);
+    return Send(served_.port(), "POST", "/api/v1/attribution", "Bearer " + key, body);
   }
   json Attribute(const std::string& body) {
     HttpAnswer a = Post(body);
@@ -102,9 +88,7 @@ class ServerAttributionTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
-  std::unique_ptr<Engine> engine_;
-  std::unique_ptr<server::Server> server_;
-  std::thread serving_;
+  testing::ServedEngine served_;
 };
 
 constexpr char kMay[] = R"("from":"2024-05-01","to":"2024-05-03")";
@@ -140,7 +124,8 @@ TEST_F(ServerAttributionTest, CreditsCpaAndRoasByChannel) {
   EXPECT_EQ(linear["xiaohongshu"]["share"], 0.25);
   EXPECT_EQ(j["models"].size(), 3u);
   // Every documented field is accepted.
-  json every = Attribute(std::string("{") + kMay + R"(,"timezone":"UTC","models":["last"],"granularity":"channel",
+  json every = Attribute(std::string("{") + kMay +
+                         R"(,"timezone":"UTC","models":["last"],"granularity":"channel",
       "lookback":"30d","touch_gap":0,"touch_events":["Landing"],"campaign_touches_only":false,
       "conversions":["Order Completed"],"value_property":"revenue","first_conversion_only":true,"nulls":true,
       "collapse":false,"position":{"first":0.3,"last":0.3},"half_life":"3d","direct_channels":[],
@@ -162,7 +147,8 @@ TEST_F(ServerAttributionTest, CampaignsAndEveryModel) {
   EXPECT_EQ(all["models"].size() + (all.contains("skipped") ? all["skipped"].size() : 0), 14u);
   for (const auto& [model, m] : all["models"].items()) {
     double c = 0;
-    for (const auto& [channel, credit] : m["channels"].items()) c += credit["conversions"].get<double>();
+    for (const auto& [channel, credit] : m["channels"].items())
+      c += credit["conversions"].get<double>();
     EXPECT_NEAR(c, 2, 1e-9) << model;
   }
 }
@@ -170,24 +156,29 @@ TEST_F(ServerAttributionTest, CampaignsAndEveryModel) {
 TEST_F(ServerAttributionTest, BadRequestsGetPreciseErrorsAndTheServerKeepsAnswering) {
   EXPECT_NE(ErrorOf(Post("{\"from\":"), 400).find("not valid JSON"), std::string::npos);
   EXPECT_NE(ErrorOf(Post("[1]"), 400).find("JSON object"), std::string::npos);
-  EXPECT_NE(ErrorOf(Post(std::string("{") + kMay + R"(,"lookbak":"7d"})"), 400).find("unknown field \"lookbak\""),
+  EXPECT_NE(ErrorOf(Post(std::string("{") + kMay + R"(,"lookbak":"7d"})"), 400)
+                .find("unknown field \"lookbak\""),
             std::string::npos);
   EXPECT_NE(ErrorOf(Post(std::string("{") + kMay + R"(,"models":["markov9"]})"), 400)
                 .find("unknown model \"markov9\""),
             std::string::npos);
-  EXPECT_NE(ErrorOf(Post(R"({"from":"2024-05-03","to":"2024-05-01"})"), 400).find("inverted"), std::string::npos);
-  EXPECT_NE(ErrorOf(Post(std::string("{") + kMay + R"(,"granularity":"city"})"), 400).find("granularity"),
+  EXPECT_NE(ErrorOf(Post(R"({"from":"2024-05-03","to":"2024-05-01"})"), 400).find("inverted"),
             std::string::npos);
+  EXPECT_NE(
+      ErrorOf(Post(std::string("{") + kMay + R"(,"granularity":"city"})"), 400).find("granularity"),
+      std::string::npos);
   EXPECT_NE(ErrorOf(Post(std::string("{") + kMay + R"(,"position":{"first":0.8,"last":0.4}})"), 400)
                 .find("first + last"),
             std::string::npos);
   EXPECT_NE(ErrorOf(Post(std::string("{") + kMay + R"(,"conversions":["Nothing Like It"]})"), 400)
                 .find("no conversion in range"),
             std::string::npos);
-  EXPECT_NE(ErrorOf(Post(std::string("{") + kMay + R"(,"touch_gap":"soon"})"), 400).find("touch_gap"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf(Post(std::string("{") + kMay + R"(,"touch_gap":"soon"})"), 400).find("touch_gap"),
+      std::string::npos);
   EXPECT_EQ(Post(std::string("{") + kMay + "}", "wrong-key").status, 401);
-  HttpAnswer get = Send(server_->port(), "GET", "/api/v1/attribution", std::string("Bearer ") + kAdminKey, "");
+  HttpAnswer get =
+      Send(served_.port(), "GET", "/api/v1/attribution", std::string("Bearer ") + kAdminKey, "");
   EXPECT_NE(ErrorOf(get, 404).find("use POST"), std::string::npos);
   // Still serving, same answer as before.
   json j = Attribute(std::string("{") + kMay + R"(,"models":["last"]})");

@@ -18,8 +18,9 @@
 
 #include "collect/internal/base64.h"
 #include "engine/engine.h"
-#include "server/server.h"
 #include "http_test_util.h"
+#include "served_engine.h"
+#include "server/server.h"
 #include "test_util.h"
 
 namespace quanyu {
@@ -73,31 +74,16 @@ class ServerAudienceTest : public ::testing::Test {
     // take the baseline or the changes first.
     config.audience_refresh_interval_s = 86400;
     config.audience_recompute_interval_s = 86400;
-    auto engine = Engine::Open(config);
-    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
-    engine_ = std::move(*engine);
-    server::ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.threads = 2;
-    options.admin_key = kAdminKey;
-    auto server = server::Server::Create(engine_.get(), options);
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
-    server_ = std::move(*server);
-    serving_ = std::thread([this] { server_->Run(); });
+    Status started = served_.Start(config, kAdminKey);
+    ASSERT_TRUE(started.ok()) << started.ToString();
     Ingest(kPersons);
   }
 
-  void TearDown() override {
-    if (server_) server_->Stop();
-    if (serving_.joinable()) serving_.join();
-    if (engine_) {
-      EXPECT_TRUE(engine_->Close().ok());
-    }
-  }
+  void TearDown() override { served_.Stop(); }
 
   HttpAnswer Admin(const std::string& method, const std::string& target,
                    const std::string& body = "") {
-    return Send(server_->port(), method, target, std::string("Bearer ") + kAdminKey, body);
+    return Send(served_.port(), method, target, std::string("Bearer ") + kAdminKey, body);
   }
   // The JSON answer of an admin request, expecting `status`.
   json Call(const std::string& method, const std::string& target, const json& body,
@@ -110,7 +96,7 @@ class ServerAudienceTest : public ::testing::Test {
   // durable, in identity, profiles and the store when this returns.
   void Ingest(const std::string& events) {
     std::string auth = "Basic " + collect::internal::Base64Encode(std::string(kWebKey) + ":");
-    HttpAnswer a = Send(server_->port(), "POST", "/v1/batch", auth, "{\"batch\":[" + events + "]}");
+    HttpAnswer a = Send(served_.port(), "POST", "/v1/batch", auth, "{\"batch\":[" + events + "]}");
     ASSERT_EQ(a.status, 200) << a.body;
     ASSERT_EQ(a.body.find("rejected"), std::string::npos) << a.body;
   }
@@ -149,9 +135,7 @@ class ServerAudienceTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
-  std::unique_ptr<Engine> engine_;
-  std::unique_ptr<server::Server> server_;
-  std::thread serving_;
+  testing::ServedEngine served_;
 };
 
 TEST_F(ServerAudienceTest, PreviewTextAndTreeAgreeAndErrorsAre400) {
@@ -191,7 +175,7 @@ TEST_F(ServerAudienceTest, PreviewTextAndTreeAgreeAndErrorsAre400) {
                                  {{"definition", "computed.nothing >= 1"}});
   EXPECT_NE(computed.find("computed.nothing"), std::string::npos) << computed;
 
-  HttpAnswer none = Send(server_->port(), "POST", "/api/v1/audiences/preview", "",
+  HttpAnswer none = Send(served_.port(), "POST", "/api/v1/audiences/preview", "",
                          R"({"definition": "trait.city EXISTS"})");
   EXPECT_EQ(none.status, 401) << none.body;
   ErrorOf(none.Json(), "unauthenticated");
@@ -428,7 +412,8 @@ TEST_F(ServerAudienceTest, RefreshRecordsEnteredChangesAndHistory) {
 // Regressions: each of these once crashed the server, wrapped a number or
 // let a name shadow a route.
 TEST_F(ServerAudienceTest, HostileParametersGet400AndTheServerKeepsServing) {
-  Call("POST", "/api/v1/audiences", {{"name", "buyers"}, {"definition", "did(\"Order Completed\")"}}, 201);
+  Call("POST", "/api/v1/audiences",
+       {{"name", "buyers"}, {"definition", "did(\"Order Completed\")"}}, 201);
   Refused(400, "invalid_argument", "GET", "/api/v1/audiences/buyers/members?limit=0");
   Refused(400, "invalid_argument", "GET", "/api/v1/audiences/changes?after=18446744073709551619");
   Refused(400, "invalid_argument", "GET", "/api/v1/audiences/buyers/members?after=4294967296");
@@ -440,7 +425,8 @@ TEST_F(ServerAudienceTest, HostileParametersGet400AndTheServerKeepsServing) {
             json{{"name", reserved}, {"definition", "trait.x EXISTS"}}.dump());
   }
   // A tag built on an audience keeps it from being deleted.
-  Call("POST", "/api/v1/tags", {{"category", "value"}, {"name", "buyer"}, {"definition", "audience(\"buyers\")"}}, 201);
+  Call("POST", "/api/v1/tags",
+       {{"category", "value"}, {"name", "buyer"}, {"definition", "audience(\"buyers\")"}}, 201);
   Refused(400, "invalid_argument", "DELETE", "/api/v1/audiences/buyers");
   EXPECT_EQ(Get("/api/v1/audiences/buyers/members?limit=1")["members"].size(), 1u);
 }
@@ -448,8 +434,10 @@ TEST_F(ServerAudienceTest, HostileParametersGet400AndTheServerKeepsServing) {
 // Realtime membership: a consent change, and a new person joining a NOT
 // audience, are recorded as the events arrive, without a refresh.
 TEST_F(ServerAudienceTest, RealtimeSeesConsentChangesAndNewPersonsInNegatedAudiences) {
-  Call("POST", "/api/v1/audiences", {{"name", "never_bought"}, {"definition", "NOT did(\"Order Completed\")"}}, 201);
-  Call("POST", "/api/v1/audiences", {{"name", "opted_in"}, {"definition", "consent.marketing = true"}}, 201);
+  Call("POST", "/api/v1/audiences",
+       {{"name", "never_bought"}, {"definition", "NOT did(\"Order Completed\")"}}, 201);
+  Call("POST", "/api/v1/audiences",
+       {{"name", "opted_in"}, {"definition", "consent.marketing = true"}}, 201);
   Call("POST", "/api/v1/audiences/refresh", nullptr);  // the baseline
   Ingest(R"({"type":"track","userId":"newcomer","event":"Page Viewed","messageId":"n1",
              "timestamp":"2024-05-05T10:00:00Z"},

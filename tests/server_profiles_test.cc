@@ -17,8 +17,9 @@
 
 #include "collect/internal/base64.h"
 #include "engine/engine.h"
-#include "server/server.h"
 #include "http_test_util.h"
+#include "served_engine.h"
+#include "server/server.h"
 #include "test_util.h"
 
 namespace quanyu {
@@ -42,30 +43,15 @@ class ServerProfilesTest : public ::testing::Test {
     config.sources.push_back({"website", "web", kWebKey});
     config.sources.push_back({"app", "ios", kAppKey});
     config.flush_interval_s = 3600;  // segments only when the test checkpoints
-    auto engine = Engine::Open(config);
-    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
-    engine_ = std::move(*engine);
-    server::ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.threads = 2;
-    options.admin_key = kAdminKey;
-    auto server = server::Server::Create(engine_.get(), options);
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
-    server_ = std::move(*server);
-    serving_ = std::thread([this] { server_->Run(); });
+    Status started = served_.Start(config, kAdminKey);
+    ASSERT_TRUE(started.ok()) << started.ToString();
   }
 
-  void TearDown() override {
-    if (server_) server_->Stop();
-    if (serving_.joinable()) serving_.join();
-    if (engine_) {
-      EXPECT_TRUE(engine_->Close().ok());
-    }
-  }
+  void TearDown() override { served_.Stop(); }
 
   HttpAnswer Admin(const std::string& method, const std::string& target,
                    const std::string& body = "") {
-    return Send(server_->port(), method, target, std::string("Bearer ") + kAdminKey, body);
+    return Send(served_.port(), method, target, std::string("Bearer ") + kAdminKey, body);
   }
   json AdminJson(const std::string& target, int expected_status = 200) {
     HttpAnswer a = Admin("GET", target);
@@ -75,7 +61,7 @@ class ServerProfilesTest : public ::testing::Test {
   // Posts a Segment batch with Basic auth and expects every event accepted.
   void Batch(const char* write_key, const std::string& events) {
     std::string auth = "Basic " + collect::internal::Base64Encode(std::string(write_key) + ":");
-    HttpAnswer a = Send(server_->port(), "POST", "/v1/batch", auth, "{\"batch\":[" + events + "]}");
+    HttpAnswer a = Send(served_.port(), "POST", "/v1/batch", auth, "{\"batch\":[" + events + "]}");
     ASSERT_EQ(a.status, 200) << a.body;
     ASSERT_EQ(a.Json(), json({{"success", true}})) << a.body;
   }
@@ -99,7 +85,7 @@ class ServerProfilesTest : public ::testing::Test {
        "traits":{"name":"Li","phone":"138 0013 8000"},"timestamp":"2024-05-01T10:02:00.000Z"},
       {"type":"track","anonymousId":"web-anon-A","event":"Order Completed","messageId":"w4",
        "properties":{"revenue":99},"timestamp":"2024-05-01T10:03:00.000Z"})");
-    ASSERT_TRUE(engine_->Checkpoint().ok());  // the timeline spans segments and the buffer
+    ASSERT_TRUE(served_.engine->Checkpoint().ok());  // the timeline spans segments and the buffer
     Batch(kAppKey, R"(
       {"type":"screen","anonymousId":"app-anon-B","name":"Launch","messageId":"a1",
        "timestamp":"2024-05-01T10:10:00.000Z"},
@@ -121,9 +107,7 @@ class ServerProfilesTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
-  std::unique_ptr<Engine> engine_;
-  std::unique_ptr<server::Server> server_;
-  std::thread serving_;
+  testing::ServedEngine served_;
   uint32_t app_only_person_ = 0;
 };
 
@@ -345,10 +329,10 @@ TEST_F(ServerProfilesTest, AdminKeyIsRequiredAndWrongMethodsAreUnknownRoutes) {
            {"GET", "/api/v1/profiles/1/identity"},
            {"POST", "/api/v1/identity/unbind"},
            {"POST", "/api/v1/identity/split"}}) {
-    HttpAnswer none = Send(server_->port(), method, target, "", "{}");
+    HttpAnswer none = Send(served_.port(), method, target, "", "{}");
     EXPECT_EQ(none.status, 401) << target;
     EXPECT_EQ(none.Json()["error"]["code"], "unauthenticated") << target;
-    HttpAnswer wrong = Send(server_->port(), method, target, "Bearer not-the-key", "{}");
+    HttpAnswer wrong = Send(served_.port(), method, target, "Bearer not-the-key", "{}");
     EXPECT_EQ(wrong.status, 401) << target;
   }
   // The identifier survives the refusals: nothing was unbound.

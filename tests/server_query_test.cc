@@ -18,8 +18,9 @@
 
 #include "collect/internal/base64.h"
 #include "engine/engine.h"
-#include "server/server.h"
 #include "http_test_util.h"
+#include "served_engine.h"
+#include "server/server.h"
 #include "test_util.h"
 
 namespace quanyu {
@@ -63,30 +64,15 @@ class ServerQueryTest : public ::testing::Test {
     config.data_dir = dir_.path();
     config.sources.push_back({"website", "web", kWebKey});
     config.flush_interval_s = 3600;  // segments only when the test checkpoints
-    auto engine = Engine::Open(config);
-    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
-    engine_ = std::move(*engine);
-    server::ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.threads = 2;
-    options.admin_key = kAdminKey;
-    auto server = server::Server::Create(engine_.get(), options);
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
-    server_ = std::move(*server);
-    serving_ = std::thread([this] { server_->Run(); });
+    Status started = served_.Start(config, kAdminKey);
+    ASSERT_TRUE(started.ok()) << started.ToString();
   }
 
-  void TearDown() override {
-    if (server_) server_->Stop();
-    if (serving_.joinable()) serving_.join();
-    if (engine_) {
-      EXPECT_TRUE(engine_->Close().ok());
-    }
-  }
+  void TearDown() override { served_.Stop(); }
 
   HttpAnswer Admin(const std::string& method, const std::string& target,
                    const std::string& body = "") {
-    return Send(server_->port(), method, target, std::string("Bearer ") + kAdminKey, body);
+    return Send(served_.port(), method, target, std::string("Bearer ") + kAdminKey, body);
   }
   json Query(const std::string& kind, const std::string& body, int expected_status = 200) {
     HttpAnswer a = Admin("POST", "/api/v1/query/" + kind, body);
@@ -96,7 +82,7 @@ class ServerQueryTest : public ::testing::Test {
   }
   void Ingest() {
     std::string auth = "Basic " + collect::internal::Base64Encode(std::string(kWebKey) + ":");
-    HttpAnswer a = Send(server_->port(), "POST", "/v1/batch", auth,
+    HttpAnswer a = Send(served_.port(), "POST", "/v1/batch", auth,
                         std::string("{\"batch\":[") + kEvents + "]}");
     ASSERT_EQ(a.status, 200) << a.body;
   }
@@ -109,9 +95,7 @@ class ServerQueryTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
-  std::unique_ptr<Engine> engine_;
-  std::unique_ptr<server::Server> server_;
-  std::thread serving_;
+  testing::ServedEngine served_;
 };
 
 TEST_F(ServerQueryTest, CatalogListsNamesCountsTimesAndPropertiesBufferedAndFlushed) {
@@ -127,7 +111,7 @@ TEST_F(ServerQueryTest, CatalogListsNamesCountsTimesAndPropertiesBufferedAndFlus
   HttpAnswer buffered = Admin("GET", "/api/v1/catalog/events");
   ASSERT_EQ(buffered.status, 200) << buffered.body;
   EXPECT_EQ(buffered.Json(), expected) << buffered.body;
-  ASSERT_TRUE(engine_->Checkpoint().ok());
+  ASSERT_TRUE(served_.engine->Checkpoint().ok());
   HttpAnswer flushed = Admin("GET", "/api/v1/catalog/events");
   EXPECT_EQ(flushed.Json(), expected) << flushed.body;
 }
@@ -152,7 +136,7 @@ TEST_F(ServerQueryTest, TrendsAndFunnelAnswerBeforeAndAfterTheFlush) {
     EXPECT_EQ(funnel["steps"][1]["drop_off"], 1) << funnel;
     // Nearest rank over {1800, 3600}.
     EXPECT_EQ(funnel["steps"][1]["median_seconds_to_convert"], 1800) << funnel;
-    ASSERT_TRUE(engine_->Checkpoint().ok());
+    ASSERT_TRUE(served_.engine->Checkpoint().ok());
   }
 }
 
@@ -237,10 +221,10 @@ TEST_F(ServerQueryTest, UnknownKindsWrongMethodsAuthAndSize) {
   // The admin key, as every /api/v1 route.
   for (auto [method, target] : std::vector<std::pair<std::string, std::string>>{
            {"POST", "/api/v1/query/funnel"}, {"GET", "/api/v1/catalog/events"}}) {
-    HttpAnswer none = Send(server_->port(), method, target, "", kFunnel);
+    HttpAnswer none = Send(served_.port(), method, target, "", kFunnel);
     EXPECT_EQ(none.status, 401) << target;
     ErrorOf(none.Json(), "unauthenticated");
-    HttpAnswer wrong = Send(server_->port(), method, target, "Bearer nope", kFunnel);
+    HttpAnswer wrong = Send(served_.port(), method, target, "Bearer nope", kFunnel);
     EXPECT_EQ(wrong.status, 401) << target;
   }
 
@@ -263,7 +247,7 @@ TEST_F(ServerQueryTest, QueriesRunConcurrentlyWithCollection) {
       if (a.status == 200) ++ok;
     });
   }
-  HttpAnswer health = Send(server_->port(), "GET", "/healthz", "");
+  HttpAnswer health = Send(served_.port(), "GET", "/healthz", "");
   EXPECT_EQ(health.status, 200);
   for (auto& t : clients) t.join();
   EXPECT_EQ(ok.load(), 6);

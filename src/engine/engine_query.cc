@@ -85,6 +85,34 @@ class Engine::QueryWorkers {
   std::atomic<bool> stopping_{false};
 };
 
+namespace {
+
+// quanyu_queries_total{kind, outcome} and, when it succeeded,
+// quanyu_query_seconds{kind}; failures other than bad requests are logged.
+void RecordQuery(const std::string& kind, const Status& status,
+                 std::chrono::steady_clock::time_point start) {
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const std::string outcome = status.ok()                                        ? "ok"
+                              : status.code() == StatusCode::kInvalidArgument ? "invalid"
+                                                                                : "error";
+  auto* metrics = MetricsRegistry::Default();
+  metrics
+      ->GetCounter("quanyu_queries_total", "Analytics queries answered, by kind and outcome",
+                   {{"kind", kind}, {"outcome", outcome}})
+      ->Add(1);
+  if (status.ok()) {
+    metrics
+        ->GetHistogram("quanyu_query_seconds", "Duration of successful analytics queries",
+                       {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}, {{"kind", kind}})
+        ->Observe(seconds);
+  } else if (outcome == "error") {
+    spdlog::error("{} query failed: {}", kind, status.ToString());
+  }
+}
+
+}  // namespace
+
 Status Engine::OpenQueries() {
   auto tz = query::TimeZoneNamed(config_.query_timezone);
   if (!tz.ok())
@@ -140,24 +168,7 @@ Result<attribution::AttributionAnswer> Engine::Attribution(
   ctx.spend = spend_.get();
   ctx.options = query_options_;
   Result<attribution::AttributionAnswer> answer = attribution::RunAttribution(request, ctx);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const std::string outcome = answer.ok()                                              ? "ok"
-                              : answer.status().code() == StatusCode::kInvalidArgument ? "invalid"
-                                                                                       : "error";
-  auto* metrics = MetricsRegistry::Default();
-  metrics
-      ->GetCounter("quanyu_queries_total", "Analytics queries answered, by kind and outcome",
-                   {{"kind", "attribution"}, {"outcome", outcome}})
-      ->Add(1);
-  if (answer.ok()) {
-    metrics
-        ->GetHistogram("quanyu_query_seconds", "Duration of successful analytics queries",
-                       {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}, {{"kind", "attribution"}})
-        ->Observe(seconds);
-  } else if (outcome == "error") {
-    spdlog::error("attribution failed: {}", answer.status().ToString());
-  }
+  RecordQuery("attribution", answer.status(), start);
   return answer;
 }
 
@@ -188,29 +199,12 @@ Result<query::Json> Engine::Query(std::string_view kind, const query::Json& body
   ctx.spend = spend_.get();
   ctx.options = query_options_;
   Result<query::Json> answer = query::RunQuery(kind, body, ctx);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // Labels only from the fixed list, whatever `kind` a caller passed.
   std::string label = "unknown";
   for (const auto& k : query::QueryKinds()) {
     if (k == kind) label = k;
   }
-  const std::string outcome = answer.ok()                                              ? "ok"
-                              : answer.status().code() == StatusCode::kInvalidArgument ? "invalid"
-                                                                                       : "error";
-  auto* metrics = MetricsRegistry::Default();
-  metrics
-      ->GetCounter("quanyu_queries_total", "Analytics queries answered, by kind and outcome",
-                   {{"kind", label}, {"outcome", outcome}})
-      ->Add(1);
-  if (answer.ok()) {
-    metrics
-        ->GetHistogram("quanyu_query_seconds", "Duration of successful analytics queries",
-                       {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}, {{"kind", label}})
-        ->Observe(seconds);
-  } else if (outcome == "error") {
-    spdlog::error("query {} failed: {}", kind, answer.status().ToString());
-  }
+  RecordQuery(label, answer.status(), start);
   return answer;
 }
 
