@@ -185,6 +185,17 @@ TEST(AttributionStorePaths, RangeFirstConversionsAndGranularity) {
   auto paid = BuildPaths(w->ctx, g);
   ASSERT_TRUE(paid.ok());
   EXPECT_EQ(Lines(*paid), (std::vector<std::string>{"douyin / cpc;1;100;0", "baidu / cpc;1;50;0"}));
+  // The same by rule: Landing is a touch only with campaign parameters (the
+  // default touch list no longer applies once a rule names events).
+  g.campaign_touches_only = false;
+  g.campaign_touch_events = {"Landing"};
+  auto ruled = BuildPaths(w->ctx, g);
+  ASSERT_TRUE(ruled.ok());
+  EXPECT_EQ(Lines(*ruled), Lines(*paid));
+  g.touch_events = {"Landing"};  // both: a plain rule wins
+  auto plain = BuildPaths(w->ctx, g);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(Lines(*plain)[0], "douyin / cpc > xiaohongshu;1;100;0");
 
   // Time decay runs on store paths (they know each touch's age): person 1's
   // first order splits 100 as 2^-2/7 : 2^-1/7 between douyin and xiaohongshu.

@@ -131,6 +131,10 @@ TEST_F(ServerAttributionTest, CreditsCpaAndRoasByChannel) {
       "collapse":false,"position":{"first":0.3,"last":0.3},"half_life":"3d","direct_channels":[],
       "markov_nulls":false})");
   EXPECT_EQ(every["models"]["last"]["channels"]["xiaohongshu"]["conversions"], 1);
+  // A touch rule with "with_campaign": every Landing here has a campaign.
+  json ruled = Attribute(std::string("{") + kMay +
+                         R"(,"models":["last"],"touch_events":[{"event":"Landing","with_campaign":true}]})");
+  EXPECT_EQ(ruled["models"]["last"]["channels"]["xiaohongshu"]["conversions"], 1);
 }
 
 TEST_F(ServerAttributionTest, CampaignsAndEveryModel) {
@@ -176,6 +180,9 @@ TEST_F(ServerAttributionTest, BadRequestsGetPreciseErrorsAndTheServerKeepsAnswer
   EXPECT_NE(
       ErrorOf(Post(std::string("{") + kMay + R"(,"touch_gap":"soon"})"), 400).find("touch_gap"),
       std::string::npos);
+  EXPECT_NE(ErrorOf(Post(std::string("{") + kMay + R"(,"touch_events":[{"event":"Landing","campaign":true}]})"), 400)
+                .find("\"touch_events\"[0]: unknown field \"campaign\""),
+            std::string::npos);
   EXPECT_EQ(Post(std::string("{") + kMay + "}", "wrong-key").status, 401);
   HttpAnswer get =
       Send(served_.port(), "GET", "/api/v1/attribution", std::string("Bearer ") + kAdminKey, "");

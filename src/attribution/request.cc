@@ -48,6 +48,41 @@ Result<std::vector<std::string>> StringList(const Json& body, const std::string&
   return out;
 }
 
+// "touch_events": names, or {"event": NAME, "with_campaign": true} for an
+// event that is a touch only with utm / campaign parameters.
+Status TouchRules(const Json& rules, PathOptions* p) {
+  if (!rules.is_array() || rules.empty()) {
+    return Status::InvalidArgument(
+        "\"touch_events\" must be a non-empty array of event names or {\"event\": NAME, "
+        "\"with_campaign\": true}");
+  }
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const Json& r = rules[i];
+    const std::string at = "\"touch_events\"[" + std::to_string(i) + "]";
+    if (r.is_string() && !r.get<std::string>().empty()) {
+      p->touch_events.push_back(r.get<std::string>());
+      continue;
+    }
+    if (!r.is_object() || !r.contains("event") || !r["event"].is_string() ||
+        r["event"].get<std::string>().empty()) {
+      return Status::InvalidArgument(
+          at + " must be an event name or {\"event\": NAME, \"with_campaign\": true}");
+    }
+    for (const auto& [key, value] : r.items()) {
+      if (key != "event" && key != "with_campaign") {
+        return Status::InvalidArgument(at + ": unknown field \"" + key +
+                                       "\" (known: event, with_campaign)");
+      }
+    }
+    if (r.contains("with_campaign") && !r["with_campaign"].is_boolean()) {
+      return Status::InvalidArgument(at + ".with_campaign must be true or false");
+    }
+    (r.value("with_campaign", false) ? p->campaign_touch_events : p->touch_events)
+        .push_back(r["event"]);
+  }
+  return Status::OK();
+}
+
 Result<bool> Bool(const Json& body, const std::string& field, bool fallback) {
   if (!body.contains(field)) return fallback;
   if (!body[field].is_boolean())
@@ -122,7 +157,7 @@ Result<AttributionRequest> ParseAttributionRequest(const Json& body,
     }
   }
   if (body.contains("touch_events")) {
-    ASSIGN_OR_RETURN(p.touch_events, StringList(body, "touch_events"));
+    RETURN_IF_ERROR(TouchRules(body["touch_events"], &p));
   }
   ASSIGN_OR_RETURN(p.campaign_touches_only, Bool(body, "campaign_touches_only", false));
   if (body.contains("conversions")) {

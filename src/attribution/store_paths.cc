@@ -43,7 +43,8 @@ Result<PathSet> BuildPaths(const query::QueryContext& q, const PathOptions& o) {
   if (o.to_us <= o.from_us) return Status::InvalidArgument("attribution: the range is empty or inverted");
   if (o.lookback_us <= 0) return Status::InvalidArgument("attribution: the lookback must be positive");
   if (o.conversions.empty()) return Status::InvalidArgument("attribution: no conversion events");
-  const std::vector<std::string>& touch_events = o.touch_events.empty() ? kDefaultTouchEvents : o.touch_events;
+  const std::vector<std::string>& touch_events =
+      o.touch_events.empty() && o.campaign_touch_events.empty() ? kDefaultTouchEvents : o.touch_events;
   const int threads = query::QueryThreads(q);
   const query::Field value_field = query::FieldNamed(o.value_property);
 
@@ -57,7 +58,8 @@ Result<PathSet> BuildPaths(const query::QueryContext& q, const PathOptions& o) {
   const query::TimeRange range{o.first_conversion_only ? INT64_MIN : o.from_us - o.lookback_us, o.to_us};
 
   RETURN_IF_ERROR(query::ScanRangeParallel(q, range, cols, [&](int w, const store::ColumnBatch& b) -> Status {
-    // 1: touch, 2: conversion, per event-name code.
+    // 1: touch, 3: touch with campaign parameters only, 2: conversion, per
+    // event-name code.
     const auto& names = b.Dictionary(store::Column::kName);
     std::vector<uint8_t> kind(names.size(), 0);
     bool any = false;
@@ -66,6 +68,9 @@ Result<PathSet> BuildPaths(const query::QueryContext& q, const PathOptions& o) {
         kind[i] = 2;
       } else if (std::find(touch_events.begin(), touch_events.end(), names[i]) != touch_events.end()) {
         kind[i] = 1;
+      } else if (std::find(o.campaign_touch_events.begin(), o.campaign_touch_events.end(), names[i]) !=
+                 o.campaign_touch_events.end()) {
+        kind[i] = 3;  // a touch only with utm / campaign parameters
       }
       any |= kind[i] != 0;
     }
@@ -114,10 +119,10 @@ Result<PathSet> BuildPaths(const query::QueryContext& q, const PathOptions& o) {
     for (size_t r = 0; r < b.size(); ++r) {
       const uint8_t k = kind[name[r]];
       if (k == 0) continue;
-      if (k == 1 && o.campaign_touches_only && sources[source[r]].empty()) continue;
+      if ((k == 3 || (k == 1 && o.campaign_touches_only)) && sources[source[r]].empty()) continue;
       const uint32_t id = b.OneId(r);
       if (id == 0) continue;
-      if (k == 1) {
+      if (k != 2) {
         rows[w].push_back({id, ts[r], 0, label_of(r), 0});
       } else {
         query::Value v = readers[w].Read(value_field, b, r);

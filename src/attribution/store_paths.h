@@ -31,9 +31,13 @@ enum class Granularity { kChannel, kSourceMedium, kCampaign };
 struct PathOptions {
   int64_t from_us = 0, to_us = 0;  // conversions in [from, to)
   int64_t lookback_us = 30LL * 86400 * 1000000;
-  // Event names that are touches (any type); empty: kDefaultTouchEvents.
+  // Event names that are touches (any type); empty: kDefaultTouchEvents
+  // (unless campaign_touch_events names some).
   std::vector<std::string> touch_events;
-  // Only touches with utm / campaign parameters (campaign source set).
+  // Event names that are touches only when they carry utm / campaign
+  // parameters (a page view from an ad link, not any page view).
+  std::vector<std::string> campaign_touch_events;
+  // Every touch only with utm / campaign parameters (campaign source set).
   bool campaign_touches_only = false;
   Granularity granularity = Granularity::kChannel;
   std::vector<std::string> conversions = {"Order Completed"};
