@@ -11,6 +11,7 @@ PACKAGES=(
   libsimdjson-dev nlohmann-json3-dev
   librocksdb-dev libzstd-dev zlib1g-dev libxxhash-dev libssl-dev
   libroaring-dev
+  libnlopt-dev libeigen3-dev          # model fitting (CLV, churn, propensity)
   libtomlplusplus-dev libcli11-dev libfmt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs npm                          # test clients (@segment/analytics-node, sa-sdk-node)

@@ -29,6 +29,7 @@ void RegisterQuery(CLI::App& app);
 // audience, tag, computed-trait and rfm (audience_commands.cc).
 void RegisterAudience(CLI::App& app);
 void RegisterAttribution(CLI::App& app);
+void RegisterModel(CLI::App& app);
 
 // The exit code set by the command that ran (0 by default).
 int ExitCode();

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   quanyu::cli::RegisterQuery(app);
   quanyu::cli::RegisterAudience(app);
   quanyu::cli::RegisterAttribution(app);
+  quanyu::cli::RegisterModel(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

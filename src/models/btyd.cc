@@ -1,0 +1,437 @@
+#include "models/btyd.h"
+
+#include <nlopt.h>
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <climits>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <sstream>
+
+#include "common/time_util.h"
+
+namespace quanyu::models {
+namespace {
+
+// ---- Forward-mode dual numbers: a value and its derivatives ----------------------------
+
+template <size_t N>
+struct Dual {
+  double v = 0;
+  std::array<double, N> d{};
+};
+
+template <size_t N>
+Dual<N> Constant(double v) {
+  return {v, {}};
+}
+template <size_t N>
+Dual<N> Variable(double v, size_t i) {
+  Dual<N> x{v, {}};
+  x.d[i] = 1;
+  return x;
+}
+template <size_t N>
+Dual<N> operator+(Dual<N> a, const Dual<N>& b) {
+  a.v += b.v;
+  for (size_t i = 0; i < N; ++i) a.d[i] += b.d[i];
+  return a;
+}
+template <size_t N>
+Dual<N> operator-(Dual<N> a, const Dual<N>& b) {
+  a.v -= b.v;
+  for (size_t i = 0; i < N; ++i) a.d[i] -= b.d[i];
+  return a;
+}
+template <size_t N>
+Dual<N> operator+(Dual<N> a, double b) {
+  a.v += b;
+  return a;
+}
+template <size_t N>
+Dual<N> operator-(Dual<N> a, double b) {
+  a.v -= b;
+  return a;
+}
+template <size_t N>
+Dual<N> operator*(const Dual<N>& a, const Dual<N>& b) {
+  Dual<N> c{a.v * b.v, {}};
+  for (size_t i = 0; i < N; ++i) c.d[i] = a.d[i] * b.v + a.v * b.d[i];
+  return c;
+}
+template <size_t N>
+Dual<N> operator*(Dual<N> a, double b) {
+  a.v *= b;
+  for (auto& x : a.d) x *= b;
+  return a;
+}
+// f(a) with f'(a) = slope.
+template <size_t N>
+Dual<N> Chain(const Dual<N>& a, double value, double slope) {
+  Dual<N> c{value, {}};
+  for (size_t i = 0; i < N; ++i) c.d[i] = a.d[i] * slope;
+  return c;
+}
+
+double Digamma(double x) {
+  double result = 0;
+  while (x < 6) {
+    result -= 1 / x;
+    x += 1;
+  }
+  const double f = 1 / (x * x);
+  return result + std::log(x) - 0.5 / x -
+         f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f * (1.0 / 132)))));
+}
+
+template <size_t N>
+Dual<N> Log(const Dual<N>& a) {
+  return Chain(a, std::log(a.v), 1 / a.v);
+}
+template <size_t N>
+Dual<N> LogGamma(const Dual<N>& a) {
+  return Chain(a, std::lgamma(a.v), Digamma(a.v));
+}
+// log(e^a + e^b), stable.
+template <size_t N>
+Dual<N> LogSumExp(const Dual<N>& a, const Dual<N>& b) {
+  const double m = std::max(a.v, b.v);
+  const double ea = std::exp(a.v - m), eb = std::exp(b.v - m), s = ea + eb;
+  Dual<N> c{m + std::log(s), {}};
+  for (size_t i = 0; i < N; ++i) c.d[i] = (ea * a.d[i] + eb * b.d[i]) / s;
+  return c;
+}
+
+// ---- The models' per-customer log-likelihoods ---------------------------------------
+
+template <size_t N>
+Dual<N> BgNbd(const CustomerSummary& c, const Dual<N>& r, const Dual<N>& alpha, const Dual<N>& a,
+              const Dual<N>& b) {
+  const double x = c.x;
+  const Dual<N> a1 = LogGamma(r + x) - LogGamma(r) + r * Log(alpha);
+  const Dual<N> a2 = LogGamma(a + b) + LogGamma(b + x) - LogGamma(b) - LogGamma(a + b + x);
+  const Dual<N> a3 = (r + x) * Log(alpha + c.T) * -1.0;
+  if (x <= 0) return a1 + a2 + a3;
+  const Dual<N> a4 = Log(a) - Log(b + (x - 1)) - (r + x) * Log(alpha + c.t_x);
+  return a1 + a2 + LogSumExp(a3, a4);
+}
+
+template <size_t N>
+Dual<N> GammaGamma(const CustomerSummary& c, const Dual<N>& p, const Dual<N>& q, const Dual<N>& gamma) {
+  const double x = c.x, m = c.zbar;
+  const Dual<N> px = p * x;
+  return LogGamma(px + q) - LogGamma(px) - LogGamma(q) + q * Log(gamma) + (px - 1.0) * std::log(m) +
+         px * std::log(x) - (px + q) * Log(gamma + x * m);
+}
+
+// ---- Maximum likelihood ------------------------------------------------------------
+
+// The summed log-likelihood and its gradient at params (all > 0).
+template <size_t N>
+using Objective = std::function<Dual<N>(const std::array<Dual<N>, N>&)>;
+
+template <size_t N>
+struct Problem {
+  Objective<N> ll;
+  int evaluations = 0;
+  double scale = 1;  // 1 / customers: NLopt sees the mean, better conditioned
+};
+
+template <size_t N>
+Dual<N> Evaluate(Problem<N>& problem, const double* params) {
+  std::array<Dual<N>, N> x;
+  for (size_t i = 0; i < N; ++i) x[i] = Variable<N>(params[i], i);
+  ++problem.evaluations;
+  return problem.ll(x);
+}
+
+// NLopt's objective over theta = log(params).
+template <size_t N>
+double NloptObjective(unsigned n, const double* theta, double* grad, void* data) {
+  auto* problem = static_cast<Problem<N>*>(data);
+  std::array<double, N> p;
+  for (size_t i = 0; i < n; ++i) p[i] = std::exp(theta[i]);
+  const Dual<N> ll = Evaluate(*problem, p.data());
+  if (!std::isfinite(ll.v)) {
+    if (grad) std::fill(grad, grad + n, 0.0);
+    return -1e300;
+  }
+  if (grad) {
+    for (size_t i = 0; i < n; ++i) grad[i] = ll.d[i] * p[i] * problem->scale;
+  }
+  return ll.v * problem->scale;
+}
+
+template <size_t N>
+Result<FitResult> Maximize(std::string model, std::vector<std::string> names, Problem<N> problem,
+                           std::array<double, N> start, size_t customers) {
+  problem.scale = 1.0 / static_cast<double>(customers);
+  nlopt_opt opt = nlopt_create(NLOPT_LD_LBFGS, N);
+  nlopt_set_max_objective(opt, NloptObjective<N>, &problem);
+  nlopt_set_ftol_rel(opt, 1e-13);
+  nlopt_set_xtol_rel(opt, 1e-11);
+  nlopt_set_maxeval(opt, 20000);
+  std::array<double, N> theta;
+  for (size_t i = 0; i < N; ++i) theta[i] = std::log(start[i]);
+  double best = 0;
+  const nlopt_result rc = nlopt_optimize(opt, theta.data(), &best);
+  nlopt_destroy(opt);
+  if (rc < 0 && rc != NLOPT_ROUNDOFF_LIMITED) {
+    return Status::Internal(model + ": the optimizer failed (NLopt code " + std::to_string(rc) + ")");
+  }
+  FitResult fit;
+  fit.model = std::move(model);
+  fit.names = std::move(names);
+  fit.customers = customers;
+  std::array<double, N> p;
+  for (size_t i = 0; i < N; ++i) p[i] = std::exp(theta[i]);
+  fit.params.assign(p.begin(), p.end());
+  fit.log_likelihood = Evaluate(problem, p.data()).v;
+
+  // Observed information: -d2 LL / dp2 by central differences of the exact
+  // gradient.
+  Eigen::Matrix<double, N, N> info;
+  for (size_t j = 0; j < N; ++j) {
+    const double h = 1e-5 * p[j];
+    std::array<double, N> up = p, down = p;
+    up[j] += h;
+    down[j] -= h;
+    const Dual<N> gu = Evaluate(problem, up.data()), gd = Evaluate(problem, down.data());
+    for (size_t i = 0; i < N; ++i) info(i, j) = -(gu.d[i] - gd.d[i]) / (2 * h);
+  }
+  info = (info + info.transpose()) / 2;
+  Eigen::FullPivLU<Eigen::Matrix<double, N, N>> lu(info);
+  fit.std_errors.assign(N, std::numeric_limits<double>::quiet_NaN());
+  if (lu.isInvertible()) {
+    const Eigen::Matrix<double, N, N> cov = lu.inverse();
+    for (size_t i = 0; i < N; ++i) {
+      if (cov(i, i) >= 0) fit.std_errors[i] = std::sqrt(cov(i, i));
+    }
+  }
+  fit.evaluations = problem.evaluations;
+  return fit;
+}
+
+// Comma-separated cells, trimmed (no quoting: ids, dates and numbers).
+std::vector<std::string> SplitCsvLine(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cell;
+  std::istringstream ls(line);
+  while (std::getline(ls, cell, ',')) {
+    while (!cell.empty() && (cell.back() == '\r' || cell.back() == ' ')) cell.pop_back();
+    while (!cell.empty() && cell.front() == ' ') cell.erase(cell.begin());
+    out.push_back(cell);
+  }
+  return out;
+}
+
+Status CheckCustomer(const CustomerSummary& c, size_t i) {
+  const std::string at = "customer " + std::to_string(i + 1) + ": ";
+  if (!(c.x >= 0) || !(c.t_x >= 0) || !(c.T > 0) || !std::isfinite(c.x + c.t_x + c.T)) {
+    return Status::InvalidArgument(at + "needs frequency >= 0, recency >= 0 and T > 0");
+  }
+  if (c.t_x > c.T) return Status::InvalidArgument(at + "recency is after T");
+  if (c.x > 0 && c.t_x <= 0) return Status::InvalidArgument(at + "repeat transactions but recency 0");
+  if (!(c.zbar >= 0)) return Status::InvalidArgument(at + "monetary value must be >= 0");
+  return Status::OK();
+}
+
+}  // namespace
+
+double BgNbdLogLikelihood(const CustomerSummary& c, double r, double alpha, double a, double b) {
+  return BgNbd<1>(c, Constant<1>(r), Constant<1>(alpha), Constant<1>(a), Constant<1>(b)).v;
+}
+
+double GammaGammaLogLikelihood(const CustomerSummary& c, double p, double q, double gamma) {
+  return GammaGamma<1>(c, Constant<1>(p), Constant<1>(q), Constant<1>(gamma)).v;
+}
+
+Result<FitResult> FitBgNbd(const std::vector<CustomerSummary>& customers) {
+  if (customers.empty()) return Status::InvalidArgument("bgnbd: no customers");
+  // Customers with the same (x, t_x, T) share a term: counted once, weighted.
+  std::map<std::array<double, 3>, double> groups;
+  for (size_t i = 0; i < customers.size(); ++i) {
+    RETURN_IF_ERROR(CheckCustomer(customers[i], i));
+    groups[{customers[i].x, customers[i].t_x, customers[i].T}] += 1;
+  }
+  std::vector<std::pair<CustomerSummary, double>> terms;
+  double mean_x = 0, mean_T = 0;
+  for (const auto& [k, n] : groups) {
+    terms.push_back({{k[0], k[1], k[2], 0}, n});
+    mean_x += k[0] * n;
+    mean_T += k[2] * n;
+  }
+  mean_x /= static_cast<double>(customers.size());
+  mean_T /= static_cast<double>(customers.size());
+  Problem<4> problem;
+  problem.ll = [&terms](const std::array<Dual<4>, 4>& p) {
+    Dual<4> sum = Constant<4>(0);
+    for (const auto& [c, n] : terms) sum = sum + BgNbd(c, p[0], p[1], p[2], p[3]) * n;
+    return sum;
+  };
+  // Start where a Poisson with the observed rate would be, with mild dropout.
+  const double rate = std::max(mean_x, 0.1) / mean_T;
+  return Maximize<4>("bgnbd", {"r", "alpha", "a", "b"}, std::move(problem), {1.0, 1.0 / rate, 1.0, 1.0},
+                     customers.size());
+}
+
+Result<FitResult> FitGammaGamma(const std::vector<CustomerSummary>& customers) {
+  std::vector<CustomerSummary> repeat;
+  double mean = 0;
+  for (size_t i = 0; i < customers.size(); ++i) {
+    RETURN_IF_ERROR(CheckCustomer(customers[i], i));
+    if (customers[i].x > 0 && customers[i].zbar > 0) {
+      repeat.push_back(customers[i]);
+      mean += customers[i].zbar;
+    }
+  }
+  if (repeat.empty()) {
+    return Status::InvalidArgument("gammagamma: no customer has repeat transactions with a value");
+  }
+  mean /= static_cast<double>(repeat.size());
+  Problem<3> problem;
+  problem.ll = [&repeat](const std::array<Dual<3>, 3>& p) {
+    Dual<3> sum = Constant<3>(0);
+    for (const auto& c : repeat) sum = sum + GammaGamma(c, p[0], p[1], p[2]);
+    return sum;
+  };
+  return Maximize<3>("gammagamma", {"p", "q", "gamma"}, std::move(problem), {1.0, 1.0, mean}, repeat.size());
+}
+
+Result<std::vector<CustomerSummary>> SummariesFromTransactions(std::vector<Transaction> transactions,
+                                                               const TransactionsInput& input,
+                                                               std::vector<std::string>* customer_ids) {
+  if (transactions.empty()) return Status::InvalidArgument("transactions: none");
+  if (!(input.unit_days > 0)) return Status::InvalidArgument("transactions: the time unit must be > 0 days");
+  int64_t end = input.end_day;
+  if (end == INT64_MIN) {
+    for (const auto& t : transactions) end = std::max(end, t.day);
+  }
+  std::sort(transactions.begin(), transactions.end(), [](const Transaction& a, const Transaction& b) {
+    return a.customer != b.customer ? a.customer < b.customer : a.day < b.day;
+  });
+  std::vector<CustomerSummary> out;
+  if (customer_ids) customer_ids->clear();
+  for (size_t i = 0; i < transactions.size();) {
+    size_t j = i;
+    while (j < transactions.size() && transactions[j].customer == transactions[i].customer) ++j;
+    const int64_t first = transactions[i].day;
+    if (first < end) {
+      CustomerSummary c;
+      double repeat_value = 0;
+      int64_t last = first;
+      for (size_t k = i; k < j && transactions[k].day <= end; ++k) {
+        if (transactions[k].day == first) continue;  // the first day's purchases
+        if (transactions[k].day != last) {
+          c.x += 1;
+          last = transactions[k].day;
+        }
+        repeat_value += transactions[k].value;
+      }
+      c.t_x = static_cast<double>(last - first) / input.unit_days;
+      c.T = static_cast<double>(end - first) / input.unit_days;
+      c.zbar = c.x > 0 ? repeat_value / c.x : 0;
+      out.push_back(c);
+      if (customer_ids) customer_ids->push_back(transactions[i].customer);
+    }
+    i = j;
+  }
+  if (out.empty()) return Status::InvalidArgument("transactions: no customer's first purchase is before the last day");
+  return out;
+}
+
+Result<std::vector<Transaction>> ReadTransactionsCsv(const std::string& text) {
+  std::istringstream in(text);
+  std::string line;
+  if (!std::getline(in, line)) return Status::InvalidArgument("transactions: empty input (a header line first)");
+  const std::vector<std::string> header = SplitCsvLine(line);
+  int fc = -1, fd = -1, fv = -1;
+  for (size_t i = 0; i < header.size(); ++i) {
+    const std::string& h = header[i];
+    if (h == "customer" || h == "customer_id" || h == "id" || h == "ID") fc = static_cast<int>(i);
+    if (h == "date") fd = static_cast<int>(i);
+    if (h == "value" || h == "monetary" || h == "revenue" || h == "amount") fv = static_cast<int>(i);
+  }
+  if (fc < 0 || fd < 0) {
+    return Status::InvalidArgument("transactions: the header must name customer and date (and may name value); got \"" +
+                                   line + "\"");
+  }
+  std::vector<Transaction> out;
+  for (size_t n = 2; std::getline(in, line); ++n) {
+    if (line.empty() || line == "\r") continue;
+    const std::vector<std::string> cells = SplitCsvLine(line);
+    const std::string at = "line " + std::to_string(n) + ", ";
+    const size_t need = static_cast<size_t>(std::max({fc, fd, fv})) + 1;
+    if (cells.size() < need) return Status::InvalidArgument(at + "expected " + std::to_string(need) + " fields");
+    Transaction t;
+    t.customer = cells[static_cast<size_t>(fc)];
+    if (t.customer.empty()) return Status::InvalidArgument(at + "customer: empty");
+    std::string date = cells[static_cast<size_t>(fd)];
+    if (date.size() == 8 && date.find_first_not_of("0123456789") == std::string::npos) {
+      date = date.substr(0, 4) + "-" + date.substr(4, 2) + "-" + date.substr(6, 2);
+    }
+    auto ts = ParseTimestamp(date);
+    if (!ts.ok()) return Status::InvalidArgument(at + "date: " + ts.status().message());
+    t.day = DayOf(*ts);
+    if (fv >= 0) {
+      const std::string& v = cells[static_cast<size_t>(fv)];
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), t.value);
+      if (ec != std::errc() || end != v.data() + v.size() || !std::isfinite(t.value)) {
+        return Status::InvalidArgument(at + "value: \"" + v + "\" is not a number");
+      }
+    }
+    out.push_back(std::move(t));
+  }
+  if (out.empty()) return Status::InvalidArgument("transactions: no lines after the header");
+  return out;
+}
+
+Result<std::vector<CustomerSummary>> ReadSummariesCsv(const std::string& text) {
+  std::istringstream in(text);
+  std::string line;
+  if (!std::getline(in, line)) return Status::InvalidArgument("summaries: empty input (a header line first)");
+  const std::vector<std::string> header = SplitCsvLine(line);
+  int fx = -1, ftx = -1, fT = -1, fz = -1;
+  for (size_t i = 0; i < header.size(); ++i) {
+    const std::string& h = header[i];
+    if (h == "frequency" || h == "x") fx = static_cast<int>(i);
+    if (h == "recency" || h == "t_x") ftx = static_cast<int>(i);
+    if (h == "T") fT = static_cast<int>(i);
+    if (h == "zbar" || h == "monetary" || h == "monetary_value") fz = static_cast<int>(i);
+  }
+  if (fx < 0 || ftx < 0 || fT < 0) {
+    return Status::InvalidArgument(
+        "summaries: the header must name frequency (or x), recency (or t_x) and T; got \"" + line + "\"");
+  }
+  std::vector<CustomerSummary> out;
+  for (size_t n = 2; std::getline(in, line); ++n) {
+    if (line.empty() || line == "\r") continue;
+    const std::vector<std::string> cells = SplitCsvLine(line);
+    auto number = [&](int field, double* v) -> Status {
+      const std::string where = "line " + std::to_string(n) + ", " + header[static_cast<size_t>(field)];
+      if (static_cast<size_t>(field) >= cells.size()) return Status::InvalidArgument(where + ": missing");
+      const std::string& s = cells[static_cast<size_t>(field)];
+      auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
+      if (ec != std::errc() || end != s.data() + s.size()) {
+        return Status::InvalidArgument(where + ": \"" + s + "\" is not a number");
+      }
+      return Status::OK();
+    };
+    CustomerSummary c;
+    RETURN_IF_ERROR(number(fx, &c.x));
+    RETURN_IF_ERROR(number(ftx, &c.t_x));
+    RETURN_IF_ERROR(number(fT, &c.T));
+    if (fz >= 0) RETURN_IF_ERROR(number(fz, &c.zbar));
+    Status ok = CheckCustomer(c, out.size());
+    if (!ok.ok()) return Status::InvalidArgument("line " + std::to_string(n) + ": " + ok.message());
+    out.push_back(c);
+  }
+  if (out.empty()) return Status::InvalidArgument("summaries: no customer lines after the header");
+  return out;
+}
+
+}  // namespace quanyu::models

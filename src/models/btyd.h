@@ -1,0 +1,92 @@
+// Buy-till-you-die models (docs/models.md): BG/NBD (Fader, Hardie & Lee
+// 2005) for repeat transactions and Gamma-Gamma (Fader, Hardie & Lee 2005,
+// "RFM and CLV") for their value, fitted by maximum likelihood.
+//
+// A customer is summarized by x (repeat transactions in the calibration
+// period), t_x (time of the last one, from the first purchase), T (time from
+// the first purchase to the end of the period) and, for Gamma-Gamma, zbar
+// (the mean value of the repeat transactions). Any time unit works; the
+// literature's CDNOW figures are in weeks.
+//
+// Fitting: the log-likelihood is summed in log space (log-sum-exp, lgamma)
+// and its exact gradient comes from forward-mode dual numbers; NLopt's
+// L-BFGS maximizes it over the log of each parameter (so they stay
+// positive). Standard errors are the square roots of the diagonal of the
+// inverse observed information (the Hessian of -LL, by central differences
+// of the exact gradient), inverted with Eigen.
+//
+// Stateless; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace quanyu::models {
+
+struct CustomerSummary {
+  double x = 0;    // repeat transactions (frequency)
+  double t_x = 0;  // recency: time of the last repeat transaction, 0 if none
+  double T = 0;    // age: time from the first purchase to the end of the period
+  double zbar = 0; // mean value of the repeat transactions (Gamma-Gamma), 0 if none
+};
+
+struct FitResult {
+  std::string model;                 // "bgnbd", "gammagamma"
+  std::vector<std::string> names;    // parameter names, e.g. r, alpha, a, b
+  std::vector<double> params;
+  std::vector<double> std_errors;    // NaN when the information matrix is singular
+  double log_likelihood = 0;
+  size_t customers = 0;              // customers the fit used
+  int evaluations = 0;               // log-likelihood evaluations
+};
+
+// InvalidArgument for no customers, or one with x < 0, t_x < 0, T <= 0,
+// t_x > T, or x > 0 with t_x = 0; Internal if the optimizer fails.
+Result<FitResult> FitBgNbd(const std::vector<CustomerSummary>& customers);
+
+// Over the customers with x > 0 and zbar > 0 (the others carry no spend
+// information). InvalidArgument when there are none, or zbar < 0.
+Result<FitResult> FitGammaGamma(const std::vector<CustomerSummary>& customers);
+
+// One customer's BG/NBD log-likelihood at (r, alpha, a, b).
+double BgNbdLogLikelihood(const CustomerSummary& c, double r, double alpha, double a, double b);
+// One customer's Gamma-Gamma log-likelihood at (p, q, gamma); x > 0, zbar > 0.
+double GammaGammaLogLikelihood(const CustomerSummary& c, double p, double q, double gamma);
+
+// Per-customer summaries from transactions (customer, date, value): a
+// customer's purchases on one day are one transaction (values summed); x
+// counts the days after the first, t_x and T run from the first purchase
+// to the last and to `end`, in units of `unit_days` (7: weeks, as the
+// literature); zbar is the mean value of the repeat transactions.
+// `end` is the calibration period's last day (a day number, days since
+// 1970-01-01), INT64_MIN for the last transaction's day; later transactions
+// are left out (a holdout), and so are customers whose first purchase is
+// on or after it (T = 0 tells nothing).
+struct TransactionsInput {
+  int64_t end_day = INT64_MIN;
+  double unit_days = 7;
+};
+struct Transaction {
+  std::string customer;
+  int64_t day = 0;  // days since 1970-01-01
+  double value = 0;
+};
+Result<std::vector<CustomerSummary>> SummariesFromTransactions(std::vector<Transaction> transactions,
+                                                               const TransactionsInput& input,
+                                                               std::vector<std::string>* customer_ids = nullptr);
+
+// Transactions from CSV with a header naming customer (or customer_id, id),
+// date (YYYY-MM-DD, YYYYMMDD or RFC 3339) and optionally value (or
+// monetary, revenue, amount). InvalidArgument naming the line and field.
+Result<std::vector<Transaction>> ReadTransactionsCsv(const std::string& text);
+
+// Reads per-customer summaries from CSV with a header naming the columns:
+// frequency or x; recency or t_x; T; optionally zbar or monetary (an ID
+// column and others are ignored). InvalidArgument naming the line and field
+// for a missing column, a non-number, or an inconsistent customer.
+Result<std::vector<CustomerSummary>> ReadSummariesCsv(const std::string& text);
+
+}  // namespace quanyu::models
