@@ -44,10 +44,17 @@ TEST(ModelsBtyd, BgNbdReproducesThePublishedCdnowFit) {
   ExpectSignificant(fit->params[2], 0.793, 3, "a");
   ExpectSignificant(fit->params[3], 2.426, 3, "b");
   EXPECT_NEAR(fit->log_likelihood, -9582.4, 0.1);
+  // The fit sums its terms regrouped (per x, per distinct customer): the
+  // same as summing each customer's log-likelihood.
+  double sum = 0;
+  for (const auto& c : customers)
+    sum += BgNbdLogLikelihood(c, fit->params[0], fit->params[1], fit->params[2], fit->params[3]);
+  EXPECT_NEAR(sum, fit->log_likelihood, 1e-6);
   for (size_t i = 0; i < 4; ++i) {
     EXPECT_TRUE(std::isfinite(fit->std_errors[i])) << fit->names[i];
     EXPECT_GT(fit->std_errors[i], 0) << fit->names[i];
-    EXPECT_LT(fit->std_errors[i], fit->params[i]) << fit->names[i];  // identified on 2,357 customers
+    EXPECT_LT(fit->std_errors[i], fit->params[i])
+        << fit->names[i];  // identified on 2,357 customers
   }
 }
 
@@ -59,15 +66,24 @@ TEST(ModelsBtyd, GammaGammaReproducesThePublishedCdnowFit) {
   ExpectSignificant(fit->params[0], 6.25, 3, "p");
   ExpectSignificant(fit->params[1], 3.74, 3, "q");
   ExpectSignificant(fit->params[2], 15.44, 3, "gamma");
+  double sum = 0;
+  for (const auto& c : customers) {
+    if (c.x > 0 && c.zbar > 0)
+      sum += GammaGammaLogLikelihood(c, fit->params[0], fit->params[1], fit->params[2]);
+  }
+  EXPECT_NEAR(sum, fit->log_likelihood, 1e-6);
 }
 
 // The BG/NBD likelihood of one customer, written out from Fader, Hardie &
 // Lee (2005), eq. 6, with Beta and Gamma functions (no logs until the end).
 TEST(ModelsBtyd, OneCustomersLikelihoodMatchesThePaper) {
   const double r = 0.243, alpha = 4.414, a = 0.793, b = 2.426;
-  auto beta = [](double x, double y) { return std::tgamma(x) * std::tgamma(y) / std::tgamma(x + y); };
-  for (const CustomerSummary& c : {CustomerSummary{2, 30.43, 38.86, 0}, CustomerSummary{0, 0, 38.86, 0},
-                                   CustomerSummary{7, 29.43, 32.0, 0}}) {
+  auto beta = [](double x, double y) {
+    return std::tgamma(x) * std::tgamma(y) / std::tgamma(x + y);
+  };
+  for (const CustomerSummary& c :
+       {CustomerSummary{2, 30.43, 38.86, 0}, CustomerSummary{0, 0, 38.86, 0},
+        CustomerSummary{7, 29.43, 32.0, 0}}) {
     const double x = c.x;
     const double common = std::tgamma(r + x) * std::pow(alpha, r) / std::tgamma(r);
     double l = beta(a, b + x) / beta(a, b) * common / std::pow(alpha + c.T, r + x);
@@ -83,7 +99,8 @@ TEST(ModelsBtyd, OneCustomersLikelihoodMatchesThePaper) {
 TEST(ModelsBtyd, TransactionsGiveThePublishedSummaries) {
   std::ifstream raw(std::string(kCdnow) + "CDNOW_sample.txt");
   std::string csv = "customer,date,value\n", master, id, date, units, dollars;
-  while (raw >> master >> id >> date >> units >> dollars) csv += id + "," + date + "," + dollars + "\n";
+  while (raw >> master >> id >> date >> units >> dollars)
+    csv += id + "," + date + "," + dollars + "\n";
   auto transactions = ReadTransactionsCsv(csv);
   ASSERT_TRUE(transactions.ok()) << transactions.status().ToString();
   EXPECT_EQ(transactions->size(), 6919u);
@@ -100,18 +117,28 @@ TEST(ModelsBtyd, TransactionsGiveThePublishedSummaries) {
     EXPECT_NEAR((*summaries)[i].T, published[i].T, 0.005) << ids[i];
     EXPECT_NEAR((*summaries)[i].zbar, published[i].zbar, 0.0051) << ids[i];
   }
-  EXPECT_NE(ReadTransactionsCsv("customer,date\nc1,1997-13-01\n").status().message().find("line 2, date"),
+  EXPECT_NE(
+      ReadTransactionsCsv("customer,date\nc1,1997-13-01\n").status().message().find("line 2, date"),
+      std::string::npos);
+  EXPECT_NE(ReadTransactionsCsv("customer,day\n").status().message().find("customer and date"),
             std::string::npos);
-  EXPECT_NE(ReadTransactionsCsv("customer,day\n").status().message().find("customer and date"), std::string::npos);
 }
 
 TEST(ModelsBtyd, BadSummariesNameTheLine) {
-  EXPECT_NE(ReadSummariesCsv("ID,frequency,recency\n1,2,3\n").status().message().find("T"), std::string::npos);
-  EXPECT_NE(ReadSummariesCsv("frequency,recency,T\n1,2,3\n2,x,4\n").status().message().find("line 3, recency"),
+  EXPECT_NE(ReadSummariesCsv("ID,frequency,recency\n1,2,3\n").status().message().find("T"),
             std::string::npos);
-  EXPECT_NE(ReadSummariesCsv("frequency,recency,T\n1,5,3\n").status().message().find("recency is after T"),
+  EXPECT_NE(ReadSummariesCsv("frequency,recency,T\n1,2,3\n2,x,4\n")
+                .status()
+                .message()
+                .find("line 3, recency"),
             std::string::npos);
-  EXPECT_NE(ReadSummariesCsv("frequency,recency,T\n").status().message().find("no customer"), std::string::npos);
+  EXPECT_NE(ReadSummariesCsv("frequency,recency,T\n1,5,3\n")
+                .status()
+                .message()
+                .find("recency is after T"),
+            std::string::npos);
+  EXPECT_NE(ReadSummariesCsv("frequency,recency,T\n").status().message().find("no customer"),
+            std::string::npos);
   EXPECT_EQ(FitBgNbd({}).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(FitGammaGamma({{0, 0, 10, 0}}).status().code(), StatusCode::kInvalidArgument);
 }

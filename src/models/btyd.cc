@@ -121,7 +121,8 @@ Dual<N> BgNbd(const CustomerSummary& c, const Dual<N>& r, const Dual<N>& alpha, 
 }
 
 template <size_t N>
-Dual<N> GammaGamma(const CustomerSummary& c, const Dual<N>& p, const Dual<N>& q, const Dual<N>& gamma) {
+Dual<N> GammaGamma(const CustomerSummary& c, const Dual<N>& p, const Dual<N>& q,
+                   const Dual<N>& gamma) {
   const double x = c.x, m = c.zbar;
   const Dual<N> px = p * x;
   return LogGamma(px + q) - LogGamma(px) - LogGamma(q) + q * Log(gamma) + (px - 1.0) * std::log(m) +
@@ -181,7 +182,8 @@ Result<FitResult> Maximize(std::string model, std::vector<std::string> names, Pr
   const nlopt_result rc = nlopt_optimize(opt, theta.data(), &best);
   nlopt_destroy(opt);
   if (rc < 0 && rc != NLOPT_ROUNDOFF_LIMITED) {
-    return Status::Internal(model + ": the optimizer failed (NLopt code " + std::to_string(rc) + ")");
+    return Status::Internal(model + ": the optimizer failed (NLopt code " + std::to_string(rc) +
+                            ")");
   }
   FitResult fit;
   fit.model = std::move(model);
@@ -235,7 +237,8 @@ Status CheckCustomer(const CustomerSummary& c, size_t i) {
     return Status::InvalidArgument(at + "needs frequency >= 0, recency >= 0 and T > 0");
   }
   if (c.t_x > c.T) return Status::InvalidArgument(at + "recency is after T");
-  if (c.x > 0 && c.t_x <= 0) return Status::InvalidArgument(at + "repeat transactions but recency 0");
+  if (c.x > 0 && c.t_x <= 0)
+    return Status::InvalidArgument(at + "repeat transactions but recency 0");
   if (!(c.zbar >= 0)) return Status::InvalidArgument(at + "monetary value must be >= 0");
   return Status::OK();
 }
@@ -253,39 +256,77 @@ double GammaGammaLogLikelihood(const CustomerSummary& c, double p, double q, dou
 Result<FitResult> FitBgNbd(const std::vector<CustomerSummary>& customers) {
   if (customers.empty()) return Status::InvalidArgument("bgnbd: no customers");
   // Customers with the same (x, t_x, T) share a term: counted once, weighted.
-  std::map<std::array<double, 3>, double> groups;
+  // Sorted, so the terms of one x are adjacent.
+  std::vector<std::array<double, 3>> keys;
+  keys.reserve(customers.size());
+  double mean_x = 0, mean_T = 0;
   for (size_t i = 0; i < customers.size(); ++i) {
     RETURN_IF_ERROR(CheckCustomer(customers[i], i));
-    groups[{customers[i].x, customers[i].t_x, customers[i].T}] += 1;
+    keys.push_back({customers[i].x, customers[i].t_x, customers[i].T});
+    mean_x += customers[i].x;
+    mean_T += customers[i].T;
   }
-  std::vector<std::pair<CustomerSummary, double>> terms;
-  double mean_x = 0, mean_T = 0;
-  for (const auto& [k, n] : groups) {
-    terms.push_back({{k[0], k[1], k[2], 0}, n});
-    mean_x += k[0] * n;
-    mean_T += k[2] * n;
+  std::sort(keys.begin(), keys.end());
+  struct Term {
+    double t_x, T, n;
+  };
+  struct ByX {
+    double x, n = 0;  // customers with this x
+    std::vector<Term> terms;
+  };
+  std::vector<ByX> by_x;
+  for (size_t i = 0; i < keys.size();) {
+    size_t j = i;
+    while (j < keys.size() && keys[j] == keys[i]) ++j;
+    if (by_x.empty() || by_x.back().x != keys[i][0]) by_x.push_back({keys[i][0], 0, {}});
+    by_x.back().n += static_cast<double>(j - i);
+    by_x.back().terms.push_back({keys[i][1], keys[i][2], static_cast<double>(j - i)});
+    i = j;
   }
   mean_x /= static_cast<double>(customers.size());
   mean_T /= static_cast<double>(customers.size());
+  const double total = static_cast<double>(customers.size());
   Problem<4> problem;
-  problem.ll = [&terms](const std::array<Dual<4>, 4>& p) {
-    Dual<4> sum = Constant<4>(0);
-    for (const auto& [c, n] : terms) sum = sum + BgNbd(c, p[0], p[1], p[2], p[3]) * n;
+  // The terms of BgNbd() regrouped: what depends on no customer once, what
+  // depends on x once per x, the rest per (x, t_x, T).
+  problem.ll = [&by_x, total](const std::array<Dual<4>, 4>& p) {
+    const Dual<4>&r = p[0], &alpha = p[1], &a = p[2], &b = p[3];
+    Dual<4> sum = (r * Log(alpha) - LogGamma(r) + LogGamma(a + b) - LogGamma(b)) * total;
+    const Dual<4> log_a = Log(a);
+    for (const ByX& g : by_x) {
+      const double x = g.x;
+      sum = sum + (LogGamma(r + x) + LogGamma(b + x) - LogGamma(a + b + x)) * g.n;
+      const Dual<4> rx = r + x;
+      const Dual<4> dropout = x > 0 ? log_a - Log(b + (x - 1)) : Constant<4>(0);
+      for (const Term& t : g.terms) {
+        const Dual<4> a3 = rx * Log(alpha + t.T) * -1.0;
+        if (x <= 0) {
+          sum = sum + a3 * t.n;
+        } else {
+          const Dual<4> a4 = dropout - rx * Log(alpha + t.t_x);
+          sum = sum + LogSumExp(a3, a4) * t.n;
+        }
+      }
+    }
     return sum;
   };
   // Start where a Poisson with the observed rate would be, with mild dropout.
   const double rate = std::max(mean_x, 0.1) / mean_T;
-  return Maximize<4>("bgnbd", {"r", "alpha", "a", "b"}, std::move(problem), {1.0, 1.0 / rate, 1.0, 1.0},
-                     customers.size());
+  return Maximize<4>("bgnbd", {"r", "alpha", "a", "b"}, std::move(problem),
+                     {1.0, 1.0 / rate, 1.0, 1.0}, customers.size());
 }
 
 Result<FitResult> FitGammaGamma(const std::vector<CustomerSummary>& customers) {
-  std::vector<CustomerSummary> repeat;
+  // Per customer with x > 0 and zbar > 0: x, zbar and ln zbar, sorted by x.
+  struct Spend {
+    double x, zbar, log_zbar;
+  };
+  std::vector<Spend> repeat;
   double mean = 0;
   for (size_t i = 0; i < customers.size(); ++i) {
     RETURN_IF_ERROR(CheckCustomer(customers[i], i));
     if (customers[i].x > 0 && customers[i].zbar > 0) {
-      repeat.push_back(customers[i]);
+      repeat.push_back({customers[i].x, customers[i].zbar, std::log(customers[i].zbar)});
       mean += customers[i].zbar;
     }
   }
@@ -293,27 +334,43 @@ Result<FitResult> FitGammaGamma(const std::vector<CustomerSummary>& customers) {
     return Status::InvalidArgument("gammagamma: no customer has repeat transactions with a value");
   }
   mean /= static_cast<double>(repeat.size());
+  std::sort(repeat.begin(), repeat.end(), [](const Spend& a, const Spend& b) { return a.x < b.x; });
   Problem<3> problem;
+  // GammaGamma() regrouped: the Gamma functions once per distinct x.
   problem.ll = [&repeat](const std::array<Dual<3>, 3>& p) {
-    Dual<3> sum = Constant<3>(0);
-    for (const auto& c : repeat) sum = sum + GammaGamma(c, p[0], p[1], p[2]);
+    const Dual<3>&pp = p[0], &q = p[1], &gamma = p[2];
+    Dual<3> sum = (q * Log(gamma) - LogGamma(q)) * static_cast<double>(repeat.size());
+    for (size_t i = 0; i < repeat.size();) {
+      const double x = repeat[i].x;
+      size_t j = i;
+      while (j < repeat.size() && repeat[j].x == x) ++j;
+      const Dual<3> px = pp * x, pxq = px + q;
+      sum = sum + (LogGamma(pxq) - LogGamma(px) + px * std::log(x)) * static_cast<double>(j - i);
+      for (size_t k = i; k < j; ++k) {
+        sum = sum + (px - 1.0) * repeat[k].log_zbar - pxq * Log(gamma + x * repeat[k].zbar);
+      }
+      i = j;
+    }
     return sum;
   };
-  return Maximize<3>("gammagamma", {"p", "q", "gamma"}, std::move(problem), {1.0, 1.0, mean}, repeat.size());
+  return Maximize<3>("gammagamma", {"p", "q", "gamma"}, std::move(problem), {1.0, 1.0, mean},
+                     repeat.size());
 }
 
-Result<std::vector<CustomerSummary>> SummariesFromTransactions(std::vector<Transaction> transactions,
-                                                               const TransactionsInput& input,
-                                                               std::vector<std::string>* customer_ids) {
+Result<std::vector<CustomerSummary>> SummariesFromTransactions(
+    std::vector<Transaction> transactions, const TransactionsInput& input,
+    std::vector<std::string>* customer_ids) {
   if (transactions.empty()) return Status::InvalidArgument("transactions: none");
-  if (!(input.unit_days > 0)) return Status::InvalidArgument("transactions: the time unit must be > 0 days");
+  if (!(input.unit_days > 0))
+    return Status::InvalidArgument("transactions: the time unit must be > 0 days");
   int64_t end = input.end_day;
   if (end == INT64_MIN) {
     for (const auto& t : transactions) end = std::max(end, t.day);
   }
-  std::sort(transactions.begin(), transactions.end(), [](const Transaction& a, const Transaction& b) {
-    return a.customer != b.customer ? a.customer < b.customer : a.day < b.day;
-  });
+  std::sort(transactions.begin(), transactions.end(),
+            [](const Transaction& a, const Transaction& b) {
+              return a.customer != b.customer ? a.customer < b.customer : a.day < b.day;
+            });
   std::vector<CustomerSummary> out;
   if (customer_ids) customer_ids->clear();
   for (size_t i = 0; i < transactions.size();) {
@@ -340,25 +397,30 @@ Result<std::vector<CustomerSummary>> SummariesFromTransactions(std::vector<Trans
     }
     i = j;
   }
-  if (out.empty()) return Status::InvalidArgument("transactions: no customer's first purchase is before the last day");
+  if (out.empty())
+    return Status::InvalidArgument(
+        "transactions: no customer's first purchase is before the last day");
   return out;
 }
 
 Result<std::vector<Transaction>> ReadTransactionsCsv(const std::string& text) {
   std::istringstream in(text);
   std::string line;
-  if (!std::getline(in, line)) return Status::InvalidArgument("transactions: empty input (a header line first)");
+  if (!std::getline(in, line))
+    return Status::InvalidArgument("transactions: empty input (a header line first)");
   const std::vector<std::string> header = SplitCsvLine(line);
   int fc = -1, fd = -1, fv = -1;
   for (size_t i = 0; i < header.size(); ++i) {
     const std::string& h = header[i];
     if (h == "customer" || h == "customer_id" || h == "id" || h == "ID") fc = static_cast<int>(i);
     if (h == "date") fd = static_cast<int>(i);
-    if (h == "value" || h == "monetary" || h == "revenue" || h == "amount") fv = static_cast<int>(i);
+    if (h == "value" || h == "monetary" || h == "revenue" || h == "amount")
+      fv = static_cast<int>(i);
   }
   if (fc < 0 || fd < 0) {
-    return Status::InvalidArgument("transactions: the header must name customer and date (and may name value); got \"" +
-                                   line + "\"");
+    return Status::InvalidArgument(
+        "transactions: the header must name customer and date (and may name value); got \"" + line +
+        "\"");
   }
   std::vector<Transaction> out;
   for (size_t n = 2; std::getline(in, line); ++n) {
@@ -366,7 +428,8 @@ Result<std::vector<Transaction>> ReadTransactionsCsv(const std::string& text) {
     const std::vector<std::string> cells = SplitCsvLine(line);
     const std::string at = "line " + std::to_string(n) + ", ";
     const size_t need = static_cast<size_t>(std::max({fc, fd, fv})) + 1;
-    if (cells.size() < need) return Status::InvalidArgument(at + "expected " + std::to_string(need) + " fields");
+    if (cells.size() < need)
+      return Status::InvalidArgument(at + "expected " + std::to_string(need) + " fields");
     Transaction t;
     t.customer = cells[static_cast<size_t>(fc)];
     if (t.customer.empty()) return Status::InvalidArgument(at + "customer: empty");
@@ -393,7 +456,8 @@ Result<std::vector<Transaction>> ReadTransactionsCsv(const std::string& text) {
 Result<std::vector<CustomerSummary>> ReadSummariesCsv(const std::string& text) {
   std::istringstream in(text);
   std::string line;
-  if (!std::getline(in, line)) return Status::InvalidArgument("summaries: empty input (a header line first)");
+  if (!std::getline(in, line))
+    return Status::InvalidArgument("summaries: empty input (a header line first)");
   const std::vector<std::string> header = SplitCsvLine(line);
   int fx = -1, ftx = -1, fT = -1, fz = -1;
   for (size_t i = 0; i < header.size(); ++i) {
@@ -405,15 +469,18 @@ Result<std::vector<CustomerSummary>> ReadSummariesCsv(const std::string& text) {
   }
   if (fx < 0 || ftx < 0 || fT < 0) {
     return Status::InvalidArgument(
-        "summaries: the header must name frequency (or x), recency (or t_x) and T; got \"" + line + "\"");
+        "summaries: the header must name frequency (or x), recency (or t_x) and T; got \"" + line +
+        "\"");
   }
   std::vector<CustomerSummary> out;
   for (size_t n = 2; std::getline(in, line); ++n) {
     if (line.empty() || line == "\r") continue;
     const std::vector<std::string> cells = SplitCsvLine(line);
     auto number = [&](int field, double* v) -> Status {
-      const std::string where = "line " + std::to_string(n) + ", " + header[static_cast<size_t>(field)];
-      if (static_cast<size_t>(field) >= cells.size()) return Status::InvalidArgument(where + ": missing");
+      const std::string where =
+          "line " + std::to_string(n) + ", " + header[static_cast<size_t>(field)];
+      if (static_cast<size_t>(field) >= cells.size())
+        return Status::InvalidArgument(where + ": missing");
       const std::string& s = cells[static_cast<size_t>(field)];
       auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
       if (ec != std::errc() || end != s.data() + s.size()) {
