@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include "common/time_util.h"
@@ -122,6 +123,95 @@ TEST(ModelsBtyd, TransactionsGiveThePublishedSummaries) {
       std::string::npos);
   EXPECT_NE(ReadTransactionsCsv("customer,day\n").status().message().find("customer and date"),
             std::string::npos);
+}
+
+// P(alive) and E[Y(t) | x, t_x, T] integrated over the latent purchase rate
+// and dropout probability, independently of the closed forms: importance
+// sampling, lambda from Gamma(r + x, alpha + t_x) (weights bounded), p from
+// its Beta(a, b) prior. Given (lambda, p): P(alive | data) is the alive
+// term's share of the likelihood, and a live customer's expected purchases
+// in t are (1 - exp(-lambda p t)) / p.
+struct Integrated {
+  double alive = 0, expected = 0;
+};
+Integrated Integrate(const BgNbdParams& m, const CustomerSummary& c, double t) {
+  std::mt19937_64 rng(5);
+  std::gamma_distribution<double> proposal(m.r + c.x, 1 / (m.alpha + c.t_x));
+  std::gamma_distribution<double> ga(m.a, 1), gb(m.b, 1);
+  const int n = 2'000'000;
+  std::vector<double> log_w(n), alive(n), expected(n);
+  double max_w = -1e300;
+  for (int i = 0; i < n; ++i) {
+    const double l = proposal(rng), ya = ga(rng), yb = gb(rng), p = ya / (ya + yb);
+    const double log_prior_over_proposal = -m.alpha * l + (m.alpha + c.t_x) * l - c.x * std::log(l);
+    const double log_alive = c.x * std::log1p(-p) + c.x * std::log(l) - l * c.T;
+    const double log_dead =
+        c.x > 0 ? std::log(p) + (c.x - 1) * std::log1p(-p) + c.x * std::log(l) - l * c.t_x : -1e300;
+    const double top = std::max(log_alive, log_dead);
+    const double log_like = top + std::log(std::exp(log_alive - top) + std::exp(log_dead - top));
+    log_w[i] = log_prior_over_proposal + log_like;
+    alive[i] = std::exp(log_alive - log_like);
+    expected[i] = alive[i] * (1 - std::exp(-l * p * t)) / p;
+    max_w = std::max(max_w, log_w[i]);
+  }
+  double w_sum = 0;
+  Integrated out;
+  for (int i = 0; i < n; ++i) {
+    const double w = std::exp(log_w[i] - max_w);
+    w_sum += w;
+    out.alive += w * alive[i];
+    out.expected += w * expected[i];
+  }
+  out.alive /= w_sum;
+  out.expected /= w_sum;
+  return out;
+}
+
+TEST(ModelsBtyd, PredictionsMatchAnIndependentIntegration) {
+  const BgNbdParams m{0.243, 4.414, 0.793, 2.426};
+  for (const CustomerSummary& c :
+       {CustomerSummary{2, 30.43, 38.86, 0}, CustomerSummary{0, 0, 38.86, 0},
+        CustomerSummary{7, 29.43, 32.0, 0}, CustomerSummary{1, 1.71, 38.86, 0}}) {
+    const Integrated want = Integrate(m, c, 39);
+    EXPECT_NEAR(BgNbdProbabilityAlive(m, c), want.alive, 0.005 * want.alive)
+        << "x=" << c.x << " t_x=" << c.t_x;
+    EXPECT_NEAR(BgNbdConditionalExpected(m, c, 39), want.expected, 0.01 * want.expected)
+        << "x=" << c.x << " t_x=" << c.t_x;
+  }
+  // A new customer: the probabilities of n purchases sum to 1 and their
+  // mean is E[X(t)].
+  double total = 0, mean = 0;
+  for (int n = 0; n < 2000; ++n) {
+    const double p = BgNbdProbabilityOfPurchases(m, 39, n);
+    total += p;
+    mean += n * p;
+  }
+  EXPECT_NEAR(total, 1, 1e-9);
+  EXPECT_NEAR(mean, BgNbdExpected(m, 39), 1e-6);
+  EXPECT_NEAR(BgNbdExpected(m, 39), BgNbdConditionalExpected(m, {0, 0, 1e-12, 0}, 39), 1e-6);
+}
+
+// The holdout: the published fit's conditional expectations over the next
+// 39 weeks, summed over the 2,357 customers, are "about 1,653" (README).
+TEST(ModelsBtyd, CdnowHoldoutForecast) {
+  const auto customers = Load("cdnow_customers_summary_with_transactions.csv");
+  auto bg = FitBgNbd(customers);
+  auto gg = FitGammaGamma(customers);
+  ASSERT_TRUE(bg.ok() && gg.ok());
+  double sum = 0, clv = 0;
+  for (const auto& c : customers) {
+    sum += BgNbdConditionalExpected(BgNbdOf(*bg), c, 39);
+    clv += CustomerLifetimeValue(BgNbdOf(*bg), GammaGammaOf(*gg), c, 12, 0.01, 1.0, 7);
+  }
+  EXPECT_NEAR(sum, 1653, 1);
+  // CLV with no discount and margin 1 over 12 months of 30 days is the
+  // expected transactions of 360 days times the expected spend.
+  const CustomerSummary one{2, 30.43, 38.86, 22.35};
+  EXPECT_NEAR(CustomerLifetimeValue(BgNbdOf(*bg), GammaGammaOf(*gg), one, 12, 0, 1, 7),
+              BgNbdConditionalExpected(BgNbdOf(*bg), one, 360.0 / 7) *
+                  GammaGammaConditionalSpend(GammaGammaOf(*gg), one),
+              1e-9);
+  EXPECT_GT(clv, 0);
 }
 
 TEST(ModelsBtyd, BadSummariesNameTheLine) {

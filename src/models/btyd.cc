@@ -357,6 +357,93 @@ Result<FitResult> FitGammaGamma(const std::vector<CustomerSummary>& customers) {
                      repeat.size());
 }
 
+// ---- Predictions ------------------------------------------------------------------
+
+BgNbdParams BgNbdOf(const FitResult& fit) {
+  return {fit.params.at(0), fit.params.at(1), fit.params.at(2), fit.params.at(3)};
+}
+
+GammaGammaParams GammaGammaOf(const FitResult& fit) {
+  return {fit.params.at(0), fit.params.at(1), fit.params.at(2)};
+}
+
+double Hyp2F1(double a, double b, double c, double z) {
+  double term = 1, sum = 1;
+  for (int k = 0; k < 1'000'000; ++k) {
+    term *= (a + k) * (b + k) / ((c + k) * (k + 1)) * z;
+    sum += term;
+    if (std::abs(term) <= 1e-15 * std::abs(sum)) break;
+  }
+  return sum;
+}
+
+double BgNbdExpected(const BgNbdParams& m, double t) {
+  const double z = t / (m.alpha + t);
+  return (m.a + m.b - 1) / (m.a - 1) *
+         (1 - std::pow(m.alpha / (m.alpha + t), m.r) * Hyp2F1(m.r, m.b, m.a + m.b - 1, z));
+}
+
+double BgNbdProbabilityOfPurchases(const BgNbdParams& m, double t, int n) {
+  const double x = n;
+  const double log_beta_ab = std::lgamma(m.a) + std::lgamma(m.b) - std::lgamma(m.a + m.b);
+  const double log_ratio = std::log(m.alpha / (m.alpha + t)), log_z = std::log(t / (m.alpha + t));
+  // Alive through t with n purchases.
+  double p = std::exp(std::lgamma(m.a) + std::lgamma(m.b + x) - std::lgamma(m.a + m.b + x) -
+                      log_beta_ab + std::lgamma(m.r + x) - std::lgamma(m.r) - std::lgamma(x + 1) +
+                      m.r * log_ratio + (x > 0 ? x * log_z : 0));
+  if (n > 0) {  // dropped out right after the n-th purchase
+    double partial = 0;
+    for (int j = 0; j < n; ++j) {
+      partial += std::exp(std::lgamma(m.r + j) - std::lgamma(m.r) - std::lgamma(j + 1.0) +
+                          m.r * log_ratio + (j > 0 ? j * log_z : 0));
+    }
+    p += std::exp(std::lgamma(m.a + 1) + std::lgamma(m.b + x - 1) - std::lgamma(m.a + m.b + x) -
+                  log_beta_ab) *
+         (1 - partial);
+  }
+  return p;
+}
+
+namespace {
+// 1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x): P(alive)'s denominator.
+double AliveOdds(const BgNbdParams& m, const CustomerSummary& c) {
+  if (c.x <= 0) return 1;
+  return 1 + m.a / (m.b + c.x - 1) *
+                 std::exp((m.r + c.x) * (std::log(m.alpha + c.T) - std::log(m.alpha + c.t_x)));
+}
+}  // namespace
+
+double BgNbdProbabilityAlive(const BgNbdParams& m, const CustomerSummary& c) {
+  return 1 / AliveOdds(m, c);
+}
+
+double BgNbdConditionalExpected(const BgNbdParams& m, const CustomerSummary& c, double t) {
+  const double x = c.x, at = m.alpha + c.T;
+  const double f = 1 - std::pow(at / (at + t), m.r + x) *
+                           Hyp2F1(m.r + x, m.b + x, m.a + m.b + x - 1, t / (at + t));
+  return (m.a + m.b + x - 1) / (m.a - 1) * f / AliveOdds(m, c);
+}
+
+double GammaGammaConditionalSpend(const GammaGammaParams& m, const CustomerSummary& c) {
+  const double x = c.x > 0 && c.zbar > 0 ? c.x : 0;
+  const double population = m.p * m.gamma / (m.q - 1);
+  const double w = (m.q - 1) / (m.p * x + m.q - 1);
+  return w * population + (1 - w) * (x > 0 ? c.zbar : 0);
+}
+
+double CustomerLifetimeValue(const BgNbdParams& bg, const GammaGammaParams& gg,
+                             const CustomerSummary& c, int months, double monthly_discount,
+                             double margin, double unit_days) {
+  const double month = 30 / unit_days;  // a month in the summary's unit
+  double value = 0, before = 0;
+  for (int i = 1; i <= months; ++i) {
+    const double upto = BgNbdConditionalExpected(bg, c, month * i);
+    value += (upto - before) / std::pow(1 + monthly_discount, i);
+    before = upto;
+  }
+  return value * GammaGammaConditionalSpend(gg, c) * margin;
+}
+
 Result<std::vector<CustomerSummary>> SummariesFromTransactions(
     std::vector<Transaction> transactions, const TransactionsInput& input,
     std::vector<std::string>* customer_ids) {

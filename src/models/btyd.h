@@ -27,20 +27,20 @@
 namespace quanyu::models {
 
 struct CustomerSummary {
-  double x = 0;    // repeat transactions (frequency)
-  double t_x = 0;  // recency: time of the last repeat transaction, 0 if none
-  double T = 0;    // age: time from the first purchase to the end of the period
-  double zbar = 0; // mean value of the repeat transactions (Gamma-Gamma), 0 if none
+  double x = 0;     // repeat transactions (frequency)
+  double t_x = 0;   // recency: time of the last repeat transaction, 0 if none
+  double T = 0;     // age: time from the first purchase to the end of the period
+  double zbar = 0;  // mean value of the repeat transactions (Gamma-Gamma), 0 if none
 };
 
 struct FitResult {
-  std::string model;                 // "bgnbd", "gammagamma"
-  std::vector<std::string> names;    // parameter names, e.g. r, alpha, a, b
+  std::string model;               // "bgnbd", "gammagamma"
+  std::vector<std::string> names;  // parameter names, e.g. r, alpha, a, b
   std::vector<double> params;
-  std::vector<double> std_errors;    // NaN when the information matrix is singular
+  std::vector<double> std_errors;  // NaN when the information matrix is singular
   double log_likelihood = 0;
-  size_t customers = 0;              // customers the fit used
-  int evaluations = 0;               // log-likelihood evaluations
+  size_t customers = 0;  // customers the fit used
+  int evaluations = 0;   // log-likelihood evaluations
 };
 
 // InvalidArgument for no customers, or one with x < 0, t_x < 0, T <= 0,
@@ -55,6 +55,41 @@ Result<FitResult> FitGammaGamma(const std::vector<CustomerSummary>& customers);
 double BgNbdLogLikelihood(const CustomerSummary& c, double r, double alpha, double a, double b);
 // One customer's Gamma-Gamma log-likelihood at (p, q, gamma); x > 0, zbar > 0.
 double GammaGammaLogLikelihood(const CustomerSummary& c, double p, double q, double gamma);
+
+// ---- Predictions (Fader, Hardie & Lee 2005; docs/models.md) ----------------------
+
+struct BgNbdParams {
+  double r = 0, alpha = 0, a = 0, b = 0;
+};
+struct GammaGammaParams {
+  double p = 0, q = 0, gamma = 0;
+};
+// The parameters of a FitResult of that model.
+BgNbdParams BgNbdOf(const FitResult& fit);
+GammaGammaParams GammaGammaOf(const FitResult& fit);
+
+// E[X(t)]: expected transactions of a new customer in (0, t].
+double BgNbdExpected(const BgNbdParams& m, double t);
+// P(X(t) = n) for a new customer.
+double BgNbdProbabilityOfPurchases(const BgNbdParams& m, double t, int n);
+// P(alive at T | x, t_x, T).
+double BgNbdProbabilityAlive(const BgNbdParams& m, const CustomerSummary& c);
+// E[Y(t) | x, t_x, T]: expected transactions in (T, T + t].
+double BgNbdConditionalExpected(const BgNbdParams& m, const CustomerSummary& c, double t);
+// E[M | zbar, x]: expected value of the customer's future transactions
+// (the population mean p·gamma/(q-1) for x = 0). Needs q > 1.
+double GammaGammaConditionalSpend(const GammaGammaParams& m, const CustomerSummary& c);
+// Customer lifetime value over `months` months of 30 days: the expected
+// transactions of each month (conditional BG/NBD), discounted by
+// (1 + monthly_discount)^month, times the expected spend, times `margin`.
+// `unit_days`: the summary's time unit in days (7 for weeks).
+double CustomerLifetimeValue(const BgNbdParams& bg, const GammaGammaParams& gg,
+                             const CustomerSummary& c, int months, double monthly_discount,
+                             double margin, double unit_days);
+
+// The Gauss hypergeometric function 2F1(a, b; c; z) for 0 <= z < 1, by its
+// series (to 1e-15 relative).
+double Hyp2F1(double a, double b, double c, double z);
 
 // Per-customer summaries from transactions (customer, date, value): a
 // customer's purchases on one day are one transaction (values summed); x
@@ -74,9 +109,9 @@ struct Transaction {
   int64_t day = 0;  // days since 1970-01-01
   double value = 0;
 };
-Result<std::vector<CustomerSummary>> SummariesFromTransactions(std::vector<Transaction> transactions,
-                                                               const TransactionsInput& input,
-                                                               std::vector<std::string>* customer_ids = nullptr);
+Result<std::vector<CustomerSummary>> SummariesFromTransactions(
+    std::vector<Transaction> transactions, const TransactionsInput& input,
+    std::vector<std::string>* customer_ids = nullptr);
 
 // Transactions from CSV with a header naming customer (or customer_id, id),
 // date (YYYY-MM-DD, YYYYMMDD or RFC 3339) and optionally value (or
