@@ -52,6 +52,9 @@ TEST(CliModel, SummariesAndTransactionsGiveThePublishedFit) {
                 2e-3 * s["parameters"][p]["value"].get<double>())
         << p;
   }
+  CliRun pareto = Model("paretonbd --input " + Quote(kCdnow + "cdnow_customers_summary.csv") + " --format json", dir);
+  ASSERT_EQ(pareto.exit_code, 0) << pareto.err;
+  EXPECT_NEAR(pareto.Json()["log_likelihood"].get<double>(), -9595.0, 0.1);
   CliRun table = Model("gammagamma --input " + Quote(csv) + " --end 1997-09-30 --format table", dir);
   ASSERT_EQ(table.exit_code, 0) << table.err;
   EXPECT_NE(table.out.find("gammagamma on 946 customers"), std::string::npos) << table.out;
@@ -66,7 +69,7 @@ TEST(CliModel, BadInputExitsOneAndSaysWhy) {
   } cases[] = {
       {"bgnbd --input " + Quote(bad), "line 3, recency: \"two\" is not a number"},
       {"bgnbd --input " + Quote(dir / "missing.csv"), "cannot read"},
-      {"paretonbd --input " + Quote(bad), "unknown model \"paretonbd\""},
+      {"bgnbdd --input " + Quote(bad), "unknown model \"bgnbdd\""},
       {"bgnbd --input " + Quote(bad) + " --end 2026-01-01", "--end applies to a transactions file"},
       {"bgnbd --input " + Quote(bad) + " --format xml", "--format must be table or json"},
   };

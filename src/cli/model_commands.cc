@@ -1,4 +1,4 @@
-// quanyu model fit bgnbd|gammagamma --input FILE [--end DATE] [--unit DAYS]
+// quanyu model fit bgnbd|paretonbd|mbgnbd|gammagamma --input FILE [--end DATE] [--unit DAYS]
 //                  [--format table|json]
 //
 // Fits a buy-till-you-die model (docs/models.md) to a CSV of per-customer
@@ -10,9 +10,8 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli/commands.h"
 #include "common/time_util.h"
@@ -37,7 +36,8 @@ Result<std::vector<models::CustomerSummary>> ReadCustomers(const ModelFlags& f) 
   const bool transactions = ("," + header + ",").find(",date,") != std::string::npos ||
                             ("," + header + ",").find(",date\r,") != std::string::npos;
   if (!transactions) {
-    if (!f.end.empty()) return Status::InvalidArgument("--end applies to a transactions file (customer,date,value)");
+    if (!f.end.empty())
+      return Status::InvalidArgument("--end applies to a transactions file (customer,date,value)");
     auto s = models::ReadSummariesCsv(all);
     if (!s.ok()) return Status::InvalidArgument(f.input + ": " + s.status().message());
     return s;
@@ -54,23 +54,30 @@ Result<std::vector<models::CustomerSummary>> ReadCustomers(const ModelFlags& f) 
 }
 
 void RunFit(const ModelFlags& f) {
-  const std::string format = f.format.empty() ? (isatty(STDOUT_FILENO) ? "table" : "json") : f.format;
+  const std::string format =
+      f.format.empty() ? (isatty(STDOUT_FILENO) ? "table" : "json") : f.format;
   if (format != "table" && format != "json") {
     return Fail(Status::InvalidArgument("--format must be table or json, got \"" + format + "\""));
   }
-  if (f.model != "bgnbd" && f.model != "gammagamma") {
-    return Fail(Status::InvalidArgument("unknown model \"" + f.model + "\": use bgnbd or gammagamma"));
+  if (f.model != "bgnbd" && f.model != "paretonbd" && f.model != "mbgnbd" &&
+      f.model != "gammagamma") {
+    return Fail(Status::InvalidArgument("unknown model \"" + f.model +
+                                        "\": use bgnbd, paretonbd, mbgnbd or gammagamma"));
   }
   auto customers = ReadCustomers(f);
   if (!customers.ok()) return Fail(customers.status());
-  auto fit = f.model == "bgnbd" ? models::FitBgNbd(*customers) : models::FitGammaGamma(*customers);
+  auto fit = f.model == "bgnbd"       ? models::FitBgNbd(*customers)
+             : f.model == "paretonbd" ? models::FitParetoNbd(*customers)
+             : f.model == "mbgnbd"    ? models::FitMbgNbd(*customers)
+                                      : models::FitGammaGamma(*customers);
   if (!fit.ok()) return Fail(fit.status());
   if (format == "json") {
     nlohmann::ordered_json params = nlohmann::ordered_json::object();
     for (size_t i = 0; i < fit->params.size(); ++i) {
       const double se = fit->std_errors[i];
-      params[fit->names[i]] = {{"value", fit->params[i]},
-                               {"std_error", std::isfinite(se) ? nlohmann::ordered_json(se) : nullptr}};
+      params[fit->names[i]] = {
+          {"value", fit->params[i]},
+          {"std_error", std::isfinite(se) ? nlohmann::ordered_json(se) : nullptr}};
     }
     nlohmann::ordered_json j = {{"model", fit->model},
                                 {"customers", fit->customers},
@@ -81,8 +88,8 @@ void RunFit(const ModelFlags& f) {
     return;
   }
   std::printf("%s on %zu customers: log-likelihood %.4f (%d evaluations)\n\n%-8s %12s %12s\n",
-              fit->model.c_str(), fit->customers, fit->log_likelihood, fit->evaluations, "param", "value",
-              "std error");
+              fit->model.c_str(), fit->customers, fit->log_likelihood, fit->evaluations, "param",
+              "value", "std error");
   for (size_t i = 0; i < fit->params.size(); ++i) {
     std::printf("%-8s %12.6g %12.6g\n", fit->names[i].c_str(), fit->params[i], fit->std_errors[i]);
   }
@@ -95,19 +102,24 @@ void RegisterModel(CLI::App& app) {
   model->require_subcommand(1);
   auto f = std::make_shared<ModelFlags>();
   auto* fit = model->add_subcommand(
-      "fit", "Fit a buy-till-you-die model and print its parameters, standard errors and log-likelihood");
-  fit->add_option("model", f->model, "bgnbd (repeat transactions) or gammagamma (their value)")->required();
-  fit->add_option("--input", f->input,
-                  "CSV of per-customer summaries (frequency, recency, T[, zbar]) or of transactions "
-                  "(customer, date[, value])")
+      "fit",
+      "Fit a buy-till-you-die model and print its parameters, standard errors and log-likelihood");
+  fit->add_option("model", f->model,
+                  "bgnbd, paretonbd or mbgnbd (repeat transactions), gammagamma (their value)")
+      ->required();
+  fit->add_option(
+         "--input", f->input,
+         "CSV of per-customer summaries (frequency, recency, T[, zbar]) or of transactions "
+         "(customer, date[, value])")
       ->required();
   fit->add_option("--end", f->end,
                   "Transactions: the calibration period's last day (YYYY-MM-DD; default the last "
                   "transaction's); later ones are left out");
   fit->add_option("--unit", f->unit_days, "Transactions: the time unit in days (default 7: weeks)");
   fit->add_option("--format", f->format, "table (default on a terminal) or json");
-  fit->footer("Exit codes: 0 success; 1 an unreadable or malformed file (the line and field are named), "
-              "an unknown model, or a failed fit.");
+  fit->footer(
+      "Exit codes: 0 success; 1 an unreadable or malformed file (the line and field are named), "
+      "an unknown model, or a failed fit.");
   fit->callback([f] { RunFit(*f); });
 }
 

@@ -89,6 +89,31 @@ double Digamma(double x) {
 }
 
 template <size_t N>
+Dual<N> operator/(const Dual<N>& a, const Dual<N>& b) {
+  Dual<N> c{a.v / b.v, {}};
+  for (size_t i = 0; i < N; ++i) c.d[i] = (a.d[i] * b.v - a.v * b.d[i]) / (b.v * b.v);
+  return c;
+}
+template <size_t N>
+Dual<N> Exp(const Dual<N>& a) {
+  const double e = std::exp(a.v);
+  return Chain(a, e, e);
+}
+// 2F1(a, b; c; z) by its series, carried through the duals (0 <= z < 1).
+// NaN past kMaxSeriesTerms terms (z within about 1e-3 of 1: parameters so
+// far apart that the optimizer should step back, which a NaN makes it do).
+constexpr int kMaxSeriesTerms = 50'000;
+template <size_t N>
+Dual<N> Hyp2F1Dual(const Dual<N>& a, const Dual<N>& b, const Dual<N>& c, const Dual<N>& z) {
+  Dual<N> term = Constant<N>(1), sum = Constant<N>(1);
+  for (int k = 0; k < kMaxSeriesTerms; ++k) {
+    term = term * ((a + k) * (b + k) / ((c + k) * (k + 1.0))) * z;
+    sum = sum + term;
+    if (std::abs(term.v) <= 1e-15 * std::abs(sum.v)) return sum;
+  }
+  return Constant<N>(std::numeric_limits<double>::quiet_NaN());
+}
+template <size_t N>
 Dual<N> Log(const Dual<N>& a) {
   return Chain(a, std::log(a.v), 1 / a.v);
 }
@@ -118,6 +143,54 @@ Dual<N> BgNbd(const CustomerSummary& c, const Dual<N>& r, const Dual<N>& alpha, 
   if (x <= 0) return a1 + a2 + a3;
   const Dual<N> a4 = Log(a) - Log(b + (x - 1)) - (r + x) * Log(alpha + c.t_x);
   return a1 + a2 + LogSumExp(a3, a4);
+}
+
+// MBG/NBD (Batislam, Denizel & Filiztekin 2007): BG/NBD in which a customer
+// may also drop out right after the first purchase, so x = 0 carries a
+// dropout term too:
+//   L = B(a, b+x+1)/B(a, b) G(r+x) a^r / (G(r) (a+T)^(r+x))
+//     + B(a+1, b+x)/B(a, b) G(r+x) a^r / (G(r) (a+t_x)^(r+x)).
+template <size_t N>
+Dual<N> MbgNbd(const CustomerSummary& c, const Dual<N>& r, const Dual<N>& alpha, const Dual<N>& a,
+               const Dual<N>& b) {
+  const double x = c.x;
+  const Dual<N> a1 = LogGamma(r + x) - LogGamma(r) + r * Log(alpha);
+  const Dual<N> a2 =
+      LogGamma(a + b) + LogGamma(b + (x + 1)) - LogGamma(b) - LogGamma(a + b + (x + 1));
+  const Dual<N> a3 = (r + x) * Log(alpha + c.T) * -1.0;
+  const Dual<N> a4 = Log(a) - Log(b + x) - (r + x) * Log(alpha + c.t_x);
+  return a1 + a2 + LogSumExp(a3, a4);
+}
+
+// Pareto/NBD (Fader, Hardie & Lee 2005, "A note on deriving the Pareto/NBD
+// model"): lifetimes ~ Exp(mu), mu ~ Gamma(s, beta); purchases ~ Poisson
+// while alive, lambda ~ Gamma(r, alpha).
+//   L = G(r+x) a^r b^s / G(r) [ 1/((a+T)^(r+x) (b+T)^s) + s/(r+s+x) A0 ]
+// with A0 = F(t_x)/(m+t_x)^(r+s+x) - F(T)/(m+T)^(r+s+x), m = max(alpha, beta),
+// F(t) = 2F1(r+s+x, s+1 or r+x; r+s+x+1; |alpha-beta|/(m+t)); the
+// difference in log space (log(1 - e^d)), so t_x near T loses no digits.
+template <size_t N>
+Dual<N> ParetoNbd(const CustomerSummary& c, const Dual<N>& r, const Dual<N>& alpha,
+                  const Dual<N>& s, const Dual<N>& beta) {
+  const double x = c.x;
+  const Dual<N> rsx = r + s + x;
+  const bool alpha_larger = alpha.v >= beta.v;
+  const Dual<N>& m = alpha_larger ? alpha : beta;
+  const Dual<N> diff = alpha_larger ? alpha - beta : beta - alpha;
+  const Dual<N> second = alpha_larger ? s + 1.0 : r + x;
+  auto log_f = [&](double t) {
+    const Dual<N> mt = m + t;
+    return Log(Hyp2F1Dual(rsx, second, rsx + 1.0, diff / mt)) - rsx * Log(mt);
+  };
+  const Dual<N> head = LogGamma(r + x) - LogGamma(r) + r * Log(alpha) + s * Log(beta);
+  const Dual<N> alive = (r + x) * Log(alpha + c.T) * -1.0 - s * Log(beta + c.T);
+  if (c.T - c.t_x <= 0) return head + alive;  // A0 = 0
+  const Dual<N> f_tx = log_f(c.t_x), f_T = log_f(c.T);
+  // log A0 = f_tx + log(1 - e^(f_T - f_tx)).
+  const Dual<N> d = f_T - f_tx;
+  const double e = std::exp(d.v);
+  const Dual<N> log_a0 = f_tx + Chain(d, std::log1p(-e), -e / (1 - e));
+  return head + LogSumExp(alive, Log(s) - Log(rsx) + log_a0);
 }
 
 template <size_t N>
@@ -247,6 +320,62 @@ Status CheckCustomer(const CustomerSummary& c, size_t i) {
 
 double BgNbdLogLikelihood(const CustomerSummary& c, double r, double alpha, double a, double b) {
   return BgNbd<1>(c, Constant<1>(r), Constant<1>(alpha), Constant<1>(a), Constant<1>(b)).v;
+}
+
+double MbgNbdLogLikelihood(const CustomerSummary& c, double r, double alpha, double a, double b) {
+  return MbgNbd<1>(c, Constant<1>(r), Constant<1>(alpha), Constant<1>(a), Constant<1>(b)).v;
+}
+
+Result<FitResult> FitMbgNbd(const std::vector<CustomerSummary>& customers) {
+  if (customers.empty()) return Status::InvalidArgument("mbgnbd: no customers");
+  std::map<std::array<double, 3>, double> groups;
+  double mean_x = 0, mean_T = 0;
+  for (size_t i = 0; i < customers.size(); ++i) {
+    RETURN_IF_ERROR(CheckCustomer(customers[i], i));
+    groups[{customers[i].x, customers[i].t_x, customers[i].T}] += 1;
+    mean_x += customers[i].x;
+    mean_T += customers[i].T;
+  }
+  std::vector<std::pair<CustomerSummary, double>> terms;
+  for (const auto& [k, n] : groups) terms.push_back({{k[0], k[1], k[2], 0}, n});
+  Problem<4> problem;
+  problem.ll = [&terms](const std::array<Dual<4>, 4>& p) {
+    Dual<4> sum = Constant<4>(0);
+    for (const auto& [c, n] : terms) sum = sum + MbgNbd(c, p[0], p[1], p[2], p[3]) * n;
+    return sum;
+  };
+  const double rate = std::max(mean_x, 0.1) / mean_T;
+  return Maximize<4>("mbgnbd", {"r", "alpha", "a", "b"}, std::move(problem),
+                     {1.0, 1.0 / rate, 1.0, 1.0}, customers.size());
+}
+
+double ParetoNbdLogLikelihood(const CustomerSummary& c, double r, double alpha, double s,
+                              double beta) {
+  return ParetoNbd<1>(c, Constant<1>(r), Constant<1>(alpha), Constant<1>(s), Constant<1>(beta)).v;
+}
+
+Result<FitResult> FitParetoNbd(const std::vector<CustomerSummary>& customers) {
+  if (customers.empty()) return Status::InvalidArgument("paretonbd: no customers");
+  std::map<std::array<double, 3>, double> groups;
+  double mean_x = 0, mean_T = 0;
+  for (size_t i = 0; i < customers.size(); ++i) {
+    RETURN_IF_ERROR(CheckCustomer(customers[i], i));
+    groups[{customers[i].x, customers[i].t_x, customers[i].T}] += 1;
+    mean_x += customers[i].x;
+    mean_T += customers[i].T;
+  }
+  std::vector<std::pair<CustomerSummary, double>> terms;
+  for (const auto& [k, n] : groups) terms.push_back({{k[0], k[1], k[2], 0}, n});
+  Problem<4> problem;
+  problem.ll = [&terms](const std::array<Dual<4>, 4>& p) {
+    Dual<4> sum = Constant<4>(0);
+    for (const auto& [c, n] : terms) sum = sum + ParetoNbd(c, p[0], p[1], p[2], p[3]) * n;
+    return sum;
+  };
+  const double rate = std::max(mean_x, 0.1) / mean_T;
+  // alpha = beta at the start: every 2F1 argument is 0 there.
+  return Maximize<4>("paretonbd", {"r", "alpha", "s", "beta"}, std::move(problem),
+                     {1.0, 1.0 / rate, 1.0, 1.0 / rate}, customers.size());
 }
 
 double GammaGammaLogLikelihood(const CustomerSummary& c, double p, double q, double gamma) {

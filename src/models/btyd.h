@@ -1,5 +1,5 @@
 // Buy-till-you-die models (docs/models.md): BG/NBD (Fader, Hardie & Lee
-// 2005) for repeat transactions and Gamma-Gamma (Fader, Hardie & Lee 2005,
+// 2005), MBG/NBD and Pareto/NBD for repeat transactions and Gamma-Gamma (Fader, Hardie & Lee 2005,
 // "RFM and CLV") for their value, fitted by maximum likelihood.
 //
 // A customer is summarized by x (repeat transactions in the calibration
@@ -47,12 +47,25 @@ struct FitResult {
 // t_x > T, or x > 0 with t_x = 0; Internal if the optimizer fails.
 Result<FitResult> FitBgNbd(const std::vector<CustomerSummary>& customers);
 
+// MBG/NBD (Batislam, Denizel & Filiztekin 2007): BG/NBD with a dropout
+// chance right after the first purchase too. Parameters r, alpha, a, b.
+Result<FitResult> FitMbgNbd(const std::vector<CustomerSummary>& customers);
+
+// Pareto/NBD (Schmittlein, Morrison & Colombo 1987; the likelihood of
+// Fader, Hardie & Lee 2005): parameters r, alpha, s, beta. Errors as
+// FitBgNbd.
+Result<FitResult> FitParetoNbd(const std::vector<CustomerSummary>& customers);
+
 // Over the customers with x > 0 and zbar > 0 (the others carry no spend
 // information). InvalidArgument when there are none, or zbar < 0.
 Result<FitResult> FitGammaGamma(const std::vector<CustomerSummary>& customers);
 
 // One customer's BG/NBD log-likelihood at (r, alpha, a, b).
 double BgNbdLogLikelihood(const CustomerSummary& c, double r, double alpha, double a, double b);
+// One customer's MBG/NBD log-likelihood at (r, alpha, a, b).
+double MbgNbdLogLikelihood(const CustomerSummary& c, double r, double alpha, double a, double b);
+// One customer's Pareto/NBD log-likelihood at (r, alpha, s, beta).
+double ParetoNbdLogLikelihood(const CustomerSummary& c, double r, double alpha, double s, double beta);
 // One customer's Gamma-Gamma log-likelihood at (p, q, gamma); x > 0, zbar > 0.
 double GammaGammaLogLikelihood(const CustomerSummary& c, double p, double q, double gamma);
 
