@@ -55,6 +55,18 @@ TEST(CliModel, SummariesAndTransactionsGiveThePublishedFit) {
   CliRun pareto = Model("paretonbd --input " + Quote(kCdnow + "cdnow_customers_summary.csv") + " --format json", dir);
   ASSERT_EQ(pareto.exit_code, 0) << pareto.err;
   EXPECT_NEAR(pareto.Json()["log_likelihood"].get<double>(), -9595.0, 0.1);
+  CliRun holdout =
+      Model("bgnbd --input " + Quote(csv) + " --end 1997-09-30 --holdout-end 1998-06-30 --format json", dir);
+  ASSERT_EQ(holdout.exit_code, 0) << holdout.err;
+  auto h = holdout.Json();
+  EXPECT_NEAR(h["holdout"]["length"].get<double>(), 39, 1e-9);
+  double actual = 0, predicted = 0;
+  for (const auto& row : h["holdout"]["by_frequency"]) {
+    actual += row["actual"].get<double>() * row["customers"].get<double>();
+    predicted += row["predicted"].get<double>() * row["customers"].get<double>();
+  }
+  EXPECT_NEAR(actual, 1882, 1e-6);
+  EXPECT_NEAR(predicted, 1653, 1);
   CliRun table = Model("gammagamma --input " + Quote(csv) + " --end 1997-09-30 --format table", dir);
   ASSERT_EQ(table.exit_code, 0) << table.err;
   EXPECT_NE(table.out.find("gammagamma on 946 customers"), std::string::npos) << table.out;
@@ -70,8 +82,9 @@ TEST(CliModel, BadInputExitsOneAndSaysWhy) {
       {"bgnbd --input " + Quote(bad), "line 3, recency: \"two\" is not a number"},
       {"bgnbd --input " + Quote(dir / "missing.csv"), "cannot read"},
       {"bgnbdd --input " + Quote(bad), "unknown model \"bgnbdd\""},
-      {"bgnbd --input " + Quote(bad) + " --end 2026-01-01", "--end applies to a transactions file"},
+      {"bgnbd --input " + Quote(bad) + " --end 2026-01-01", "--end and --holdout-end apply to a transactions file"},
       {"bgnbd --input " + Quote(bad) + " --format xml", "--format must be table or json"},
+      {"bgnbd --input " + Quote(bad) + " --holdout-end 2026-01-01", "apply to a transactions file"},
   };
   for (const Case& c : cases) {
     CliRun run = Model(c.args, dir);

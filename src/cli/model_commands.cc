@@ -1,5 +1,5 @@
-// quanyu model fit bgnbd|paretonbd|mbgnbd|gammagamma --input FILE [--end DATE] [--unit DAYS]
-//                  [--format table|json]
+// quanyu model fit bgnbd|paretonbd|mbgnbd|gammagamma --input FILE [--end DATE]
+//                  [--holdout-end DATE] [--unit DAYS] [--format table|json]
 //
 // Fits a buy-till-you-die model (docs/models.md) to a CSV of per-customer
 // summaries (frequency, recency, T[, zbar]) or of transactions (customer,
@@ -21,12 +21,18 @@ namespace quanyu::cli {
 namespace {
 
 struct ModelFlags {
-  std::string model, input, end, format;
+  std::string model, input, end, holdout_end, format;
   double unit_days = 7;
 };
 
+struct Customers {
+  std::vector<models::CustomerSummary> summaries;
+  std::vector<double> holdout;  // with --holdout-end
+  double holdout_length = 0;    // in the summaries' unit
+};
+
 // Summaries, from either kind of CSV (a "date" column means transactions).
-Result<std::vector<models::CustomerSummary>> ReadCustomers(const ModelFlags& f) {
+Result<Customers> ReadCustomers(const ModelFlags& f) {
   std::ifstream in(f.input, std::ios::binary);
   if (!in) return Status::IOError("cannot read " + f.input);
   std::stringstream text;
@@ -35,12 +41,16 @@ Result<std::vector<models::CustomerSummary>> ReadCustomers(const ModelFlags& f) 
   const std::string header = all.substr(0, all.find('\n'));
   const bool transactions = ("," + header + ",").find(",date,") != std::string::npos ||
                             ("," + header + ",").find(",date\r,") != std::string::npos;
+  Customers out;
   if (!transactions) {
-    if (!f.end.empty())
-      return Status::InvalidArgument("--end applies to a transactions file (customer,date,value)");
+    if (!f.end.empty() || !f.holdout_end.empty()) {
+      return Status::InvalidArgument(
+          "--end and --holdout-end apply to a transactions file (customer,date,value)");
+    }
     auto s = models::ReadSummariesCsv(all);
     if (!s.ok()) return Status::InvalidArgument(f.input + ": " + s.status().message());
-    return s;
+    out.summaries = std::move(*s);
+    return out;
   }
   auto t = models::ReadTransactionsCsv(all);
   if (!t.ok()) return Status::InvalidArgument(f.input + ": " + t.status().message());
@@ -50,7 +60,23 @@ Result<std::vector<models::CustomerSummary>> ReadCustomers(const ModelFlags& f) 
     ASSIGN_OR_RETURN(int64_t end_us, ParseTimestamp(f.end));
     input.end_day = DayOf(end_us);
   }
-  return models::SummariesFromTransactions(std::move(*t), input);
+  if (!f.holdout_end.empty()) {
+    if (f.end.empty())
+      return Status::InvalidArgument("--holdout-end needs --end (the calibration's last day)");
+    if (f.model != "bgnbd")
+      return Status::InvalidArgument("--holdout-end: the holdout table is for bgnbd");
+    ASSIGN_OR_RETURN(int64_t holdout_us, ParseTimestamp(f.holdout_end));
+    input.holdout_end_day = DayOf(holdout_us);
+    if (input.holdout_end_day <= input.end_day) {
+      return Status::InvalidArgument("--holdout-end must be after --end");
+    }
+    out.holdout_length =
+        static_cast<double>(input.holdout_end_day - input.end_day) / input.unit_days;
+  }
+  ASSIGN_OR_RETURN(out.summaries, models::SummariesFromTransactions(
+                                      std::move(*t), input, nullptr,
+                                      f.holdout_end.empty() ? nullptr : &out.holdout));
+  return out;
 }
 
 void RunFit(const ModelFlags& f) {
@@ -66,10 +92,11 @@ void RunFit(const ModelFlags& f) {
   }
   auto customers = ReadCustomers(f);
   if (!customers.ok()) return Fail(customers.status());
-  auto fit = f.model == "bgnbd"       ? models::FitBgNbd(*customers)
-             : f.model == "paretonbd" ? models::FitParetoNbd(*customers)
-             : f.model == "mbgnbd"    ? models::FitMbgNbd(*customers)
-                                      : models::FitGammaGamma(*customers);
+  const auto& summaries = customers->summaries;
+  auto fit = f.model == "bgnbd"       ? models::FitBgNbd(summaries)
+             : f.model == "paretonbd" ? models::FitParetoNbd(summaries)
+             : f.model == "mbgnbd"    ? models::FitMbgNbd(summaries)
+                                      : models::FitGammaGamma(summaries);
   if (!fit.ok()) return Fail(fit.status());
   if (format == "json") {
     nlohmann::ordered_json params = nlohmann::ordered_json::object();
@@ -84,6 +111,17 @@ void RunFit(const ModelFlags& f) {
                                 {"log_likelihood", fit->log_likelihood},
                                 {"parameters", std::move(params)},
                                 {"evaluations", fit->evaluations}};
+    if (!customers->holdout.empty()) {
+      nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+      for (const auto& row : models::HoldoutComparison(
+               models::BgNbdOf(*fit), summaries, customers->holdout, customers->holdout_length)) {
+        rows.push_back({{"frequency", row.frequency},
+                        {"customers", row.customers},
+                        {"actual", row.actual},
+                        {"predicted", row.predicted}});
+      }
+      j["holdout"] = {{"length", customers->holdout_length}, {"by_frequency", std::move(rows)}};
+    }
     std::printf("%s\n", j.dump(2).c_str());
     return;
   }
@@ -93,6 +131,19 @@ void RunFit(const ModelFlags& f) {
   for (size_t i = 0; i < fit->params.size(); ++i) {
     std::printf("%-8s %12.6g %12.6g\n", fit->names[i].c_str(), fit->params[i], fit->std_errors[i]);
   }
+  if (customers->holdout.empty()) return;
+  std::printf(
+      "\nholdout of %.2f units: mean transactions by calibration frequency\n%-9s %9s %9s %9s\n",
+      customers->holdout_length, "frequency", "customers", "actual", "predicted");
+  double actual = 0, predicted = 0;
+  for (const auto& row : models::HoldoutComparison(models::BgNbdOf(*fit), summaries,
+                                                   customers->holdout, customers->holdout_length)) {
+    std::printf("%-9s %9zu %9.3f %9.3f\n", row.frequency.c_str(), row.customers, row.actual,
+                row.predicted);
+    actual += row.actual * static_cast<double>(row.customers);
+    predicted += row.predicted * static_cast<double>(row.customers);
+  }
+  std::printf("%-9s %9zu %9.1f %9.1f (sums)\n", "all", summaries.size(), actual, predicted);
 }
 
 }  // namespace
@@ -115,6 +166,10 @@ void RegisterModel(CLI::App& app) {
   fit->add_option("--end", f->end,
                   "Transactions: the calibration period's last day (YYYY-MM-DD; default the last "
                   "transaction's); later ones are left out");
+  fit->add_option(
+      "--holdout-end", f->holdout_end,
+      "Transactions, bgnbd: also compare the forecast with the holdout (--end, this day] by "
+      "calibration frequency");
   fit->add_option("--unit", f->unit_days, "Transactions: the time unit in days (default 7: weeks)");
   fit->add_option("--format", f->format, "table (default on a terminal) or json");
   fit->footer(

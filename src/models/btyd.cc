@@ -575,7 +575,7 @@ double CustomerLifetimeValue(const BgNbdParams& bg, const GammaGammaParams& gg,
 
 Result<std::vector<CustomerSummary>> SummariesFromTransactions(
     std::vector<Transaction> transactions, const TransactionsInput& input,
-    std::vector<std::string>* customer_ids) {
+    std::vector<std::string>* customer_ids, std::vector<double>* holdout) {
   if (transactions.empty()) return Status::InvalidArgument("transactions: none");
   if (!(input.unit_days > 0))
     return Status::InvalidArgument("transactions: the time unit must be > 0 days");
@@ -589,6 +589,7 @@ Result<std::vector<CustomerSummary>> SummariesFromTransactions(
             });
   std::vector<CustomerSummary> out;
   if (customer_ids) customer_ids->clear();
+  if (holdout) holdout->clear();
   for (size_t i = 0; i < transactions.size();) {
     size_t j = i;
     while (j < transactions.size() && transactions[j].customer == transactions[i].customer) ++j;
@@ -610,6 +611,17 @@ Result<std::vector<CustomerSummary>> SummariesFromTransactions(
       c.zbar = c.x > 0 ? repeat_value / c.x : 0;
       out.push_back(c);
       if (customer_ids) customer_ids->push_back(transactions[i].customer);
+      if (holdout) {
+        double later = 0;
+        int64_t day = end;
+        for (size_t k = i; k < j; ++k) {
+          if (transactions[k].day > day && transactions[k].day <= input.holdout_end_day) {
+            later += 1;
+            day = transactions[k].day;
+          }
+        }
+        holdout->push_back(later);
+      }
     }
     i = j;
   }
@@ -617,6 +629,24 @@ Result<std::vector<CustomerSummary>> SummariesFromTransactions(
     return Status::InvalidArgument(
         "transactions: no customer's first purchase is before the last day");
   return out;
+}
+
+std::vector<HoldoutRow> HoldoutComparison(const BgNbdParams& m, const std::vector<CustomerSummary>& customers,
+                                          const std::vector<double>& holdout, double t) {
+  std::vector<HoldoutRow> rows(8);
+  for (size_t i = 0; i < rows.size(); ++i) rows[i].frequency = i < 7 ? std::to_string(i) : "7+";
+  for (size_t i = 0; i < customers.size() && i < holdout.size(); ++i) {
+    HoldoutRow& row = rows[std::min<size_t>(7, static_cast<size_t>(customers[i].x))];
+    row.customers += 1;
+    row.actual += holdout[i];
+    row.predicted += BgNbdConditionalExpected(m, customers[i], t);
+  }
+  for (auto& row : rows) {
+    if (row.customers == 0) continue;
+    row.actual /= static_cast<double>(row.customers);
+    row.predicted /= static_cast<double>(row.customers);
+  }
+  return rows;
 }
 
 Result<std::vector<Transaction>> ReadTransactionsCsv(const std::string& text) {

@@ -116,6 +116,9 @@ double Hyp2F1(double a, double b, double c, double z);
 struct TransactionsInput {
   int64_t end_day = INT64_MIN;
   double unit_days = 7;
+  // With a holdout: its last day; SummariesFromTransactions then also
+  // counts each customer's transaction days in (end, holdout_end].
+  int64_t holdout_end_day = INT64_MIN;
 };
 struct Transaction {
   std::string customer;
@@ -124,7 +127,20 @@ struct Transaction {
 };
 Result<std::vector<CustomerSummary>> SummariesFromTransactions(
     std::vector<Transaction> transactions, const TransactionsInput& input,
-    std::vector<std::string>* customer_ids = nullptr);
+    std::vector<std::string>* customer_ids = nullptr, std::vector<double>* holdout = nullptr);
+
+// The calibration / holdout comparison by calibration frequency (Fader,
+// Hardie & Lee 2005, fig. 4): for x = 0 .. 6 and "7+", how many customers,
+// their mean transactions in the holdout and the BG/NBD mean prediction
+// (conditional expected transactions over the holdout's length t).
+struct HoldoutRow {
+  std::string frequency;  // "0" .. "6", "7+"
+  size_t customers = 0;
+  double actual = 0;     // mean holdout transactions
+  double predicted = 0;  // mean E[Y(t) | x, t_x, T]
+};
+std::vector<HoldoutRow> HoldoutComparison(const BgNbdParams& m, const std::vector<CustomerSummary>& customers,
+                                          const std::vector<double>& holdout, double t);
 
 // Transactions from CSV with a header naming customer (or customer_id, id),
 // date (YYYY-MM-DD, YYYYMMDD or RFC 3339) and optionally value (or
