@@ -10,6 +10,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <memory>
 #include <sstream>
 
 #include "common/time_util.h"
@@ -316,6 +317,34 @@ Status CheckCustomer(const CustomerSummary& c, size_t i) {
   return Status::OK();
 }
 
+// A four-parameter purchase model fitted on the customers grouped by
+// (x, t_x, T): `term` is one customer's log-likelihood, `start` the first
+// guess given the mean purchase rate.
+template <typename Term, typename Start>
+Result<FitResult> FitGrouped(const std::string& model, std::vector<std::string> names,
+                             const std::vector<CustomerSummary>& customers, Term term,
+                             Start start) {
+  if (customers.empty()) return Status::InvalidArgument(model + ": no customers");
+  std::map<std::array<double, 3>, double> groups;
+  double mean_x = 0, mean_T = 0;
+  for (size_t i = 0; i < customers.size(); ++i) {
+    RETURN_IF_ERROR(CheckCustomer(customers[i], i));
+    groups[{customers[i].x, customers[i].t_x, customers[i].T}] += 1;
+    mean_x += customers[i].x;
+    mean_T += customers[i].T;
+  }
+  auto terms = std::make_shared<std::vector<std::pair<CustomerSummary, double>>>();
+  for (const auto& [k, n] : groups) terms->push_back({{k[0], k[1], k[2], 0}, n});
+  Problem<4> problem;
+  problem.ll = [terms, term](const std::array<Dual<4>, 4>& p) {
+    Dual<4> sum = Constant<4>(0);
+    for (const auto& [c, n] : *terms) sum = sum + term(c, p) * n;
+    return sum;
+  };
+  const double rate = std::max(mean_x, 0.1) / mean_T;
+  return Maximize<4>(model, std::move(names), std::move(problem), start(rate), customers.size());
+}
+
 }  // namespace
 
 double BgNbdLogLikelihood(const CustomerSummary& c, double r, double alpha, double a, double b) {
@@ -327,26 +356,14 @@ double MbgNbdLogLikelihood(const CustomerSummary& c, double r, double alpha, dou
 }
 
 Result<FitResult> FitMbgNbd(const std::vector<CustomerSummary>& customers) {
-  if (customers.empty()) return Status::InvalidArgument("mbgnbd: no customers");
-  std::map<std::array<double, 3>, double> groups;
-  double mean_x = 0, mean_T = 0;
-  for (size_t i = 0; i < customers.size(); ++i) {
-    RETURN_IF_ERROR(CheckCustomer(customers[i], i));
-    groups[{customers[i].x, customers[i].t_x, customers[i].T}] += 1;
-    mean_x += customers[i].x;
-    mean_T += customers[i].T;
-  }
-  std::vector<std::pair<CustomerSummary, double>> terms;
-  for (const auto& [k, n] : groups) terms.push_back({{k[0], k[1], k[2], 0}, n});
-  Problem<4> problem;
-  problem.ll = [&terms](const std::array<Dual<4>, 4>& p) {
-    Dual<4> sum = Constant<4>(0);
-    for (const auto& [c, n] : terms) sum = sum + MbgNbd(c, p[0], p[1], p[2], p[3]) * n;
-    return sum;
-  };
-  const double rate = std::max(mean_x, 0.1) / mean_T;
-  return Maximize<4>("mbgnbd", {"r", "alpha", "a", "b"}, std::move(problem),
-                     {1.0, 1.0 / rate, 1.0, 1.0}, customers.size());
+  return FitGrouped(
+      "mbgnbd", {"r", "alpha", "a", "b"}, customers,
+      [](const CustomerSummary& c, const std::array<Dual<4>, 4>& p) {
+        return MbgNbd(c, p[0], p[1], p[2], p[3]);
+      },
+      [](double rate) {
+        return std::array<double, 4>{1.0, 1.0 / rate, 1.0, 1.0};
+      });
 }
 
 double ParetoNbdLogLikelihood(const CustomerSummary& c, double r, double alpha, double s,
@@ -355,27 +372,15 @@ double ParetoNbdLogLikelihood(const CustomerSummary& c, double r, double alpha, 
 }
 
 Result<FitResult> FitParetoNbd(const std::vector<CustomerSummary>& customers) {
-  if (customers.empty()) return Status::InvalidArgument("paretonbd: no customers");
-  std::map<std::array<double, 3>, double> groups;
-  double mean_x = 0, mean_T = 0;
-  for (size_t i = 0; i < customers.size(); ++i) {
-    RETURN_IF_ERROR(CheckCustomer(customers[i], i));
-    groups[{customers[i].x, customers[i].t_x, customers[i].T}] += 1;
-    mean_x += customers[i].x;
-    mean_T += customers[i].T;
-  }
-  std::vector<std::pair<CustomerSummary, double>> terms;
-  for (const auto& [k, n] : groups) terms.push_back({{k[0], k[1], k[2], 0}, n});
-  Problem<4> problem;
-  problem.ll = [&terms](const std::array<Dual<4>, 4>& p) {
-    Dual<4> sum = Constant<4>(0);
-    for (const auto& [c, n] : terms) sum = sum + ParetoNbd(c, p[0], p[1], p[2], p[3]) * n;
-    return sum;
-  };
-  const double rate = std::max(mean_x, 0.1) / mean_T;
-  // alpha = beta at the start: every 2F1 argument is 0 there.
-  return Maximize<4>("paretonbd", {"r", "alpha", "s", "beta"}, std::move(problem),
-                     {1.0, 1.0 / rate, 1.0, 1.0 / rate}, customers.size());
+  return FitGrouped(
+      "paretonbd", {"r", "alpha", "s", "beta"}, customers,
+      [](const CustomerSummary& c, const std::array<Dual<4>, 4>& p) {
+        return ParetoNbd(c, p[0], p[1], p[2], p[3]);
+      },
+      // alpha = beta at the start: every 2F1 argument is 0 there.
+      [](double rate) {
+        return std::array<double, 4>{1.0, 1.0 / rate, 1.0, 1.0 / rate};
+      });
 }
 
 double GammaGammaLogLikelihood(const CustomerSummary& c, double p, double q, double gamma) {
@@ -631,7 +636,8 @@ Result<std::vector<CustomerSummary>> SummariesFromTransactions(
   return out;
 }
 
-std::vector<HoldoutRow> HoldoutComparison(const BgNbdParams& m, const std::vector<CustomerSummary>& customers,
+std::vector<HoldoutRow> HoldoutComparison(const BgNbdParams& m,
+                                          const std::vector<CustomerSummary>& customers,
                                           const std::vector<double>& holdout, double t) {
   std::vector<HoldoutRow> rows(8);
   for (size_t i = 0; i < rows.size(); ++i) rows[i].frequency = i < 7 ? std::to_string(i) : "7+";
