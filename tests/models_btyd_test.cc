@@ -246,6 +246,22 @@ TEST(ModelsBtyd, TransactionsGiveThePublishedSummaries) {
 struct Integrated {
   double alive = 0, expected = 0;
 };
+// The means of `alive` and `expected` under the weights exp(log_w).
+Integrated WeightedMeans(const std::vector<double>& log_w, double max_w,
+                         const std::vector<double>& alive, const std::vector<double>& expected) {
+  double w_sum = 0;
+  Integrated out;
+  for (size_t i = 0; i < log_w.size(); ++i) {
+    const double w = std::exp(log_w[i] - max_w);
+    w_sum += w;
+    out.alive += w * alive[i];
+    out.expected += w * expected[i];
+  }
+  out.alive /= w_sum;
+  out.expected /= w_sum;
+  return out;
+}
+
 Integrated Integrate(const BgNbdParams& m, const CustomerSummary& c, double t) {
   std::mt19937_64 rng(5);
   std::gamma_distribution<double> proposal(m.r + c.x, 1 / (m.alpha + c.t_x));
@@ -266,17 +282,7 @@ Integrated Integrate(const BgNbdParams& m, const CustomerSummary& c, double t) {
     expected[i] = alive[i] * (1 - std::exp(-l * p * t)) / p;
     max_w = std::max(max_w, log_w[i]);
   }
-  double w_sum = 0;
-  Integrated out;
-  for (int i = 0; i < n; ++i) {
-    const double w = std::exp(log_w[i] - max_w);
-    w_sum += w;
-    out.alive += w * alive[i];
-    out.expected += w * expected[i];
-  }
-  out.alive /= w_sum;
-  out.expected /= w_sum;
-  return out;
+  return WeightedMeans(log_w, max_w, alive, expected);
 }
 
 TEST(ModelsBtyd, PredictionsMatchAnIndependentIntegration) {
@@ -303,6 +309,65 @@ TEST(ModelsBtyd, PredictionsMatchAnIndependentIntegration) {
   EXPECT_NEAR(BgNbdExpected(m, 39), BgNbdConditionalExpected(m, {0, 0, 1e-12, 0}, 39), 1e-6);
 }
 
+// The same for MBG/NBD and Pareto/NBD. Their second latent variable — the
+// dropout probability p ~ Beta(a, b) of MBG/NBD, the dropout rate
+// mu ~ Gamma(s, beta) of Pareto/NBD — is drawn from its prior; lambda as
+// above. MBG/NBD: alive (1-p)^(x+1) lambda^x e^(-lambda T), dead
+// p (1-p)^x lambda^x e^(-lambda t_x), a live customer buys
+// (1 - exp(-lambda p t)) / p. Pareto/NBD: alive lambda^x e^(-(lambda+mu) T),
+// dead lambda^x mu/(lambda+mu) (e^(-(lambda+mu) t_x) - e^(-(lambda+mu) T)),
+// a live customer buys lambda/mu (1 - e^(-mu t)).
+Integrated IntegrateOther(const PurchaseModel& m, const CustomerSummary& c, double t) {
+  std::mt19937_64 rng(7);
+  std::gamma_distribution<double> proposal(m.r + c.x, 1 / (m.alpha + c.t_x));
+  std::gamma_distribution<double> ga(m.a, 1), gb(m.b, 1), mu_prior(m.a, 1 / m.b);
+  const bool pareto = m.model == "paretonbd";
+  const int n = 2'000'000;
+  std::vector<double> log_w(n), alive(n), expected(n);
+  double max_w = -1e300;
+  for (int i = 0; i < n; ++i) {
+    const double l = proposal(rng);
+    const double log_prior_over_proposal = -m.alpha * l + (m.alpha + c.t_x) * l - c.x * std::log(l);
+    double log_alive, log_dead, live_expected;
+    if (pareto) {
+      const double mu = mu_prior(rng), k = l + mu;
+      log_alive = c.x * std::log(l) - k * c.T;
+      log_dead = c.x * std::log(l) + std::log(mu / k) - k * c.t_x + std::log1p(-std::exp(-k * (c.T - c.t_x)));
+      live_expected = l / mu * (1 - std::exp(-mu * t));
+    } else {
+      const double ya = ga(rng), yb = gb(rng), p = ya / (ya + yb);
+      log_alive = (c.x + 1) * std::log1p(-p) + c.x * std::log(l) - l * c.T;
+      log_dead = std::log(p) + c.x * std::log1p(-p) + c.x * std::log(l) - l * c.t_x;
+      live_expected = (1 - std::exp(-l * p * t)) / p;
+    }
+    const double top = std::max(log_alive, log_dead);
+    const double log_like = top + std::log(std::exp(log_alive - top) + std::exp(log_dead - top));
+    log_w[i] = log_prior_over_proposal + log_like;
+    alive[i] = std::exp(log_alive - log_like);
+    expected[i] = alive[i] * live_expected;
+    max_w = std::max(max_w, log_w[i]);
+  }
+  return WeightedMeans(log_w, max_w, alive, expected);
+}
+
+TEST(ModelsBtyd, MbgAndParetoPredictionsMatchAnIndependentIntegration) {
+  // The CDNOW Pareto/NBD fit, and an MBG/NBD of similar shape.
+  for (const PurchaseModel& m : {PurchaseModel{"paretonbd", 0.5533, 10.578, 0.6062, 11.668},
+                                 PurchaseModel{"mbgnbd", 0.525, 6.183, 0.891, 1.614}}) {
+    for (const CustomerSummary& c :
+         {CustomerSummary{2, 30.43, 38.86, 0}, CustomerSummary{0, 0, 38.86, 0},
+          CustomerSummary{7, 29.43, 32.0, 0}, CustomerSummary{1, 1.71, 38.86, 0}}) {
+      const Integrated want = IntegrateOther(m, c, 39);
+      EXPECT_NEAR(ProbabilityAlive(m, c), want.alive, 0.01 * want.alive)
+          << m.model << " x=" << c.x << " t_x=" << c.t_x;
+      EXPECT_NEAR(ConditionalExpected(m, c, 39), want.expected, 0.02 * want.expected)
+          << m.model << " x=" << c.x << " t_x=" << c.t_x;
+    }
+    // A brand-new customer's conditional expectation is E[X(t)].
+    EXPECT_NEAR(ExpectedPurchases(m, 39), ConditionalExpected(m, {0, 0, 1e-12, 0}, 39), 1e-6) << m.model;
+  }
+}
+
 // The holdout: the published fit's conditional expectations over the next
 // 39 weeks, summed over the 2,357 customers, are "about 1,653" (README).
 TEST(ModelsBtyd, CdnowHoldoutForecast) {
@@ -313,13 +378,25 @@ TEST(ModelsBtyd, CdnowHoldoutForecast) {
   double sum = 0, clv = 0;
   for (const auto& c : customers) {
     sum += BgNbdConditionalExpected(BgNbdOf(*bg), c, 39);
-    clv += CustomerLifetimeValue(BgNbdOf(*bg), GammaGammaOf(*gg), c, 12, 0.01, 1.0, 7);
+    clv += CustomerLifetimeValue(*PurchaseModelOf(*bg), GammaGammaOf(*gg), c, 12, 0.01, 1.0, 7);
   }
   EXPECT_NEAR(sum, 1653, 1);
+  // Scoring them all at once gives the same, for each purchase model.
+  for (const auto& fit : {*bg, *FitParetoNbd(customers), *FitMbgNbd(customers)}) {
+    const PurchaseModel m = *PurchaseModelOf(fit);
+    const auto scores = ScoreCustomers(m, GammaGammaOf(*gg), customers, 12, 0.01, 0.5, 7);
+    ASSERT_EQ(scores.size(), customers.size());
+    for (size_t i = 0; i < customers.size(); i += 7) {
+      EXPECT_NEAR(scores[i].p_alive, ProbabilityAlive(m, customers[i]), 1e-12) << m.model << i;
+      EXPECT_NEAR(scores[i].clv, CustomerLifetimeValue(m, GammaGammaOf(*gg), customers[i], 12, 0.01, 0.5, 7),
+                  1e-9 * (1 + scores[i].clv))
+          << m.model << i;
+    }
+  }
   // CLV with no discount and margin 1 over 12 months of 30 days is the
   // expected transactions of 360 days times the expected spend.
   const CustomerSummary one{2, 30.43, 38.86, 22.35};
-  EXPECT_NEAR(CustomerLifetimeValue(BgNbdOf(*bg), GammaGammaOf(*gg), one, 12, 0, 1, 7),
+  EXPECT_NEAR(CustomerLifetimeValue(*PurchaseModelOf(*bg), GammaGammaOf(*gg), one, 12, 0, 1, 7),
               BgNbdConditionalExpected(BgNbdOf(*bg), one, 360.0 / 7) *
                   GammaGammaConditionalSpend(GammaGammaOf(*gg), one),
               1e-9);

@@ -11,7 +11,10 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <span>
 #include <sstream>
+#include <thread>
+#include <unordered_map>
 
 #include "common/time_util.h"
 
@@ -101,9 +104,12 @@ Dual<N> Exp(const Dual<N>& a) {
   return Chain(a, e, e);
 }
 // 2F1(a, b; c; z) by its series, carried through the duals (0 <= z < 1).
-// NaN past kMaxSeriesTerms terms (z within about 1e-3 of 1: parameters so
+// NaN past kMaxSeriesTerms terms (z within about 1e-2 of 1: parameters so
 // far apart that the optimizer should step back, which a NaN makes it do).
-constexpr int kMaxSeriesTerms = 50'000;
+// Pareto/NBD fitted to customers whose dropout rates barely differ runs
+// s and beta toward infinity, where z nears 1; the cap keeps each step
+// cheap and the fit stops at the edge (FitResult::at_boundary).
+constexpr int kMaxSeriesTerms = 4000;
 template <size_t N>
 Dual<N> Hyp2F1Dual(const Dual<N>& a, const Dual<N>& b, const Dual<N>& c, const Dual<N>& z) {
   Dual<N> term = Constant<N>(1), sum = Constant<N>(1);
@@ -168,7 +174,8 @@ Dual<N> MbgNbd(const CustomerSummary& c, const Dual<N>& r, const Dual<N>& alpha,
 // while alive, lambda ~ Gamma(r, alpha).
 //   L = G(r+x) a^r b^s / G(r) [ 1/((a+T)^(r+x) (b+T)^s) + s/(r+s+x) A0 ]
 // with A0 = F(t_x)/(m+t_x)^(r+s+x) - F(T)/(m+T)^(r+s+x), m = max(alpha, beta),
-// F(t) = 2F1(r+s+x, s+1 or r+x; r+s+x+1; |alpha-beta|/(m+t)); the
+// F(t) = 2F1(r+s+x, s+1 or r+x; r+s+x+1; |alpha-beta|/(m+t)) (summed after
+// Euler's transformation, below); the
 // difference in log space (log(1 - e^d)), so t_x near T loses no digits.
 template <size_t N>
 Dual<N> ParetoNbd(const CustomerSummary& c, const Dual<N>& r, const Dual<N>& alpha,
@@ -179,9 +186,17 @@ Dual<N> ParetoNbd(const CustomerSummary& c, const Dual<N>& r, const Dual<N>& alp
   const Dual<N>& m = alpha_larger ? alpha : beta;
   const Dual<N> diff = alpha_larger ? alpha - beta : beta - alpha;
   const Dual<N> second = alpha_larger ? s + 1.0 : r + x;
+  const Dual<N>& lower = alpha_larger ? beta : alpha;
+  // Euler's transformation, 2F1(a, b; a+1; z) = (1-z)^(1-b) 2F1(1, a+1-b; a+1; z):
+  // the second series' terms shrink by (a+1-b+k)/(a+1+k)·z, never more slowly
+  // than z^k, and fast when alpha and beta are far apart because s (or
+  // r + x) is large — the regime where z nears 1 and the plain series needs
+  // tens of thousands of terms. 1 - z = (min(alpha, beta) + t) / (m + t).
   auto log_f = [&](double t) {
     const Dual<N> mt = m + t;
-    return Log(Hyp2F1Dual(rsx, second, rsx + 1.0, diff / mt)) - rsx * Log(mt);
+    const Dual<N> log_one_minus_z = Log(lower + t) - Log(mt);
+    const Dual<N> series = Hyp2F1Dual(Constant<N>(1), rsx + 1.0 - second, rsx + 1.0, diff / mt);
+    return (second - 1.0) * log_one_minus_z * -1.0 + Log(series) - rsx * Log(mt);
   };
   const Dual<N> head = LogGamma(r + x) - LogGamma(r) + r * Log(alpha) + s * Log(beta);
   const Dual<N> alive = (r + x) * Log(alpha + c.T) * -1.0 - s * Log(beta + c.T);
@@ -255,11 +270,15 @@ Result<FitResult> Maximize(std::string model, std::vector<std::string> names, Pr
   double best = 0;
   const nlopt_result rc = nlopt_optimize(opt, theta.data(), &best);
   nlopt_destroy(opt);
-  if (rc < 0 && rc != NLOPT_ROUNDOFF_LIMITED) {
+  FitResult fit;
+  // A generic failure after finite progress: the line search met the
+  // region where the likelihood cannot be evaluated (see kMaxSeriesTerms);
+  // theta holds the best point found.
+  fit.at_boundary = rc == NLOPT_FAILURE && std::isfinite(best) && best > -1e299;
+  if (rc < 0 && rc != NLOPT_ROUNDOFF_LIMITED && !fit.at_boundary) {
     return Status::Internal(model + ": the optimizer failed (NLopt code " + std::to_string(rc) +
                             ")");
   }
-  FitResult fit;
   fit.model = std::move(model);
   fit.names = std::move(names);
   fit.customers = customers;
@@ -539,6 +558,15 @@ double BgNbdProbabilityOfPurchases(const BgNbdParams& m, double t, int n) {
 }
 
 namespace {
+// The expected time alive in the next t of a customer alive now whose
+// dropout rate is Gamma(s, beta): beta / (s - 1) [1 - (beta / (beta + t))^(s-1)]
+// (beta log(1 + t / beta) at s = 1).
+double LifetimeFactor(double s, double beta, double t) {
+  const double log_y = std::log(beta / (beta + t));
+  if (std::abs(s - 1) < 1e-9) return -beta * log_y;
+  return -beta * std::expm1((s - 1) * log_y) / (s - 1);
+}
+
 // 1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x): P(alive)'s denominator.
 double AliveOdds(const BgNbdParams& m, const CustomerSummary& c) {
   if (c.x <= 0) return 1;
@@ -565,17 +593,124 @@ double GammaGammaConditionalSpend(const GammaGammaParams& m, const CustomerSumma
   return w * population + (1 - w) * (x > 0 ? c.zbar : 0);
 }
 
-double CustomerLifetimeValue(const BgNbdParams& bg, const GammaGammaParams& gg,
+Result<PurchaseModel> PurchaseModelOf(const FitResult& fit) {
+  if ((fit.model != "bgnbd" && fit.model != "mbgnbd" && fit.model != "paretonbd") ||
+      fit.params.size() != 4) {
+    return Status::InvalidArgument("not a purchase-process model: " + fit.model);
+  }
+  return PurchaseModel{fit.model, fit.params[0], fit.params[1], fit.params[2], fit.params[3]};
+}
+
+double ExpectedPurchases(const PurchaseModel& m, double t) {
+  if (m.model == "bgnbd") return BgNbdExpected({m.r, m.alpha, m.a, m.b}, t);
+  if (m.model == "mbgnbd") {
+    return m.b / (m.a - 1) *
+           (1 - std::pow(m.alpha / (m.alpha + t), m.r) *
+                    Hyp2F1(m.r, m.b + 1, m.a + m.b, t / (m.alpha + t)));
+  }
+  // Pareto/NBD: r beta / (alpha (s - 1)) [1 - (beta / (beta + t))^(s-1)].
+  return m.r / m.alpha * LifetimeFactor(m.a, m.b, t);
+}
+
+double ProbabilityAlive(const PurchaseModel& m, const CustomerSummary& c) {
+  if (m.model == "bgnbd") return BgNbdProbabilityAlive({m.r, m.alpha, m.a, m.b}, c);
+  if (m.model == "mbgnbd") {
+    return 1 /
+           (1 + m.a / (m.b + c.x) *
+                    std::exp((m.r + c.x) * (std::log(m.alpha + c.T) - std::log(m.alpha + c.t_x))));
+  }
+  // Pareto/NBD: the alive term's share of the likelihood.
+  const double log_front =
+      std::lgamma(m.r + c.x) - std::lgamma(m.r) + m.r * std::log(m.alpha) + m.a * std::log(m.b);
+  const double log_alive = -(m.r + c.x) * std::log(m.alpha + c.T) - m.a * std::log(m.b + c.T);
+  return std::min(
+      1.0, std::exp(log_front + log_alive - ParetoNbdLogLikelihood(c, m.r, m.alpha, m.a, m.b)));
+}
+
+double ConditionalExpected(const PurchaseModel& m, const CustomerSummary& c, double t) {
+  if (m.model == "bgnbd") return BgNbdConditionalExpected({m.r, m.alpha, m.a, m.b}, c, t);
+  const double x = c.x, at = m.alpha + c.T;
+  if (m.model == "mbgnbd") {
+    const double f = 1 - std::pow(at / (at + t), m.r + x) *
+                             Hyp2F1(m.r + x, m.b + x + 1, m.a + m.b + x, t / (at + t));
+    return (m.a + m.b + x) / (m.a - 1) * f * ProbabilityAlive(m, c);
+  }
+  // Pareto/NBD: P(alive) (r + x) / (alpha + T) times the expected time
+  // alive in (T, T + t], (beta + T) / (s - 1) [1 - ((beta+T)/(beta+T+t))^(s-1)].
+  return ProbabilityAlive(m, c) * (m.r + x) / at * LifetimeFactor(m.a, m.b + c.T, t);
+}
+
+double CustomerLifetimeValue(const PurchaseModel& m, const GammaGammaParams& gg,
                              const CustomerSummary& c, int months, double monthly_discount,
                              double margin, double unit_days) {
   const double month = 30 / unit_days;  // a month in the summary's unit
   double value = 0, before = 0;
   for (int i = 1; i <= months; ++i) {
-    const double upto = BgNbdConditionalExpected(bg, c, month * i);
+    const double upto = ConditionalExpected(m, c, month * i);
     value += (upto - before) / std::pow(1 + monthly_discount, i);
     before = upto;
   }
   return value * GammaGammaConditionalSpend(gg, c) * margin;
+}
+
+CustomerSummary SummarizeDays(std::span<const DayValue> days, int64_t end_day, double unit_days) {
+  CustomerSummary c;
+  const int64_t first = days.front().day;
+  double repeat_value = 0;
+  int64_t last = first;
+  for (const DayValue& d : days) {
+    if (d.day > end_day) break;
+    if (d.day == first) continue;  // the first day's purchases
+    if (d.day != last) {
+      c.x += 1;
+      last = d.day;
+    }
+    repeat_value += d.value;
+  }
+  c.t_x = static_cast<double>(last - first) / unit_days;
+  c.T = static_cast<double>(end_day - first) / unit_days;
+  c.zbar = c.x > 0 ? repeat_value / c.x : 0;
+  return c;
+}
+
+std::vector<CustomerScore> ScoreCustomers(const PurchaseModel& m, const GammaGammaParams& gg,
+                                          const std::vector<CustomerSummary>& customers, int months,
+                                          double monthly_discount, double margin,
+                                          double unit_days) {
+  std::vector<CustomerScore> out(customers.size());
+  // Discounted expected transactions: CustomerLifetimeValue with spend 1.
+  const GammaGammaParams unit_spend{1, 2, 1};  // p gamma / (q - 1) = 1 at x = 0
+  auto score_range = [&](size_t begin, size_t end) {
+    struct KeyHash {
+      size_t operator()(const std::array<double, 3>& k) const {
+        size_t h = 0;
+        for (double v : k) h = h * 1000003 ^ std::hash<double>{}(v);
+        return h;
+      }
+    };
+    std::unordered_map<std::array<double, 3>, CustomerScore, KeyHash> cache;
+    for (size_t i = begin; i < end; ++i) {
+      const CustomerSummary& c = customers[i];
+      auto [it, added] = cache.try_emplace({c.x, c.t_x, c.T});
+      if (added) {
+        const CustomerSummary key{c.x, c.t_x, c.T, 0};
+        it->second.p_alive = ProbabilityAlive(m, key);
+        it->second.clv =
+            CustomerLifetimeValue(m, unit_spend, key, months, monthly_discount, 1, unit_days);
+      }
+      out[i].p_alive = it->second.p_alive;
+      out[i].clv = it->second.clv * GammaGammaConditionalSpend(gg, c) * margin;
+    }
+  };
+  const size_t threads = std::max(1u, std::min(16u, std::thread::hardware_concurrency()));
+  const size_t chunk = (customers.size() + threads - 1) / threads;
+  std::vector<std::thread> workers;
+  for (size_t t = 1; t < threads && t * chunk < customers.size(); ++t) {
+    workers.emplace_back(score_range, t * chunk, std::min(customers.size(), (t + 1) * chunk));
+  }
+  score_range(0, std::min(customers.size(), chunk));
+  for (auto& w : workers) w.join();
+  return out;
 }
 
 Result<std::vector<CustomerSummary>> SummariesFromTransactions(
@@ -595,34 +730,23 @@ Result<std::vector<CustomerSummary>> SummariesFromTransactions(
   std::vector<CustomerSummary> out;
   if (customer_ids) customer_ids->clear();
   if (holdout) holdout->clear();
+  std::vector<DayValue> days;
   for (size_t i = 0; i < transactions.size();) {
     size_t j = i;
-    while (j < transactions.size() && transactions[j].customer == transactions[i].customer) ++j;
-    const int64_t first = transactions[i].day;
-    if (first < end) {
-      CustomerSummary c;
-      double repeat_value = 0;
-      int64_t last = first;
-      for (size_t k = i; k < j && transactions[k].day <= end; ++k) {
-        if (transactions[k].day == first) continue;  // the first day's purchases
-        if (transactions[k].day != last) {
-          c.x += 1;
-          last = transactions[k].day;
-        }
-        repeat_value += transactions[k].value;
-      }
-      c.t_x = static_cast<double>(last - first) / input.unit_days;
-      c.T = static_cast<double>(end - first) / input.unit_days;
-      c.zbar = c.x > 0 ? repeat_value / c.x : 0;
-      out.push_back(c);
+    days.clear();
+    for (; j < transactions.size() && transactions[j].customer == transactions[i].customer; ++j) {
+      days.push_back({transactions[j].day, transactions[j].value});
+    }
+    if (days.front().day < end) {
+      out.push_back(SummarizeDays(days, end, input.unit_days));
       if (customer_ids) customer_ids->push_back(transactions[i].customer);
       if (holdout) {
         double later = 0;
         int64_t day = end;
-        for (size_t k = i; k < j; ++k) {
-          if (transactions[k].day > day && transactions[k].day <= input.holdout_end_day) {
+        for (const DayValue& d : days) {
+          if (d.day > day && d.day <= input.holdout_end_day) {
             later += 1;
-            day = transactions[k].day;
+            day = d.day;
           }
         }
         holdout->push_back(later);

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,10 @@ struct FitResult {
   double log_likelihood = 0;
   size_t customers = 0;  // customers the fit used
   int evaluations = 0;   // log-likelihood evaluations
+  // The optimizer stopped where the likelihood can no longer be evaluated
+  // (Pareto/NBD with s and beta running to infinity: dropout rates that
+  // barely differ); the parameters are the best point found.
+  bool at_boundary = false;
 };
 
 // InvalidArgument for no customers, or one with x < 0, t_x < 0, T <= 0,
@@ -65,7 +70,8 @@ double BgNbdLogLikelihood(const CustomerSummary& c, double r, double alpha, doub
 // One customer's MBG/NBD log-likelihood at (r, alpha, a, b).
 double MbgNbdLogLikelihood(const CustomerSummary& c, double r, double alpha, double a, double b);
 // One customer's Pareto/NBD log-likelihood at (r, alpha, s, beta).
-double ParetoNbdLogLikelihood(const CustomerSummary& c, double r, double alpha, double s, double beta);
+double ParetoNbdLogLikelihood(const CustomerSummary& c, double r, double alpha, double s,
+                              double beta);
 // One customer's Gamma-Gamma log-likelihood at (p, q, gamma); x > 0, zbar > 0.
 double GammaGammaLogLikelihood(const CustomerSummary& c, double p, double q, double gamma);
 
@@ -92,13 +98,40 @@ double BgNbdConditionalExpected(const BgNbdParams& m, const CustomerSummary& c, 
 // E[M | zbar, x]: expected value of the customer's future transactions
 // (the population mean p·gamma/(q-1) for x = 0). Needs q > 1.
 double GammaGammaConditionalSpend(const GammaGammaParams& m, const CustomerSummary& c);
+
+// Any of the three purchase-process models, for the predictions every one
+// of them makes (docs/models.md, "Predictions").
+struct PurchaseModel {
+  std::string model;                      // "bgnbd", "mbgnbd" or "paretonbd"
+  double r = 0, alpha = 0, a = 0, b = 0;  // Pareto/NBD: a = s, b = beta
+};
+// The model of a bgnbd, mbgnbd or paretonbd fit; InvalidArgument otherwise.
+Result<PurchaseModel> PurchaseModelOf(const FitResult& fit);
+// E[X(t)] of a new customer.
+double ExpectedPurchases(const PurchaseModel& m, double t);
+// P(alive at T | x, t_x, T).
+double ProbabilityAlive(const PurchaseModel& m, const CustomerSummary& c);
+// E[Y(t) | x, t_x, T]: expected transactions in (T, T + t].
+double ConditionalExpected(const PurchaseModel& m, const CustomerSummary& c, double t);
+
 // Customer lifetime value over `months` months of 30 days: the expected
-// transactions of each month (conditional BG/NBD), discounted by
+// transactions of each month (ConditionalExpected), discounted by
 // (1 + monthly_discount)^month, times the expected spend, times `margin`.
 // `unit_days`: the summary's time unit in days (7 for weeks).
-double CustomerLifetimeValue(const BgNbdParams& bg, const GammaGammaParams& gg,
+double CustomerLifetimeValue(const PurchaseModel& m, const GammaGammaParams& gg,
                              const CustomerSummary& c, int months, double monthly_discount,
                              double margin, double unit_days);
+
+// P(alive) and CLV (as CustomerLifetimeValue) of many customers at once:
+// the purchase model's part is computed once per distinct (x, t_x, T) — few
+// when times come in whole days — on every core. Same order as `customers`.
+struct CustomerScore {
+  double p_alive = 0;
+  double clv = 0;
+};
+std::vector<CustomerScore> ScoreCustomers(const PurchaseModel& m, const GammaGammaParams& gg,
+                                          const std::vector<CustomerSummary>& customers, int months,
+                                          double monthly_discount, double margin, double unit_days);
 
 // The Gauss hypergeometric function 2F1(a, b; c; z) for 0 <= z < 1, by its
 // series (to 1e-15 relative).
@@ -125,6 +158,16 @@ struct Transaction {
   int64_t day = 0;  // days since 1970-01-01
   double value = 0;
 };
+// One customer's purchases, sorted by day.
+struct DayValue {
+  int64_t day = 0;  // days since 1970-01-01 (local)
+  double value = 0;
+};
+// One customer's summary at the end of `end_day` from their purchases
+// sorted by day (non-empty, the first before end_day), as
+// SummariesFromTransactions: days after end_day are left out.
+CustomerSummary SummarizeDays(std::span<const DayValue> days, int64_t end_day, double unit_days);
+
 Result<std::vector<CustomerSummary>> SummariesFromTransactions(
     std::vector<Transaction> transactions, const TransactionsInput& input,
     std::vector<std::string>* customer_ids = nullptr, std::vector<double>* holdout = nullptr);
@@ -139,7 +182,8 @@ struct HoldoutRow {
   double actual = 0;     // mean holdout transactions
   double predicted = 0;  // mean E[Y(t) | x, t_x, T]
 };
-std::vector<HoldoutRow> HoldoutComparison(const BgNbdParams& m, const std::vector<CustomerSummary>& customers,
+std::vector<HoldoutRow> HoldoutComparison(const BgNbdParams& m,
+                                          const std::vector<CustomerSummary>& customers,
                                           const std::vector<double>& holdout, double t);
 
 // Transactions from CSV with a header naming customer (or customer_id, id),
