@@ -12,6 +12,7 @@ PACKAGES=(
   librocksdb-dev libzstd-dev zlib1g-dev libxxhash-dev libssl-dev
   libroaring-dev
   libnlopt-dev libeigen3-dev          # model fitting (CLV, churn, propensity)
+  libxgboost-dev                      # gradient-boosted trees (propensity)
   libtomlplusplus-dev libcli11-dev libfmt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs npm                          # test clients (@segment/analytics-node, sa-sdk-node)

@@ -15,6 +15,8 @@
 //                           u32 BE): repeated (u32 BE one_id, u32 BE len, JSON)
 //   au/rfm                  the last RFM run's options (JSON)
 //   au/rfmv/CHUNK           its scores, as au/cv (JSON {r, f, m, score, ...})
+//   au/pt/NAME              a predicted trait: the model run that wrote it (JSON)
+//   au/pv/NAME/CHUNK        its values, as au/cv
 //
 // Threads: the realtime thread (NoteEvents) and the caller's of Refresh.
 // Thread-safety: every public method may be called concurrently.
@@ -162,7 +164,16 @@ class Audiences final : public AudienceData {
   // The last RFM run: its options and per-segment counts; NotFound if none.
   Result<Json> RfmSummary() const;
 
-  // {"computed": {...}, "rfm": {...}|null} of one person, for the profile.
+  // ---- Predicted traits (the models, docs/models.md) -------------------------
+  // Replaces the values of the predicted trait `name` ([a-z0-9_]{1,64};
+  // `values` sorted by one_id) and records `about` (the run that wrote
+  // them); predicted.NAME reads them.
+  Status PutPredicted(const std::string& name, std::vector<PersonValue> values, Json about);
+  // {NAME: {"about": ..., "persons": n}} of every predicted trait.
+  Json PredictedSummary() const;
+
+  // {"computed": {...}, "rfm": {...}|null, "predicted": {...}} of one
+  // person, for the profile.
   Json StoredAttributesOf(uint32_t one_id) const;
 
   // ---- AudienceData -----------------------------------------------------------
@@ -214,6 +225,11 @@ class Audiences final : public AudienceData {
   std::map<std::string, ComputedTraitSpec> trait_specs_;
   std::map<std::string, std::shared_ptr<const std::vector<PersonValue>>> trait_values_;
   std::shared_ptr<const std::vector<RfmScore>> rfm_;
+  struct Predicted {
+    Json about;
+    std::shared_ptr<const std::vector<PersonValue>> values;
+  };
+  std::map<std::string, Predicted> predicted_;
   RfmOptions rfm_options_;
   uint64_t seen_remaps_ = 0;      // IdentityGraph remaps handled (MergesSince)
   std::set<std::string> dirty_;            // audiences to refresh

@@ -66,20 +66,6 @@ double MonetaryKey(double v) {
   return std::isnan(v) ? -std::numeric_limits<double>::infinity() : v;
 }
 
-// The numeric value of the monetary field of a row; 0 when missing, not a
-// number or not finite.
-double MonetaryOf(const query::Field& f, query::FieldReader* reader, const store::ColumnBatch& b,
-                  size_t row) {
-  double v = 0;
-  if (f.kind == query::FieldKind::kNumber) {
-    v = b.Doubles(f.column)[row].value_or(0);
-  } else {
-    const query::Value value = reader->Read(f, b, row);
-    if (value.kind == query::Value::kNumber) v = value.number;
-  }
-  return std::isfinite(v) ? v : 0;
-}
-
 // The dictionary code of `name` in a batch's dictionary, or -1.
 int64_t CodeOf(const std::vector<std::string>& dict, std::string_view name) {
   auto it = std::find(dict.begin(), dict.end(), name);
@@ -192,7 +178,7 @@ Result<std::vector<RfmCustomer>> GatherRfmCustomers(const query::QueryContext& c
       if (c.orders == 0 || ts[i] > c.last_order_us) c.last_order_us = ts[i];
       c.one_id = one_ids[i];
       ++c.orders;
-      c.monetary += MonetaryOf(money, &reader, b, i);
+      c.monetary += reader.Number(money, b, i);
     }
     return Status::OK();
   }));

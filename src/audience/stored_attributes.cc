@@ -92,6 +92,17 @@ Status Audiences::LoadStoredAttributes() {
     ASSIGN_OR_RETURN(auto values, LoadValues(src_.state, "au/cv/" + name));
     trait_values_[name] = std::make_shared<const std::vector<PersonValue>>(std::move(values));
   }
+  std::vector<std::pair<std::string, Json>> predicted;
+  RETURN_IF_ERROR(src_.state->ScanPrefix("au/pt/", [&](std::string_view k, std::string_view v) {
+    Json about = Json::parse(v, nullptr, false);
+    if (about.is_discarded()) return Status::Corruption("predicted trait header");
+    predicted.emplace_back(std::string(k.substr(6)), std::move(about));
+    return Status::OK();
+  }));
+  for (auto& [name, about] : predicted) {
+    ASSIGN_OR_RETURN(auto values, LoadValues(src_.state, "au/pv/" + name));
+    predicted_[name] = {std::move(about), std::make_shared<const std::vector<PersonValue>>(std::move(values))};
+  }
   auto header = src_.state->Get("au/rfm");
   if (header.ok()) {
     Json j = Json::parse(*header, nullptr, false);
@@ -210,6 +221,28 @@ Result<std::vector<RfmScore>> Audiences::RunRfm(const RfmOptions& options) {
   return scores;
 }
 
+Status Audiences::PutPredicted(const std::string& name, std::vector<PersonValue> values, Json about) {
+  const bool valid_name = !name.empty() && name.size() <= 64 &&
+                          std::all_of(name.begin(), name.end(), [](char c) {
+                            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+                          });
+  if (!valid_name) return Status::InvalidArgument("predicted trait name \"" + name + "\": use [a-z0-9_]{1,64}");
+  RETURN_IF_ERROR(SaveValues(src_.state, "au/pv/" + name, values));
+  RETURN_IF_ERROR(src_.state->Put("au/pt/" + name, about.dump()));
+  std::unique_lock lock(mu_);
+  predicted_[name] = {std::move(about), std::make_shared<const std::vector<PersonValue>>(std::move(values))};
+  version_.fetch_add(1);  // cached leaves read the old values
+  all_dirty_ = true;
+  return Status::OK();
+}
+
+Json Audiences::PredictedSummary() const {
+  std::shared_lock lock(mu_);
+  Json out = Json::object();
+  for (const auto& [name, p] : predicted_) out[name] = {{"about", p.about}, {"persons", p.values->size()}};
+  return out;
+}
+
 Result<Json> Audiences::RfmSummary() const {
   std::shared_lock lock(mu_);
   if (!rfm_) return Status::NotFound("RFM has not been run yet (POST /api/v1/rfm, or `quanyu rfm run`)");
@@ -231,15 +264,29 @@ Json Audiences::StoredAttributesOf(uint32_t one_id) const {
                                [](const RfmScore& s, uint32_t id) { return s.one_id < id; });
     if (it != rfm_->end() && it->one_id == one_id) rfm = ToJson(*it);
   }
-  return Json{{"computed", computed}, {"rfm", rfm}};
+  Json predicted = Json::object();
+  for (const auto& [name, p] : predicted_) {
+    if (const PersonValue* v = Find(*p.values, one_id)) predicted[name] = v->value;
+  }
+  return Json{{"computed", computed}, {"rfm", rfm}, {"predicted", predicted}};
 }
 
 Status Audiences::ForEachStoredAttribute(Namespace ns, std::string_view name,
                                          const ValueFn& fn) const {
   if (ns == Namespace::kPredicted) {
-    return Status::InvalidArgument("predicted." + std::string(name) +
-                                   ": not computed yet (predicted traits come from the CLV and "
-                                   "churn models)");
+    std::shared_ptr<const std::vector<PersonValue>> values;
+    {
+      std::shared_lock lock(mu_);
+      auto it = predicted_.find(std::string(name));
+      if (it == predicted_.end()) {
+        return Status::InvalidArgument("predicted." + std::string(name) +
+                                       ": not computed yet (run the model that writes it: POST "
+                                       "/api/v1/models/clv, churn, propensity or recommend)");
+      }
+      values = it->second.values;
+    }
+    for (const PersonValue& v : *values) fn(v.one_id, v.value);
+    return Status::OK();
   }
   if (ns == Namespace::kComputed) {
     std::shared_ptr<const std::vector<PersonValue>> values;

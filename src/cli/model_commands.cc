@@ -1,21 +1,27 @@
 // quanyu model fit bgnbd|paretonbd|mbgnbd|gammagamma --input FILE [--end DATE]
 //                  [--holdout-end DATE] [--unit DAYS] [--format table|json]
+// quanyu model run clv|churn|propensity|recommend --data DIR [--body JSON|@FILE|@-]
 //
-// Fits a buy-till-you-die model (docs/models.md) to a CSV of per-customer
-// summaries (frequency, recency, T[, zbar]) or of transactions (customer,
-// date[, value]) and prints the parameters, their standard errors and the
-// log-likelihood.
+// `fit` fits a buy-till-you-die model (docs/models.md) to a CSV of
+// per-customer summaries (frequency, recency, T[, zbar]) or of transactions
+// (customer, date[, value]) and prints the parameters, their standard
+// errors and the log-likelihood. `run` runs a model on the store and stores
+// its predicted traits, as POST /api/v1/models/KIND.
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cli/commands.h"
 #include "common/time_util.h"
+#include "engine/engine.h"
 #include "models/btyd.h"
+#include "models/run.h"
 
 namespace quanyu::cli {
 namespace {
@@ -23,6 +29,8 @@ namespace {
 struct ModelFlags {
   std::string model, input, end, holdout_end, format;
   double unit_days = 7;
+  // run
+  std::string data, config, body;
 };
 
 struct Customers {
@@ -99,20 +107,9 @@ void RunFit(const ModelFlags& f) {
                                       : models::FitGammaGamma(summaries);
   if (!fit.ok()) return Fail(fit.status());
   if (format == "json") {
-    nlohmann::ordered_json params = nlohmann::ordered_json::object();
-    for (size_t i = 0; i < fit->params.size(); ++i) {
-      const double se = fit->std_errors[i];
-      params[fit->names[i]] = {
-          {"value", fit->params[i]},
-          {"std_error", std::isfinite(se) ? nlohmann::ordered_json(se) : nullptr}};
-    }
-    nlohmann::ordered_json j = {{"model", fit->model},
-                                {"customers", fit->customers},
-                                {"log_likelihood", fit->log_likelihood},
-                                {"parameters", std::move(params)},
-                                {"evaluations", fit->evaluations}};
+    nlohmann::json j = models::FitToJson(*fit);
     if (!customers->holdout.empty()) {
-      nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+      nlohmann::json rows = nlohmann::json::array();
       for (const auto& row : models::HoldoutComparison(
                models::BgNbdOf(*fit), summaries, customers->holdout, customers->holdout_length)) {
         rows.push_back({{"frequency", row.frequency},
@@ -146,6 +143,41 @@ void RunFit(const ModelFlags& f) {
   std::printf("%-9s %9zu %9.1f %9.1f (sums)\n", "all", summaries.size(), actual, predicted);
 }
 
+// Stages on stderr, with the time since the start.
+class StageLog {
+ public:
+  void operator()(std::string_view stage) {
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    std::fprintf(stderr, "[%6.2fs] %.*s\n", s, static_cast<int>(stage.size()), stage.data());
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+void RunOnStore(const ModelFlags& f) {
+  nlohmann::json body = nlohmann::json::object();
+  if (!f.body.empty()) {
+    auto b = ReadJsonArgument("--body", f.body);
+    if (!b.ok()) return Fail(b.status());
+    if (!b->is_object()) return Fail(Status::InvalidArgument("--body must be a JSON object"));
+    body = std::move(*b);
+  }
+  auto config = LoadEffectiveConfig(f.config, f.data);
+  if (!config.ok()) return Fail(config.status());
+  auto engine = OpenDataDirectory(*config, "POST /api/v1/models/" + f.model);
+  if (!engine.ok()) return Fail(engine.status());
+  StageLog log;
+  auto answer = (*engine)->RunModel(f.model, body, std::ref(log));
+  Status closed = (*engine)->Close();
+  if (!answer.ok()) return Fail(answer.status());
+  if (!closed.ok()) return Fail(closed);
+  log("done");
+  std::printf("%s\n",
+              answer->dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+}
+
 }  // namespace
 
 void RegisterModel(CLI::App& app) {
@@ -176,6 +208,20 @@ void RegisterModel(CLI::App& app) {
       "Exit codes: 0 success; 1 an unreadable or malformed file (the line and field are named), "
       "an unknown model, or a failed fit.");
   fit->callback([f] { RunFit(*f); });
+
+  auto r = std::make_shared<ModelFlags>();
+  auto* run = model->add_subcommand(
+      "run", "Fit a model on the store, score every person and store the predicted traits");
+  run->add_option("model", r->model, "clv, churn, propensity or recommend")->required();
+  run->add_option("--data", r->data, "Data directory (or QUANYU_DATA)");
+  run->add_option("--config", r->config, "quanyu.toml");
+  run->add_option("--body", r->body,
+                  "The request of POST /api/v1/models/KIND (docs/models.md): JSON, @FILE or @-");
+  run->footer(
+      "Prints the run's JSON (as the API answers it); stages go to stderr. Exit codes: 0 "
+      "success; 1 a bad request, data a model cannot be fitted to, or a data directory that "
+      "is missing or held by `quanyu serve` (use POST /api/v1/models/KIND then).");
+  run->callback([r] { RunOnStore(*r); });
 }
 
 }  // namespace quanyu::cli

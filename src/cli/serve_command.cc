@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/sim_runner.h"
 #include "engine/engine.h"
+#include "models/run.h"
 #include "server/server.h"
 
 namespace quanyu::cli {
@@ -172,6 +173,15 @@ void RegisterDemo(CLI::App& app) {
       so.truth_path = flags->data + "/sim_truth.json";
       auto r = RunSimIntoEngine(e, so);
       if (!r.ok()) return Fail(r.status());
+      // Predictions from the first minute (docs/models.md), with defaults.
+      for (const auto& kind : models::ModelKinds()) {
+        auto run = e->RunModel(kind, nlohmann::json::object());
+        if (run.ok()) {
+          spdlog::info("model {}: stored {}", kind, (*run)["stored_traits"].dump());
+        } else {
+          spdlog::warn("model {} not run on the demo data: {}", kind, run.status().ToString());
+        }
+      }
     } else {
       spdlog::info("{} already holds data; serving it as is", flags->data);
     }
@@ -191,10 +201,11 @@ void RegisterDemo(CLI::App& app) {
           "  curl -u %s: %s/v1/track -H 'Content-Type: application/json' \\\n"
           "       -d '{\"userId\":\"u1\",\"event\":\"Order "
           "Completed\",\"properties\":{\"revenue\":99}}'\n"
+          "  curl -H 'Authorization: Bearer %s' -X POST %s/api/v1/models/clv\n"
           "  curl %s/metrics\n\nPress Ctrl-C to stop.\n",
           base.c_str(), config->admin_key.c_str(), key.c_str(), base.c_str(),
           config->admin_key.c_str(), base.c_str(), config->admin_key.c_str(), base.c_str(),
-          key.c_str(), base.c_str(), base.c_str());
+          key.c_str(), base.c_str(), config->admin_key.c_str(), base.c_str(), base.c_str());
       std::fflush(stdout);
       (void)port;
     });

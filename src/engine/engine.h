@@ -34,6 +34,7 @@
 #include "identity/graph.h"
 #include "log/dedupe.h"
 #include "log/event_log.h"
+#include "models/run.h"
 #include "store/event_store.h"
 #include "store/profile_store.h"
 #include "query/params.h"
@@ -173,6 +174,15 @@ class Engine {
   // POST /api/v1/attribution: parses `body` (attribution::ParseAttributionRequest)
   // and answers attribution::AnswerJson on a query worker, as QueryAsync.
   void AttributionAsync(query::Json body, QueryCallback done);
+  // The predictive models (docs/models.md): fits model `kind` (clv, churn,
+  // propensity, recommend; models::RunModel) on the store, stores its
+  // predicted traits (unless the body says "store": false) and answers the
+  // run's JSON with "stored_traits": {NAME: persons}. InvalidArgument (HTTP
+  // 400) as models::RunModel. Runs on the calling thread.
+  Result<query::Json> RunModel(std::string_view kind, const query::Json& body,
+                               const models::ModelProgress& progress = {});
+  // RunModel on a query worker, as QueryAsync.
+  void ModelAsync(std::string kind, query::Json body, QueryCallback done);
   // The event names, counts, time ranges and property keys of every stored
   // event, buffered ones included (store::EventStore::Catalog).
   std::shared_ptr<const store::EventCatalog> EventCatalog() const;
@@ -210,6 +220,9 @@ class Engine {
   // InvalidArgument naming the key for a bad time zone, idle gap or count.
   Status OpenQueries();
   void CloseQueries();  // answers queued queries Unavailable, waits for running ones
+  // The store, identities now, spend and [query] options, with `catalog`
+  // (nullptr: names are not checked) for a query, model or attribution run.
+  query::QueryContext QueryContextOver(const store::EventCatalog* catalog) const;
   // Appends normalized, de-duplicated events to the log; on durability,
   // resolves identity, updates profiles and adds them to the store.
   void Append(std::string source_name, std::shared_ptr<std::vector<Event>> events,

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "common/metrics.h"
+#include "common/time_util.h"
 #include "engine/engine.h"
 #include "query/query.h"
 
@@ -93,9 +94,9 @@ void RecordQuery(const std::string& kind, const Status& status,
                  std::chrono::steady_clock::time_point start) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const std::string outcome = status.ok()                                        ? "ok"
+  const std::string outcome = status.ok()                                     ? "ok"
                               : status.code() == StatusCode::kInvalidArgument ? "invalid"
-                                                                                : "error";
+                                                                              : "error";
   auto* metrics = MetricsRegistry::Default();
   metrics
       ->GetCounter("quanyu_queries_total", "Analytics queries answered, by kind and outcome",
@@ -151,23 +152,28 @@ std::shared_ptr<const store::EventCatalog> Engine::EventCatalog() const {
   return store_->Catalog();
 }
 
-Result<attribution::PathSet> Engine::AttributionPaths(const attribution::PathOptions& options) const {
+query::QueryContext Engine::QueryContextOver(const store::EventCatalog* catalog) const {
   query::QueryContext ctx;
   ctx.store = store_.get();
+  // Read without locks while the query runs (DenseArray): a merge landing
+  // meanwhile may or may not be seen by this query; the next one sees it.
   ctx.one_ids = &identity_->one_ids();
+  ctx.catalog = catalog;
+  ctx.spend = spend_.get();
   ctx.options = query_options_;
-  return attribution::BuildPaths(ctx, options);
+  return ctx;
+}
+
+Result<attribution::PathSet> Engine::AttributionPaths(
+    const attribution::PathOptions& options) const {
+  return attribution::BuildPaths(QueryContextOver(nullptr), options);
 }
 
 Result<attribution::AttributionAnswer> Engine::Attribution(
     const attribution::AttributionRequest& request) const {
   const auto start = std::chrono::steady_clock::now();
-  query::QueryContext ctx;
-  ctx.store = store_.get();
-  ctx.one_ids = &identity_->one_ids();
-  ctx.spend = spend_.get();
-  ctx.options = query_options_;
-  Result<attribution::AttributionAnswer> answer = attribution::RunAttribution(request, ctx);
+  Result<attribution::AttributionAnswer> answer =
+      attribution::RunAttribution(request, QueryContextOver(nullptr));
   RecordQuery("attribution", answer.status(), start);
   return answer;
 }
@@ -186,18 +192,60 @@ void Engine::AttributionAsync(query::Json body, QueryCallback done) {
       std::move(done));
 }
 
+Result<query::Json> Engine::RunModel(std::string_view kind, const query::Json& body,
+                                     const models::ModelProgress& progress) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::shared_ptr<const store::EventCatalog> catalog = store_->Catalog();
+  const query::QueryContext ctx = QueryContextOver(catalog.get());
+  // The default as_of: just after the latest stored event.
+  int64_t latest = 0;
+  for (const auto& [name, e] : catalog->events) latest = std::max(latest, e.last_us + 1);
+  std::string label = "model_unknown";
+  for (const auto& k : models::ModelKinds()) {
+    if (k == kind) label = "model_" + k;
+  }
+  Result<models::ModelRun> run = models::RunModel(kind, body, ctx, latest, progress);
+  if (!run.ok()) {
+    RecordQuery(label, run.status(), start);
+    return run.status();
+  }
+  query::Json stored = query::Json::object();
+  for (models::PredictedTrait& t : run->traits) {
+    if (progress) progress("storing " + t.name);
+    std::vector<audience::PersonValue> values;
+    values.reserve(t.values.size());
+    for (auto& [id, v] : t.values) values.push_back({id, std::move(v)});
+    stored[t.name] = values.size();
+    query::Json about = {{"kind", std::string(kind)},
+                         {"as_of", run->answer["as_of"]},
+                         {"computed_at", FormatTimestamp(audiences_->NowMicros())}};
+    Status s = audiences_->PutPredicted(t.name, std::move(values), std::move(about));
+    if (!s.ok()) {
+      RecordQuery(label, s, start);
+      return s;
+    }
+  }
+  run->answer["stored_traits"] = std::move(stored);
+  RecordQuery(label, Status::OK(), start);
+  return std::move(run->answer);
+}
+
+void Engine::ModelAsync(std::string kind, query::Json body, QueryCallback done) {
+  if (closing_ || !query_workers_) {
+    return done(Status::Unavailable("the server is shutting down"));
+  }
+  query_workers_->Submit(
+      [this, kind = std::move(kind), body = std::move(body)]() -> Result<query::Json> {
+        return RunModel(kind, body);
+      },
+      std::move(done));
+}
+
 Result<query::Json> Engine::Query(std::string_view kind, const query::Json& body) const {
   const auto start = std::chrono::steady_clock::now();
   // Held for the whole query: the catalog as of its start.
   const std::shared_ptr<const store::EventCatalog> catalog = store_->Catalog();
-  query::QueryContext ctx;
-  ctx.store = store_.get();
-  // Read without locks while the query runs (DenseArray): a merge landing
-  // meanwhile may or may not be seen by this query; the next one sees it.
-  ctx.one_ids = &identity_->one_ids();
-  ctx.catalog = catalog.get();
-  ctx.spend = spend_.get();
-  ctx.options = query_options_;
+  const query::QueryContext ctx = QueryContextOver(catalog.get());
   Result<query::Json> answer = query::RunQuery(kind, body, ctx);
   // Labels only from the fixed list, whatever `kind` a caller passed.
   std::string label = "unknown";

@@ -185,6 +185,17 @@ void FieldReader::AddColumns(const Field& f, store::ColumnSet* columns) {
   columns->Add(f.kind == FieldKind::kType ? Column::kType : f.column);
 }
 
+double FieldReader::Number(const Field& f, const store::ColumnBatch& b, size_t row) {
+  double v = 0;
+  if (f.kind == FieldKind::kNumber) {
+    v = b.Doubles(f.column)[row].value_or(0);
+  } else {
+    const Value value = Read(f, b, row);
+    if (value.kind == Value::kNumber) v = value.number;
+  }
+  return std::isfinite(v) ? v : 0;
+}
+
 Value FieldReader::Read(const Field& f, const store::ColumnBatch& b, size_t row) {
   Value v;
   switch (f.kind) {

@@ -55,6 +55,9 @@ class FieldReader {
   // The columns reading `f` needs.
   static void AddColumns(const Field& f, store::ColumnSet* columns);
   Value Read(const Field& f, const store::ColumnBatch& b, size_t row);
+  // The field as a number (a sum's term): 0 when missing, not a number or
+  // not finite.
+  double Number(const Field& f, const store::ColumnBatch& b, size_t row);
 
  private:
   simdjson::ondemand::parser parser_;

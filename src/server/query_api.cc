@@ -14,6 +14,7 @@ using nlohmann::json;
 constexpr std::string_view kQueryPrefix = "/api/v1/query";
 constexpr std::string_view kCatalogPath = "/api/v1/catalog/events";
 constexpr std::string_view kAttributionPath = "/api/v1/attribution";
+constexpr std::string_view kModelsPath = "/api/v1/models";
 
 // Answers may carry names collected from CSV files with invalid UTF-8:
 // replaced (U+FFFD) rather than failing the whole answer.
@@ -78,6 +79,30 @@ void AttributionRoute(Engine* engine, const HttpRequest& r, Respond respond) {
   engine->AttributionAsync(std::move(*body), Render(std::move(respond)));
 }
 
+// POST /api/v1/models/{kind}: fit and score on a query worker; an empty
+// body takes every default. GET /api/v1/models: the stored predicted traits.
+void ModelRoute(Engine* engine, const HttpRequest& r, std::string_view kind, Respond respond) {
+  if (kind.empty()) {
+    if (r.method != "GET") return respond(WrongMethod(r, "GET"));
+    return respond(
+        JsonResponse(200, Dump({{"kinds", models::ModelKinds()},
+                                {"predicted_traits", engine->audiences().PredictedSummary()}})));
+  }
+  bool known = false;
+  for (const auto& k : models::ModelKinds()) known = known || k == kind;
+  if (!known) {
+    return respond(ErrorResponse(Status::NotFound("unknown model \"" + std::string(kind) +
+                                                  "\": use clv, churn, propensity or recommend "
+                                                  "(POST /api/v1/models/KIND)")));
+  }
+  if (r.method != "POST") return respond(WrongMethod(r, "POST"));
+  auto body = r.body.find_first_not_of(" \t\r\n") == std::string::npos
+                  ? Result<query::Json>(json::object())
+                  : ParseQueryBody(r.body);
+  if (!body.ok()) return respond(ErrorResponse(body.status()));
+  engine->ModelAsync(std::string(kind), std::move(*body), Render(std::move(respond)));
+}
+
 }  // namespace
 
 std::string CatalogDocument(const store::EventCatalog& catalog) {
@@ -133,6 +158,14 @@ bool HandleQueryApi(Engine* engine, const HttpRequest& r, Respond& respond) {
   }
   if (path == kAttributionPath) {
     AttributionRoute(engine, r, std::move(respond));
+    return true;
+  }
+  if (path == kModelsPath || path == std::string(kModelsPath) + "/") {
+    ModelRoute(engine, r, "", std::move(respond));
+    return true;
+  }
+  if (path.starts_with(std::string(kModelsPath) + "/")) {
+    ModelRoute(engine, r, path.substr(kModelsPath.size() + 1), std::move(respond));
     return true;
   }
   if (path == kQueryPrefix || path == std::string(kQueryPrefix) + "/") {

@@ -5,6 +5,10 @@
 //   GET  /api/v1/catalog/events the event names, counts, time ranges and
 //                               property keys the store holds
 //   POST /api/v1/attribution    multi-touch attribution (docs/attribution.md)
+//   POST /api/v1/models/{kind}  kind = clv, churn, propensity or recommend:
+//                               fit, score and store predicted traits
+//                               (docs/models.md); GET /api/v1/models lists
+//                               the stored ones
 // Thin: parse the body, call Engine::QueryAsync / Engine::EventCatalog,
 // render. Queries run on the engine's query workers, never on an HTTP
 // thread, so a long query does not hold up collection.
@@ -36,7 +40,7 @@ std::string CatalogDocument(const store::EventCatalog& catalog);
 Result<query::Json> ParseQueryBody(const std::string& body);
 
 // Answers an admin request (already authenticated) whose path is under
-// /api/v1/query or is /api/v1/catalog/events or /api/v1/attribution, through `respond` (moved from;
+// /api/v1/query or is /api/v1/catalog/events, /api/v1/attribution or under /api/v1/models, through `respond` (moved from;
 // called exactly once, maybe from a query worker thread), and returns true;
 // returns false, leaving `respond` alone, for any other path.
 bool HandleQueryApi(Engine* engine, const HttpRequest& request, Respond& respond);
