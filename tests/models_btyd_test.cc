@@ -14,6 +14,7 @@
 
 #include "common/time_util.h"
 #include "models/btyd.h"
+#include "models/run.h"
 
 namespace quanyu::models {
 namespace {
@@ -332,7 +333,8 @@ Integrated IntegrateOther(const PurchaseModel& m, const CustomerSummary& c, doub
     if (pareto) {
       const double mu = mu_prior(rng), k = l + mu;
       log_alive = c.x * std::log(l) - k * c.T;
-      log_dead = c.x * std::log(l) + std::log(mu / k) - k * c.t_x + std::log1p(-std::exp(-k * (c.T - c.t_x)));
+      log_dead = c.x * std::log(l) + std::log(mu / k) - k * c.t_x +
+                 std::log1p(-std::exp(-k * (c.T - c.t_x)));
       live_expected = l / mu * (1 - std::exp(-mu * t));
     } else {
       const double ya = ga(rng), yb = gb(rng), p = ya / (ya + yb);
@@ -364,7 +366,8 @@ TEST(ModelsBtyd, MbgAndParetoPredictionsMatchAnIndependentIntegration) {
           << m.model << " x=" << c.x << " t_x=" << c.t_x;
     }
     // A brand-new customer's conditional expectation is E[X(t)].
-    EXPECT_NEAR(ExpectedPurchases(m, 39), ConditionalExpected(m, {0, 0, 1e-12, 0}, 39), 1e-6) << m.model;
+    EXPECT_NEAR(ExpectedPurchases(m, 39), ConditionalExpected(m, {0, 0, 1e-12, 0}, 39), 1e-6)
+        << m.model;
   }
 }
 
@@ -388,7 +391,8 @@ TEST(ModelsBtyd, CdnowHoldoutForecast) {
     ASSERT_EQ(scores.size(), customers.size());
     for (size_t i = 0; i < customers.size(); i += 7) {
       EXPECT_NEAR(scores[i].p_alive, ProbabilityAlive(m, customers[i]), 1e-12) << m.model << i;
-      EXPECT_NEAR(scores[i].clv, CustomerLifetimeValue(m, GammaGammaOf(*gg), customers[i], 12, 0.01, 0.5, 7),
+      EXPECT_NEAR(scores[i].clv,
+                  CustomerLifetimeValue(m, GammaGammaOf(*gg), customers[i], 12, 0.01, 0.5, 7),
                   1e-9 * (1 + scores[i].clv))
           << m.model << i;
     }
@@ -401,6 +405,29 @@ TEST(ModelsBtyd, CdnowHoldoutForecast) {
                   GammaGammaConditionalSpend(GammaGammaOf(*gg), one),
               1e-9);
   EXPECT_GT(clv, 0);
+}
+
+// A fit reports each evaluation; the throttled report names the model and
+// the best log-likelihood so far.
+TEST(ModelsBtyd, FitsReportProgress) {
+  const auto customers = Load("cdnow_customers_summary.csv");
+  int calls = 0, last = 0;
+  auto fit = FitBgNbd(customers, [&](int evaluations, double) {
+    ++calls;
+    last = evaluations;
+  });
+  ASSERT_TRUE(fit.ok());
+  EXPECT_GT(calls, 10);
+  EXPECT_EQ(last, calls);
+  std::vector<std::string> stages;
+  const FitProgress report =
+      ThrottledFitProgress([&](std::string_view s) { stages.emplace_back(s); }, "bgnbd", 0);
+  auto again = FitBgNbd(customers, report);
+  ASSERT_TRUE(again.ok());
+  ASSERT_FALSE(stages.empty());
+  EXPECT_NE(stages.back().find("bgnbd: evaluation"), std::string::npos) << stages.back();
+  EXPECT_NE(stages.back().find("best log-likelihood -9582.4"), std::string::npos) << stages.back();
+  EXPECT_FALSE(ThrottledFitProgress({}, "bgnbd"));  // nothing to report to
 }
 
 TEST(ModelsBtyd, BadSummariesNameTheLine) {

@@ -87,6 +87,19 @@ Result<Customers> ReadCustomers(const ModelFlags& f) {
   return out;
 }
 
+// Stages on stderr, with the time since the start.
+class StageLog {
+ public:
+  void operator()(std::string_view stage) {
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    std::fprintf(stderr, "[%6.2fs] %.*s\n", s, static_cast<int>(stage.size()), stage.data());
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
 void RunFit(const ModelFlags& f) {
   const std::string format =
       f.format.empty() ? (isatty(STDOUT_FILENO) ? "table" : "json") : f.format;
@@ -98,14 +111,22 @@ void RunFit(const ModelFlags& f) {
     return Fail(Status::InvalidArgument("unknown model \"" + f.model +
                                         "\": use bgnbd, paretonbd, mbgnbd or gammagamma"));
   }
+  // Stages on stderr only on a terminal: a long fit shows it is moving.
+  StageLog log;
+  models::ModelProgress stage;
+  if (isatty(STDERR_FILENO)) stage = std::ref(log);
+  if (stage) stage("reading " + f.input);
   auto customers = ReadCustomers(f);
   if (!customers.ok()) return Fail(customers.status());
   const auto& summaries = customers->summaries;
-  auto fit = f.model == "bgnbd"       ? models::FitBgNbd(summaries)
-             : f.model == "paretonbd" ? models::FitParetoNbd(summaries)
-             : f.model == "mbgnbd"    ? models::FitMbgNbd(summaries)
-                                      : models::FitGammaGamma(summaries);
+  if (stage) stage("fitting " + f.model + " to " + std::to_string(summaries.size()) + " customers");
+  const models::FitProgress report = models::ThrottledFitProgress(stage, f.model, 1000);
+  auto fit = f.model == "bgnbd"       ? models::FitBgNbd(summaries, report)
+             : f.model == "paretonbd" ? models::FitParetoNbd(summaries, report)
+             : f.model == "mbgnbd"    ? models::FitMbgNbd(summaries, report)
+                                      : models::FitGammaGamma(summaries, report);
   if (!fit.ok()) return Fail(fit.status());
+  if (stage) stage("done: " + std::to_string(fit->evaluations) + " evaluations");
   if (format == "json") {
     nlohmann::json j = models::FitToJson(*fit);
     if (!customers->holdout.empty()) {
@@ -142,19 +163,6 @@ void RunFit(const ModelFlags& f) {
   }
   std::printf("%-9s %9zu %9.1f %9.1f (sums)\n", "all", summaries.size(), actual, predicted);
 }
-
-// Stages on stderr, with the time since the start.
-class StageLog {
- public:
-  void operator()(std::string_view stage) {
-    const double s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    std::fprintf(stderr, "[%6.2fs] %.*s\n", s, static_cast<int>(stage.size()), stage.data());
-  }
-
- private:
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-};
 
 void RunOnStore(const ModelFlags& f) {
   nlohmann::json body = nlohmann::json::object();

@@ -229,6 +229,7 @@ struct Problem {
   Objective<N> ll;
   int evaluations = 0;
   double scale = 1;  // 1 / customers: NLopt sees the mean, better conditioned
+  const FitProgress* progress = nullptr;
 };
 
 template <size_t N>
@@ -246,6 +247,7 @@ double NloptObjective(unsigned n, const double* theta, double* grad, void* data)
   std::array<double, N> p;
   for (size_t i = 0; i < n; ++i) p[i] = std::exp(theta[i]);
   const Dual<N> ll = Evaluate(*problem, p.data());
+  if (problem->progress && *problem->progress) (*problem->progress)(problem->evaluations, ll.v);
   if (!std::isfinite(ll.v)) {
     if (grad) std::fill(grad, grad + n, 0.0);
     return -1e300;
@@ -341,8 +343,8 @@ Status CheckCustomer(const CustomerSummary& c, size_t i) {
 // guess given the mean purchase rate.
 template <typename Term, typename Start>
 Result<FitResult> FitGrouped(const std::string& model, std::vector<std::string> names,
-                             const std::vector<CustomerSummary>& customers, Term term,
-                             Start start) {
+                             const std::vector<CustomerSummary>& customers, Term term, Start start,
+                             const FitProgress& progress) {
   if (customers.empty()) return Status::InvalidArgument(model + ": no customers");
   std::map<std::array<double, 3>, double> groups;
   double mean_x = 0, mean_T = 0;
@@ -355,6 +357,7 @@ Result<FitResult> FitGrouped(const std::string& model, std::vector<std::string> 
   auto terms = std::make_shared<std::vector<std::pair<CustomerSummary, double>>>();
   for (const auto& [k, n] : groups) terms->push_back({{k[0], k[1], k[2], 0}, n});
   Problem<4> problem;
+  problem.progress = &progress;
   problem.ll = [terms, term](const std::array<Dual<4>, 4>& p) {
     Dual<4> sum = Constant<4>(0);
     for (const auto& [c, n] : *terms) sum = sum + term(c, p) * n;
@@ -374,7 +377,8 @@ double MbgNbdLogLikelihood(const CustomerSummary& c, double r, double alpha, dou
   return MbgNbd<1>(c, Constant<1>(r), Constant<1>(alpha), Constant<1>(a), Constant<1>(b)).v;
 }
 
-Result<FitResult> FitMbgNbd(const std::vector<CustomerSummary>& customers) {
+Result<FitResult> FitMbgNbd(const std::vector<CustomerSummary>& customers,
+                            const FitProgress& progress) {
   return FitGrouped(
       "mbgnbd", {"r", "alpha", "a", "b"}, customers,
       [](const CustomerSummary& c, const std::array<Dual<4>, 4>& p) {
@@ -382,7 +386,8 @@ Result<FitResult> FitMbgNbd(const std::vector<CustomerSummary>& customers) {
       },
       [](double rate) {
         return std::array<double, 4>{1.0, 1.0 / rate, 1.0, 1.0};
-      });
+      },
+      progress);
 }
 
 double ParetoNbdLogLikelihood(const CustomerSummary& c, double r, double alpha, double s,
@@ -390,7 +395,8 @@ double ParetoNbdLogLikelihood(const CustomerSummary& c, double r, double alpha, 
   return ParetoNbd<1>(c, Constant<1>(r), Constant<1>(alpha), Constant<1>(s), Constant<1>(beta)).v;
 }
 
-Result<FitResult> FitParetoNbd(const std::vector<CustomerSummary>& customers) {
+Result<FitResult> FitParetoNbd(const std::vector<CustomerSummary>& customers,
+                               const FitProgress& progress) {
   return FitGrouped(
       "paretonbd", {"r", "alpha", "s", "beta"}, customers,
       [](const CustomerSummary& c, const std::array<Dual<4>, 4>& p) {
@@ -399,14 +405,16 @@ Result<FitResult> FitParetoNbd(const std::vector<CustomerSummary>& customers) {
       // alpha = beta at the start: every 2F1 argument is 0 there.
       [](double rate) {
         return std::array<double, 4>{1.0, 1.0 / rate, 1.0, 1.0 / rate};
-      });
+      },
+      progress);
 }
 
 double GammaGammaLogLikelihood(const CustomerSummary& c, double p, double q, double gamma) {
   return GammaGamma<1>(c, Constant<1>(p), Constant<1>(q), Constant<1>(gamma)).v;
 }
 
-Result<FitResult> FitBgNbd(const std::vector<CustomerSummary>& customers) {
+Result<FitResult> FitBgNbd(const std::vector<CustomerSummary>& customers,
+                           const FitProgress& progress) {
   if (customers.empty()) return Status::InvalidArgument("bgnbd: no customers");
   // Customers with the same (x, t_x, T) share a term: counted once, weighted.
   // Sorted, so the terms of one x are adjacent.
@@ -440,6 +448,7 @@ Result<FitResult> FitBgNbd(const std::vector<CustomerSummary>& customers) {
   mean_T /= static_cast<double>(customers.size());
   const double total = static_cast<double>(customers.size());
   Problem<4> problem;
+  problem.progress = &progress;
   // The terms of BgNbd() regrouped: what depends on no customer once, what
   // depends on x once per x, the rest per (x, t_x, T).
   problem.ll = [&by_x, total](const std::array<Dual<4>, 4>& p) {
@@ -469,7 +478,8 @@ Result<FitResult> FitBgNbd(const std::vector<CustomerSummary>& customers) {
                      {1.0, 1.0 / rate, 1.0, 1.0}, customers.size());
 }
 
-Result<FitResult> FitGammaGamma(const std::vector<CustomerSummary>& customers) {
+Result<FitResult> FitGammaGamma(const std::vector<CustomerSummary>& customers,
+                                const FitProgress& progress) {
   // Per customer with x > 0 and zbar > 0: x, zbar and ln zbar, sorted by x.
   struct Spend {
     double x, zbar, log_zbar;
@@ -489,6 +499,7 @@ Result<FitResult> FitGammaGamma(const std::vector<CustomerSummary>& customers) {
   mean /= static_cast<double>(repeat.size());
   std::sort(repeat.begin(), repeat.end(), [](const Spend& a, const Spend& b) { return a.x < b.x; });
   Problem<3> problem;
+  problem.progress = &progress;
   // GammaGamma() regrouped: the Gamma functions once per distinct x.
   problem.ll = [&repeat](const std::array<Dual<3>, 3>& p) {
     const Dual<3>&pp = p[0], &q = p[1], &gamma = p[2];

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -48,22 +49,31 @@ struct FitResult {
   bool at_boundary = false;
 };
 
+// Called after each log-likelihood evaluation of a fit (on the fitting
+// thread): the evaluations so far and the last log-likelihood. For
+// progress on long fits; the caller throttles what it prints.
+using FitProgress = std::function<void(int evaluations, double log_likelihood)>;
+
 // InvalidArgument for no customers, or one with x < 0, t_x < 0, T <= 0,
 // t_x > T, or x > 0 with t_x = 0; Internal if the optimizer fails.
-Result<FitResult> FitBgNbd(const std::vector<CustomerSummary>& customers);
+Result<FitResult> FitBgNbd(const std::vector<CustomerSummary>& customers,
+                           const FitProgress& progress = {});
 
 // MBG/NBD (Batislam, Denizel & Filiztekin 2007): BG/NBD with a dropout
 // chance right after the first purchase too. Parameters r, alpha, a, b.
-Result<FitResult> FitMbgNbd(const std::vector<CustomerSummary>& customers);
+Result<FitResult> FitMbgNbd(const std::vector<CustomerSummary>& customers,
+                            const FitProgress& progress = {});
 
 // Pareto/NBD (Schmittlein, Morrison & Colombo 1987; the likelihood of
 // Fader, Hardie & Lee 2005): parameters r, alpha, s, beta. Errors as
 // FitBgNbd.
-Result<FitResult> FitParetoNbd(const std::vector<CustomerSummary>& customers);
+Result<FitResult> FitParetoNbd(const std::vector<CustomerSummary>& customers,
+                               const FitProgress& progress = {});
 
 // Over the customers with x > 0 and zbar > 0 (the others carry no spend
 // information). InvalidArgument when there are none, or zbar < 0.
-Result<FitResult> FitGammaGamma(const std::vector<CustomerSummary>& customers);
+Result<FitResult> FitGammaGamma(const std::vector<CustomerSummary>& customers,
+                                const FitProgress& progress = {});
 
 // One customer's BG/NBD log-likelihood at (r, alpha, a, b).
 double BgNbdLogLikelihood(const CustomerSummary& c, double r, double alpha, double a, double b);

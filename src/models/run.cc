@@ -1,8 +1,12 @@
 #include "models/run.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 
@@ -146,10 +150,12 @@ Json Distribution(std::vector<double> values) {
 }
 
 Result<FitResult> FitPurchaseModel(const std::string& model,
-                                   const std::vector<CustomerSummary>& customers) {
-  if (model == "bgnbd") return FitBgNbd(customers);
-  if (model == "paretonbd") return FitParetoNbd(customers);
-  return FitMbgNbd(customers);
+                                   const std::vector<CustomerSummary>& customers,
+                                   const ModelProgress& progress) {
+  const FitProgress report = ThrottledFitProgress(progress, model);
+  if (model == "bgnbd") return FitBgNbd(customers, report);
+  if (model == "paretonbd") return FitParetoNbd(customers, report);
+  return FitMbgNbd(customers, report);
 }
 
 struct BtydInputs {
@@ -178,7 +184,7 @@ Result<BtydInputs> FitBtyd(const Json& body, const Common& c, const query::Query
   for (const auto& p : in.persons) in.customers.push_back(p.summary);
   if (progress)
     progress("fitting " + in.model + " to " + std::to_string(in.customers.size()) + " customers");
-  Result<FitResult> fit = FitPurchaseModel(in.model, in.customers);
+  Result<FitResult> fit = FitPurchaseModel(in.model, in.customers, progress);
   if (!fit.ok()) return Status::InvalidArgument(fit.status().message());
   in.fit = std::move(*fit);
   ASSIGN_OR_RETURN(in.purchase, PurchaseModelOf(in.fit));
@@ -202,7 +208,8 @@ Result<ModelRun> RunClv(const Json& body, const Common& c, const query::QueryCon
   ASSIGN_OR_RETURN(const double margin, ReadNumber(body, "margin", 1, 0, 1e6));
   ASSIGN_OR_RETURN(BtydInputs in, FitBtyd(body, c, ctx, progress));
   if (progress) progress("fitting gammagamma");
-  Result<FitResult> gg_fit = FitGammaGamma(in.customers);
+  Result<FitResult> gg_fit =
+      FitGammaGamma(in.customers, ThrottledFitProgress(progress, "gammagamma"));
   if (!gg_fit.ok()) return Status::InvalidArgument("order values: " + gg_fit.status().message());
   const GammaGammaParams gg = GammaGammaOf(*gg_fit);
   if (!(gg.q > 1)) {
@@ -464,6 +471,26 @@ Result<ModelRun> RunRecommend(const Json& body, const Common& c, const query::Qu
 }
 
 }  // namespace
+
+std::function<void(int, double)> ThrottledFitProgress(const ModelProgress& progress,
+                                                      std::string model, int every_ms) {
+  if (!progress) return {};
+  struct State {
+    std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+    double best = -std::numeric_limits<double>::infinity();
+  };
+  auto state = std::make_shared<State>();
+  return [progress, model = std::move(model), state, every_ms](int evaluations,
+                                                               double log_likelihood) {
+    if (std::isfinite(log_likelihood)) state->best = std::max(state->best, log_likelihood);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - state->last < std::chrono::milliseconds(every_ms)) return;
+    state->last = now;
+    char ll[32];
+    std::snprintf(ll, sizeof ll, "%.4f", state->best);
+    progress(model + ": evaluation " + std::to_string(evaluations) + ", best log-likelihood " + ll);
+  };
+}
 
 const std::vector<std::string>& ModelKinds() {
   static const std::vector<std::string> kinds = {"clv", "churn", "propensity", "recommend"};

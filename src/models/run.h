@@ -42,6 +42,13 @@ Json FitToJson(const FitResult& fit);
 // Stage messages for long runs ("reading orders", "fitting bgnbd"...).
 using ModelProgress = std::function<void(std::string_view stage)>;
 
+// A FitProgress that reports "MODEL: evaluation N, best log-likelihood L"
+// through `progress` at most every `every_ms` (nothing when `progress` is
+// empty): the progress of a long fit.
+struct FitResult;
+std::function<void(int, double)> ThrottledFitProgress(const ModelProgress& progress,
+                                                      std::string model, int every_ms = 2000);
+
 // Runs model `kind` with the request `body` (docs/models.md lists each
 // kind's fields; unknown fields are refused). `latest_event_us` is the
 // default "as_of" (the latest stored event's time). InvalidArgument (HTTP
