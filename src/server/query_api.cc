@@ -98,7 +98,7 @@ void ModelRoute(Engine* engine, const HttpRequest& r, std::string_view kind, Res
   if (r.method != "POST") return respond(WrongMethod(r, "POST"));
   auto body = r.body.find_first_not_of(" \t\r\n") == std::string::npos
                   ? Result<query::Json>(json::object())
-                  : ParseQueryBody(r.body);
+                  : ParseQueryBody(r.body, R"({"model": "bgnbd", "months": 12})");
   if (!body.ok()) return respond(ErrorResponse(body.status()));
   engine->ModelAsync(std::string(kind), std::move(*body), Render(std::move(respond)));
 }
@@ -123,7 +123,7 @@ std::string CatalogDocument(const store::EventCatalog& catalog) {
   return j.dump(-1, ' ', false, Ordered::error_handler_t::replace);
 }
 
-Result<query::Json> ParseQueryBody(const std::string& body) {
+Result<query::Json> ParseQueryBody(const std::string& body, std::string_view example) {
   if (body.size() > kMaxQueryBodyBytes) {
     return Status::PayloadTooLarge("query body of " + std::to_string(body.size()) +
                                    " bytes exceeds the limit of " +
@@ -140,8 +140,7 @@ Result<query::Json> ParseQueryBody(const std::string& body) {
   }
   if (!j.is_object()) {
     return Status::InvalidArgument(
-        "the request body must be a JSON object, e.g. "
-        "{\"from\": \"2026-01-01\", \"to\": \"2026-02-01\", ...}");
+        "the request body must be a JSON object, e.g. " + std::string(example));
   }
   return j;
 }

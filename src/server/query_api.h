@@ -37,7 +37,10 @@ std::string CatalogDocument(const store::EventCatalog& catalog);
 // The parsed body of a query request: InvalidArgument for malformed JSON
 // (with the parser's position) or a body that is not an object;
 // PayloadTooLarge above kMaxQueryBodyBytes.
-Result<query::Json> ParseQueryBody(const std::string& body);
+// `example` shows the shape in the not-an-object error.
+Result<query::Json> ParseQueryBody(
+    const std::string& body,
+    std::string_view example = R"({"from": "2026-01-01", "to": "2026-02-01", ...})");
 
 // Answers an admin request (already authenticated) whose path is under
 // /api/v1/query or is /api/v1/catalog/events, /api/v1/attribution or under /api/v1/models, through `respond` (moved from;
