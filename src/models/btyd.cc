@@ -13,7 +13,6 @@
 #include <memory>
 #include <span>
 #include <sstream>
-#include <thread>
 #include <unordered_map>
 
 #include "common/time_util.h"
@@ -713,14 +712,7 @@ std::vector<CustomerScore> ScoreCustomers(const PurchaseModel& m, const GammaGam
       out[i].clv = it->second.clv * GammaGammaConditionalSpend(gg, c) * margin;
     }
   };
-  const size_t threads = std::max(1u, std::min(16u, std::thread::hardware_concurrency()));
-  const size_t chunk = (customers.size() + threads - 1) / threads;
-  std::vector<std::thread> workers;
-  for (size_t t = 1; t < threads && t * chunk < customers.size(); ++t) {
-    workers.emplace_back(score_range, t * chunk, std::min(customers.size(), (t + 1) * chunk));
-  }
-  score_range(0, std::min(customers.size(), chunk));
-  for (auto& w : workers) w.join();
+  score_range(0, customers.size());
   return out;
 }
 

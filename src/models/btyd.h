@@ -134,7 +134,7 @@ double CustomerLifetimeValue(const PurchaseModel& m, const GammaGammaParams& gg,
 
 // P(alive) and CLV (as CustomerLifetimeValue) of many customers at once:
 // the purchase model's part is computed once per distinct (x, t_x, T) — few
-// when times come in whole days — on every core. Same order as `customers`.
+// when times come in whole days. Same order as `customers`.
 struct CustomerScore {
   double p_alive = 0;
   double clv = 0;
