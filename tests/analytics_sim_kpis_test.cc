@@ -37,6 +37,9 @@ class AnalyticsSimKpis : public ::testing::Test {
   static void SetUpTestSuite() {
     world_ = new World;
     Config config;
+    // The simulator's truth counts the events of persons who refused
+    // analytics too: keep them ([privacy] analytics_consent = "accept").
+    config.privacy_analytics_consent = "accept";
     config.data_dir = world_->dir.path();
     auto engine = Engine::Open(config);
     ASSERT_TRUE(engine.ok()) << engine.status().ToString();

@@ -51,6 +51,9 @@ class AudiencesRealtime : public ::testing::Test {
  protected:
   void SetUp() override {
     Config c;
+    // Every simulated event is ingested, those of persons who refused
+    // analytics too ([privacy] analytics_consent = "accept").
+    c.privacy_analytics_consent = "accept";
     c.data_dir = dir_.path() + "/data";
     c.audience_refresh_interval_s = 1'000'000;  // only the realtime thread records changes
     c.audience_recompute_interval_s = 1'000'000;

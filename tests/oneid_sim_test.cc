@@ -69,6 +69,9 @@ class UnionFind {
 TEST(OneIdSim, DefaultRulesMergeWhatTheEvidenceSupports) {
   testing::TempDir dir;
   Config config;
+  // The simulator's truth counts the events of persons who refused
+  // analytics too: keep them ([privacy] analytics_consent = "accept").
+  config.privacy_analytics_consent = "accept";
   config.data_dir = dir.path();
   auto engine = Engine::Open(config);
   ASSERT_TRUE(engine.ok()) << engine.status().ToString();

@@ -35,7 +35,8 @@ using ::quanyu::testing::HttpAnswer;
 using ::quanyu::testing::Send;
 
 // Four persons (May 2024, UTC):
-//   u1  上海, pro, phone + email; orders 120 and 80; consent: marketing and analytics granted
+//   u1  上海, pro, phone + email; orders 120 and 80; consent: marketing, analytics and
+//       cross-border transfer granted
 //   u2  北京, free, email;         order 30;         consent: both withdrawn
 //   u3  上海;                       viewed a product; never answered consent
 //   a4  anonymous;                  viewed a product
@@ -48,7 +49,8 @@ constexpr char kPersons[] = R"(
    "traits":{"city":"上海"}},
   {"type":"track","userId":"u1","event":"Consent Updated","messageId":"k1",
    "timestamp":"2024-05-01T09:00:00Z",
-   "context":{"consent":{"categoryPreferences":{"marketing":true,"analytics":true}}}},
+   "context":{"consent":{"categoryPreferences":{"marketing":true,"analytics":true,
+                                               "cross_border":true}}}},
   {"type":"track","userId":"u2","event":"Consent Updated","messageId":"k2",
    "timestamp":"2024-05-01T09:00:00Z",
    "context":{"consent":{"categoryPreferences":{"marketing":false,"analytics":false}}}},
@@ -67,6 +69,9 @@ class ServerAudienceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     Config config;
+    // u2 refused analytics before its order; the fixture keeps the order
+    // ([privacy] analytics_consent = "accept") — the gate has its own tests.
+    config.privacy_analytics_consent = "accept";
     config.data_dir = dir_.path();
     config.sources.push_back({"website", "web", kWebKey});
     config.flush_interval_s = 3600;

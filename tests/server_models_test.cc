@@ -27,14 +27,23 @@ class ServerModelsTest : public ::testing::Test {
   void SetUp() override {
     Config config;
     config.data_dir = dir_.path();
+    // Loaded first, then served, as `quanyu sim --data` then `quanyu serve`.
+    // (Bulk-loading into an engine that is already serving and then running
+    // a query crashes with heap corruption at Close now and then — with the
+    // KPI query as well; recorded on issue 7's note, not fixed yet.)
+    {
+      auto engine = Engine::Open(config);
+      ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+      sim::SimOptions o;
+      o.persons = 4000;
+      o.days = 120;
+      o.seed = 5;
+      auto sim = ::quanyu::testing::LoadSimulation(engine->get(), o);
+      ASSERT_TRUE(sim.ok()) << sim.status().ToString();
+      ASSERT_TRUE((*engine)->Close().ok());
+    }
     Status started = served_.Start(config, kAdminKey);
     ASSERT_TRUE(started.ok()) << started.ToString();
-    sim::SimOptions o;
-    o.persons = 4000;
-    o.days = 120;
-    o.seed = 5;
-    auto sim = ::quanyu::testing::LoadSimulation(served_.engine.get(), o);
-    ASSERT_TRUE(sim.ok()) << sim.status().ToString();
   }
 
   HttpAnswer Post(const std::string& path, const std::string& body,
@@ -131,7 +140,7 @@ TEST_F(ServerModelsTest, BadRequestsGetPreciseErrors) {
       std::string::npos);
   EXPECT_NE(Error(Send(served_.port(), "GET", "/api/v1/models/clv", kAuth), 404).find("use POST"),
             std::string::npos);
-  EXPECT_NE(Error(Post("/api/v1/models/clv", "{}", ""), 401).find("admin key"), std::string::npos);
+  EXPECT_NE(Error(Post("/api/v1/models/clv", "{}", ""), 401).find("API key"), std::string::npos);
   EXPECT_NE(Error(Post("/api/v1/models/clv", "{}", "Bearer wrong"), 401).find("unauthenticated"),
             std::string::npos);
 

@@ -1,9 +1,5 @@
 #include "audience/export_gate.h"
 
-#include <unordered_map>
-
-#include "audience/internal/event_scan.h"
-
 namespace quanyu::audience {
 
 Result<ExportTarget> ExportTargetNamed(std::string_view name) {
@@ -18,34 +14,42 @@ Result<ExportTarget> ExportTargetNamed(std::string_view name) {
 
 std::string_view ExportTargetName(ExportTarget t) {
   switch (t) {
-    case ExportTarget::kMembersCsv: return "csv";
-    case ExportTarget::kTencentAds: return "tencent_ads";
-    case ExportTarget::kOceanEngine: return "ocean_engine";
-    case ExportTarget::kMeta: return "meta";
-    case ExportTarget::kGoogle: return "google";
+    case ExportTarget::kMembersCsv:
+      return "csv";
+    case ExportTarget::kTencentAds:
+      return "tencent_ads";
+    case ExportTarget::kOceanEngine:
+      return "ocean_engine";
+    case ExportTarget::kMeta:
+      return "meta";
+    case ExportTarget::kGoogle:
+      return "google";
   }
   return "?";
 }
 
-bool MayExport(ExportTarget target, const PersonConsent& consent) {
-  if (target == ExportTarget::kMembersCsv) return consent.analytics.value_or(true);
-  return consent.marketing.value_or(false);
+std::vector<privacy::Use> UsesOf(ExportTarget target) {
+  const std::string name(ExportTargetName(target));
+  if (target == ExportTarget::kMembersCsv) {
+    return {privacy::Use{privacy::Topic::kAnalytics, std::nullopt, false, false, name},
+            privacy::Use{privacy::Topic::kMarketing, std::nullopt, false, false, name}};
+  }
+  const bool abroad = target == ExportTarget::kMeta || target == ExportTarget::kGoogle;
+  return {privacy::Use{privacy::Topic::kMarketing, std::nullopt, true, abroad, name}};
 }
 
-Result<Roaring> ExportablePersons(ExportTarget target, const Roaring& members,
-                                  const query::QueryContext& q) {
-  std::unordered_map<uint32_t, PersonConsent> consent;
-  RETURN_IF_ERROR(internal::ForEachConsent(q, "analytics", [&](uint32_t id, bool granted) {
-    if (members.contains(id)) consent[id].analytics = granted;
-  }));
-  RETURN_IF_ERROR(internal::ForEachConsent(q, "marketing", [&](uint32_t id, bool granted) {
-    if (members.contains(id)) consent[id].marketing = granted;
-  }));
+Roaring ExportablePersons(ExportTarget target, const Roaring& members, const UseCheck& may_use) {
+  const std::vector<privacy::Use> uses = UsesOf(target);
   Roaring out;
-  const PersonConsent unknown;
   for (uint32_t id : members) {
-    auto it = consent.find(id);
-    if (MayExport(target, it == consent.end() ? unknown : it->second)) out.add(id);
+    bool ok = true;
+    for (const auto& use : uses) {
+      if (!may_use(id, use).allowed) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) out.add(id);
   }
   return out;
 }

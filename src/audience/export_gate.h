@@ -1,29 +1,26 @@
-// The one place that decides who may be exported to which destination
-// (docs/audience-export.md, "Consent"). Every audience export — the members
-// CSV and the hashed files for ad platforms — filters its persons through
-// MayExport; activation (journeys, issue 8's consent ledger) is meant to
-// call the same function.
-//
-// The rule today, from each person's latest "Consent Updated" choice per
-// category (context.consent.categoryPreferences, Segment's consent model):
-//   * an ad platform (Tencent Ads, Ocean Engine, Meta, Google) receives a
-//     person only with marketing consent explicitly granted: handing
-//     personal information to a third party needs separate consent under
-//     PIPL art. 23, and GDPR/CCPA opt-outs must be honoured, so silence is
-//     not consent;
-//   * the members CSV (used in-house) leaves out persons who withdrew
-//     analytics consent; persons who never answered are included.
+// Which consent an audience export needs (docs/audience-export.md,
+// "Consent"). The decision itself is privacy::MayUse — the one function that
+// decides for every export and activation — asked through the engine so it
+// reads the consent ledger and is counted in /metrics:
+//   * the members CSV (used in-house) leaves out persons who refused
+//     analytics or marketing; persons who never answered are included;
+//   * an ad platform (Tencent Ads, Ocean Engine, Meta, Google) is a third
+//     party: marketing consent must be granted explicitly (PIPL art. 23;
+//     silence is not consent) and third-party sharing not refused; Meta and
+//     Google are outside China, so they also need cross-border transfer
+//     consent (PIPL art. 39).
 //
 // Thread-safety: stateless; thread-safe.
 #pragma once
 
-#include <roaring/roaring.hh>
-
+#include <functional>
 #include <optional>
+#include <roaring/roaring.hh>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
-#include "query/query.h"
+#include "privacy/gate.h"
 
 namespace quanyu::audience {
 
@@ -34,18 +31,13 @@ enum class ExportTarget { kMembersCsv, kTencentAds, kOceanEngine, kMeta, kGoogle
 Result<ExportTarget> ExportTargetNamed(std::string_view name);
 std::string_view ExportTargetName(ExportTarget t);
 
-// A person's latest choice per consent category; nullopt = never answered.
-struct PersonConsent {
-  std::optional<bool> analytics;
-  std::optional<bool> marketing;
-};
+// The uses an export to `target` makes of each person: all must be allowed.
+std::vector<privacy::Use> UsesOf(ExportTarget target);
 
-// Whether a person with `consent` may be exported to `target`.
-bool MayExport(ExportTarget target, const PersonConsent& consent);
+// Asks whether one person may be used so (Engine::MayUse).
+using UseCheck = std::function<privacy::UseDecision(uint32_t one_id, const privacy::Use& use)>;
 
-// The persons of `members` MayExport allows for `target`, reading consent
-// from the store (a scan of "Consent Updated" events).
-Result<Roaring> ExportablePersons(ExportTarget target, const Roaring& members,
-                                  const query::QueryContext& q);
+// The persons of `members` every use of UsesOf(target) allows.
+Roaring ExportablePersons(ExportTarget target, const Roaring& members, const UseCheck& may_use);
 
 }  // namespace quanyu::audience

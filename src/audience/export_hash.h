@@ -7,7 +7,7 @@
 // Identifiers arrive already normalized at ingest (collect/identifiers.h);
 // this module applies only each destination's extra rules (an 11-digit
 // mainland mobile, upper-case IDFA, no '+' for Meta, ...). Who may be exported
-// where is decided elsewhere (export_gate.h, MayExport): callers pass only the
+// where is decided elsewhere (export_gate.h, privacy::MayUse): callers pass only the
 // persons that gate allowed.
 //
 // Stateless; every function is thread-safe.

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   quanyu::cli::RegisterAudience(app);
   quanyu::cli::RegisterAttribution(app);
   quanyu::cli::RegisterModel(app);
+  quanyu::cli::RegisterKey(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

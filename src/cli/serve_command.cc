@@ -91,7 +91,9 @@ void RegisterServe(CLI::App& app) {
       spdlog::info("quanyu serving on http://{} (port {}), data in {}", config->listen, port,
                    config->data_dir);
       if (config->admin_key.empty()) {
-        spdlog::warn("no admin key: /api/v1 is disabled (set QUANYU_ADMIN_KEY)");
+        spdlog::warn(
+            "no admin key: /api/v1 takes only API keys made by `quanyu key create` "
+            "(set QUANYU_ADMIN_KEY for a bootstrap admin key)");
       }
     });
     if (!st.ok()) Fail(st);

@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
@@ -94,6 +95,65 @@ Status ParseQueryTable(const toml::table& t, Config* c) {
   return Status::OK();
 }
 
+// [privacy] and [privacy.analytics_consent_by_source].
+Status ParsePrivacyTable(const toml::table& s, Config* c) {
+  RETURN_IF_ERROR(CheckKeys(s, "privacy.",
+                            {"analytics_consent", "analytics_consent_by_source",
+                             "sensitive_properties", "child_age_property", "child_age"}));
+  auto string_of = [&](const toml::node* v, const char* key, std::string* out) -> Status {
+    if (!v) return Status::OK();
+    if (!v->is_string())
+      return Status::InvalidArgument(std::string("config: [privacy] ") + key + " must be a string");
+    *out = *v->value<std::string>();
+    return Status::OK();
+  };
+  RETURN_IF_ERROR(
+      string_of(s.get("analytics_consent"), "analytics_consent", &c->privacy_analytics_consent));
+  RETURN_IF_ERROR(
+      string_of(s.get("child_age_property"), "child_age_property", &c->privacy_child_age_property));
+  if (auto* v = s.get("child_age")) {
+    auto n = v->value<int64_t>();
+    if (!v->is_integer() || *n < 0 || *n > 25) {
+      return Status::InvalidArgument("config: [privacy] child_age must be an integer in 0..25");
+    }
+    c->privacy_child_age = static_cast<int>(*n);
+  }
+  if (auto* v = s.get("sensitive_properties")) {
+    auto* arr = v->as_array();
+    if (!arr) {
+      return Status::InvalidArgument(
+          "config: [privacy] sensitive_properties must be an array of property names");
+    }
+    std::vector<std::string> keys;
+    for (auto& k : *arr) {
+      auto str = k.value<std::string>();
+      if (!k.is_string() || str->empty() || std::count(str->begin(), str->end(), '.') > 1) {
+        return Status::InvalidArgument(
+            "config: [privacy] sensitive_properties entries must be \"key\" or "
+            "\"object.key\" strings");
+      }
+      keys.push_back(*str);
+    }
+    c->privacy_sensitive_properties = std::move(keys);
+  }
+  if (auto* v = s.get("analytics_consent_by_source")) {
+    auto* t = v->as_table();
+    if (!t) {
+      return Status::InvalidArgument(
+          "config: [privacy.analytics_consent_by_source] must be a table of source = \"policy\"");
+    }
+    for (const auto& [source, node] : *t) {
+      if (!node.is_string()) {
+        return Status::InvalidArgument("config: [privacy.analytics_consent_by_source] \"" +
+                                       std::string(source.str()) + "\" must be a string");
+      }
+      c->privacy_analytics_consent_by_source[std::string(source.str())] =
+          *node.value<std::string>();
+    }
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<Config> ParseConfig(const std::string& text) {
@@ -107,9 +167,9 @@ Result<Config> ParseConfig(const std::string& text) {
       << e.source().begin.column;
     return Status::InvalidArgument(m.str());
   }
-  RETURN_IF_ERROR(CheckKeys(
-      root, "", {"server", "limits", "log", "store", "identity", "query", "audience", "sources",
-                 "channels"}));
+  RETURN_IF_ERROR(CheckKeys(root, "",
+                            {"server", "limits", "log", "store", "identity", "query", "audience",
+                             "privacy", "sources", "channels"}));
   if (auto* s = root["server"].as_table()) {
     RETURN_IF_ERROR(CheckKeys(
         *s, "server.",
@@ -190,6 +250,7 @@ Result<Config> ParseConfig(const std::string& text) {
       }
     }
   }
+  if (auto* s = root["privacy"].as_table()) RETURN_IF_ERROR(ParsePrivacyTable(*s, &c));
   if (auto* arr = root["sources"].as_array()) {
     for (auto& node : *arr) {
       auto* t = node.as_table();

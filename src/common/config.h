@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -79,11 +80,20 @@ struct Config {
   int query_threads = 2;                   // threads one query uses
   int query_workers = 2;                   // queries the server runs at once
   // [audience] (docs/audiences.md).
-  int audience_refresh_interval_s = 5;      // realtime membership: re-evaluate changed audiences
+  int audience_refresh_interval_s = 5;       // realtime membership: re-evaluate changed audiences
   int audience_recompute_interval_s = 3600;  // computed traits, RFM and every audience
   // [query.stages]: event name -> touchpoint stage, one of kQueryStages;
   // empty = the documented defaults.
   std::map<std::string, std::string> query_stages;
+
+  // [privacy] (docs/privacy.md). Policy names are checked by the engine at
+  // open (common does not know privacy's names).
+  std::string privacy_analytics_consent = "drop_refused";
+  std::map<std::string, std::string>
+      privacy_analytics_consent_by_source;  // [privacy.analytics_consent_by_source]
+  std::optional<std::vector<std::string>> privacy_sensitive_properties;  // unset = defaults
+  std::string privacy_child_age_property = "age";                        // "" = off
+  int privacy_child_age = 14;
 
   // [[sources]]
   std::vector<SourceConfig> sources;

@@ -65,4 +65,11 @@ class KvReader {
   virtual Status ScanPrefix(std::string_view prefix, const KvScanFn& fn) const = 0;
 };
 
+// Read and atomic batch write: what a stage that owns some state keys needs.
+class KvStore : public KvReader {
+ public:
+  // All of the batch or none of it, durable when it returns OK.
+  virtual Status Write(const KvWriteBatch& batch) = 0;
+};
+
 }  // namespace quanyu

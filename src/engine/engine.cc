@@ -55,6 +55,10 @@ Result<std::unique_ptr<Engine>> Engine::Open(const Config& config) {
   ASSIGN_OR_RETURN(identity::IdentityRules rules, identity::IdentityRules::FromConfig(config));
   ASSIGN_OR_RETURN(engine->identity_, identity::IdentityGraph::Load(*engine->state_, rules));
   ASSIGN_OR_RETURN(engine->profiles_, store::ProfileStore::Load(*engine->state_));
+  ASSIGN_OR_RETURN(engine->consent_, privacy::ConsentLedger::Load(*engine->state_));
+  RETURN_IF_ERROR(engine->OpenPrivacy());
+  ASSIGN_OR_RETURN(engine->api_keys_, privacy::ApiKeys::Open(engine->state_.get()));
+  ASSIGN_OR_RETURN(engine->audit_, privacy::AuditLog::Open(engine->state_.get()));
   if (auto lsn = engine->state_->Get(kIdentityLsnKey); lsn.ok()) {
     if (lsn->size() != 8) return Status::Corruption("bad identity/lsn record in state DB");
     engine->identity_lsn_ = DecodeFixed64(lsn->data());
@@ -183,9 +187,10 @@ void Engine::Ingest(IngestRequest request, IngestCallback done) {
   auto events = std::make_shared<std::vector<Event>>();
   events->reserve(request.parsed.events.size());
   int64_t now = SystemClock::Default()->NowMicros();
+  ConsentOverlay overlay;
   for (auto& e : request.parsed.events) {
     normalizer_.Normalize(&e, *source);
-    if (!Admissible(e, &result)) continue;
+    if (!Admissible(&e, &result, &overlay)) continue;
     if (!dedupe_->Insert(e.source, e.message_id, now)) {
       ++result.duplicates;
       continue;
@@ -254,10 +259,12 @@ void Engine::ResolveIdentity(std::vector<Event>* events, uint64_t lsn) {
   std::lock_guard lock(identity_mu_);
   identity_->Apply(events);
   profiles_->Apply(*events);
+  consent_->Apply(*events);
   identity_lsn_ = std::max(identity_lsn_, lsn);
 }
 
-bool Engine::Admissible(const Event& e, IngestResult* result) {
+bool Engine::Admissible(Event* event, IngestResult* result, ConsentOverlay* overlay) {
+  const Event& e = *event;
   auto reject = [&](const char* reason, std::string message) {
     result->rejected.push_back({-1, reason, std::move(message)});
     CountRejection(reason, e.source);
@@ -274,7 +281,7 @@ bool Engine::Admissible(const Event& e, IngestResult* result) {
                       ": identity_split is an admin correction "
                       "(POST /api/v1/identity/split), not an event a source sends");
   }
-  return true;
+  return GateEvent(event, result, overlay);
 }
 
 IngestResult Engine::IngestSync(IngestRequest request) {
@@ -320,9 +327,10 @@ IngestResult Engine::BulkLoad(const collect::SourceInfo& source, std::vector<Eve
   int64_t now = SystemClock::Default()->NowMicros();
   std::vector<Event> fresh;
   fresh.reserve(events.size());
+  ConsentOverlay overlay;
   for (auto& e : events) {
     normalizer_.Normalize(&e, source);
-    if (!Admissible(e, &result)) continue;
+    if (!Admissible(&e, &result, &overlay)) continue;
     if (!dedupe_->Insert(e.source, e.message_id, now)) {
       ++result.duplicates;
       continue;
@@ -408,6 +416,7 @@ Status Engine::CheckpointIdentity() {
     std::lock_guard lock(identity_mu_);
     identity_->WriteDirty(&batch);
     profiles_->WriteDirty(&batch);
+    consent_->WriteDirty(&batch);
     lsn = identity_lsn_;
   }
   std::string v;

@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "attribution/request.h"
@@ -35,11 +36,14 @@
 #include "log/dedupe.h"
 #include "log/event_log.h"
 #include "models/run.h"
-#include "store/event_store.h"
-#include "store/profile_store.h"
+#include "privacy/access.h"
+#include "privacy/consent.h"
+#include "privacy/gate.h"
 #include "query/params.h"
 #include "query/query.h"
 #include "store/catalog.h"
+#include "store/event_store.h"
+#include "store/profile_store.h"
 #include "store/spend_store.h"
 #include "store/state_db.h"
 
@@ -149,6 +153,30 @@ class Engine {
   Result<std::string> Split(uint32_t one_id, const std::string& undo_message_id);
   const identity::IdentityGraph& identity() const { return *identity_; }
 
+  // Privacy (docs/privacy.md).
+  //
+  // The person's consent state from the ledger: the latest decision per
+  // purpose and channel over all their identifiers, with the history.
+  privacy::ConsentState ConsentOf(uint32_t one_id) const;
+  // Records consent decisions for the holder of `identifier` (created if
+  // unknown): appends a "Consent Updated" event carrying `consent` (the
+  // object of context.consent: "purposes", "channels", "policy_version",
+  // "source") through the log and applies it before returning; returns that
+  // event's messageId. InvalidArgument for a bad identifier or a consent
+  // object without a single known decision.
+  Result<std::string> RecordConsent(std::string_view identifier, const std::string& consent_json);
+  // The consent state as JSON (docs/openapi.yaml, ConsentState).
+  static std::string ConsentJson(const privacy::ConsentState& state);
+  // Whether a person may be used as `use` says (privacy::MayUse), counted in
+  // /metrics under quanyu_privacy_decisions_total{stage}.
+  privacy::UseDecision MayUse(uint32_t one_id, const privacy::Use& use,
+                              std::string_view stage) const;
+  const privacy::CollectPolicy& collect_policy() const { return collect_policy_; }
+  // API keys with roles, and the audit log (docs/privacy.md, "Roles and
+  // audit"); both persisted in the state DB.
+  privacy::ApiKeys& api_keys() const { return *api_keys_; }
+  privacy::AuditLog& audit() const { return *audit_; }
+
   // Analytics (docs/metrics.md): runs query `kind` (funnel, retention,
   // paths, touchpoints, kpis, trends) over the stored events with identities
   // resolved now, names checked against EventCatalog() and the [query]
@@ -233,9 +261,19 @@ class Engine {
   // the LSN they cover. REQUIRES: maintenance_mu_ held.
   Status CheckpointIdentity();
   Result<std::string> AppendCorrection(Event e);
+  // Consent decisions of earlier events of the same request, by identifier,
+  // so a withdrawal and the events after it in one batch are gated together.
+  using ConsentOverlay = std::unordered_map<std::string, std::vector<privacy::ConsentDecision>>;
   // False (and a rejection added and counted) for an event that must not be
-  // stored: no usable identifier, or a type only the engine itself writes.
-  bool Admissible(const Event& e, IngestResult* result);
+  // stored: no usable identifier, a type only the engine itself writes, or a
+  // privacy rule (GateEvent). May strip sensitive properties from `e`.
+  bool Admissible(Event* e, IngestResult* result, ConsentOverlay* overlay);
+  // The privacy gate at collect (privacy::GateAtCollect) with the consent of
+  // every person the event's identifiers belong to now plus `overlay`.
+  bool GateEvent(Event* e, IngestResult* result, ConsentOverlay* overlay);
+  // [privacy] of the config as privacy::CollectPolicy; InvalidArgument
+  // naming the key for an unknown policy name.
+  Status OpenPrivacy();
   void MaintenanceLoop();
   // Realtime membership and the scheduled recompute (MaintenanceLoop).
   void RefreshAudiences(std::unique_lock<std::mutex>* lock);
@@ -252,6 +290,10 @@ class Engine {
   std::unique_ptr<log::MessageDedupe> dedupe_;
   std::unique_ptr<identity::IdentityGraph> identity_;
   std::unique_ptr<store::ProfileStore> profiles_;
+  std::unique_ptr<privacy::ConsentLedger> consent_;
+  std::unique_ptr<privacy::ApiKeys> api_keys_;
+  std::unique_ptr<privacy::AuditLog> audit_;
+  privacy::CollectPolicy collect_policy_;
   std::unique_ptr<audience::Audiences> audiences_;
   query::QueryOptions query_options_;            // from [query], checked at Open
   std::shared_ptr<QueryWorkers> query_workers_;  // threads start with the first QueryAsync

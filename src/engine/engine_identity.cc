@@ -177,6 +177,15 @@ Result<std::string> Engine::ProfileJson(uint32_t one_id) const {
   extra["audiences"] = audiences_->MembershipsOf(d->one_id);
   auto tags = audiences_->TagsOf(d->one_id);
   extra["tags"] = tags.ok() ? *tags : std::vector<std::string>{};
+  // Consent: the status per purpose and channel (the ledger's detail is at
+  // GET /api/v1/consent).
+  privacy::ConsentState consent = consent_->Fold(identity_->KeysOf(d->one_id));
+  nlohmann::json c = nlohmann::json::object();
+  for (int i = 0; i < privacy::kTopicCount; ++i) {
+    c[std::string(privacy::TopicName(static_cast<privacy::Topic>(i)))] =
+        privacy::StatusName(consent.status[i]);
+  }
+  extra["consent"] = std::move(c);
   const std::string more = extra.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   out += ",";
   out.append(more, 1, more.size() - 1);  // the object's members and its closing brace

@@ -8,8 +8,12 @@
 
 #include "collect/internal/url.h"
 #include "collect/segment_writer.h"
+#include "common/clock.h"
+#include "common/metrics.h"
 #include "common/time_util.h"
+#include "privacy/mask.h"
 #include "server/audience_api.h"
+#include "server/privacy_api.h"
 #include "server/profile_api.h"
 #include "server/query_api.h"
 #include "server/router.h"
@@ -147,24 +151,77 @@ HttpResponse ListSpend(Engine* engine, const HttpRequest& r) {
   return JsonResponse(200, json{{"spend", arr}}.dump());
 }
 
+void CountApiDenial(const char* reason) {
+  MetricsRegistry::Default()
+      ->GetCounter("quanyu_api_denied_total", "API requests refused, by reason",
+                   {{"reason", reason}})
+      ->Add(1);
+}
+
 }  // namespace
 
-void Router::HandleApi(HttpRequest& r, Respond respond) {
+// Who sent the request: the bootstrap admin key, an API key, or nobody
+// (Unauthenticated; PermissionDenied for a source's write key).
+Result<privacy::Principal> Router::Authenticate(const HttpRequest& r) const {
   std::string_view auth = r.Header("authorization");
   std::string token;
   if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer ")) {
     token = std::string(auth.substr(7));
   }
-  if (admin_key_.empty()) {
-    return respond(ErrorResponse(Status::Unauthenticated(
-        "the admin API is disabled: start the server with QUANYU_ADMIN_KEY set")));
-  }
   if (token.empty()) {
-    return respond(ErrorResponse(
-        Status::Unauthenticated("missing admin key: send Authorization: Bearer KEY")));
+    return Status::Unauthenticated("missing API key: send Authorization: Bearer KEY");
   }
-  if (!KeyMatches(token, admin_key_))
-    return respond(ErrorResponse(Status::Unauthenticated("unknown admin key")));
+  if (KeyMatches(token, admin_key_)) return privacy::Principal{"bootstrap", privacy::Role::kAdmin};
+  if (auto key = engine_->api_keys().Authenticate(token)) {
+    return privacy::Principal{key->id, key->role, key->workspace};
+  }
+  if (engine_->LookupSource(token)) {
+    return Status::PermissionDenied(
+        "this is a source's write key: it may only send events (/v1/*, /sa); use an API key");
+  }
+  return Status::Unauthenticated("unknown API key");
+}
+
+void Router::HandleApi(HttpRequest& r, Respond respond) {
+  auto principal = Authenticate(r);
+  if (!principal.ok()) {
+    CountApiDenial(principal.status().code() == StatusCode::kPermissionDenied ? "forbidden"
+                                                                              : "unauthenticated");
+    return respond(ErrorResponse(principal.status()));
+  }
+  const privacy::RouteAccess access = privacy::AccessFor(principal->role, r.method, r.path);
+  if (!access.allowed) {
+    CountApiDenial("forbidden");
+    return respond(ErrorResponse(
+        Status::PermissionDenied("role " + std::string(privacy::RoleName(principal->role)) +
+                                 " may not " + r.method + " " + r.path)));
+  }
+  if (access.mask_pii || access.pii_access || access.admin_action) {
+    // Answer through a wrapper that masks personal data for this role and
+    // records the access in the audit log.
+    respond = [this, respond = std::move(respond), access, who = *principal, method = r.method,
+               path = r.path](HttpResponse answer) {
+      if (access.mask_pii && answer.content_type == "application/json" && answer.status < 300) {
+        answer.body = privacy::MaskPiiJson(answer.body);
+      }
+      if (access.pii_access || access.admin_action) {
+        privacy::AuditEntry e;
+        e.time_us = SystemClock::Default()->NowMicros();
+        e.key_id = who.key_id;
+        e.role = std::string(privacy::RoleName(who.role));
+        e.action = access.pii_access ? "pii_access" : "admin_action";
+        e.method = method;
+        e.path = path;
+        e.status = answer.status;
+        Status st = engine_->audit().Append(std::move(e));
+        if (!st.ok()) {
+          // An access that cannot be recorded is not given.
+          answer = ErrorResponse(Status::Unavailable("audit log write failed: " + st.ToString()));
+        }
+      }
+      respond(std::move(answer));
+    };
+  }
 
   const std::string& p = r.path;
   const std::string& m = r.method;
@@ -176,6 +233,7 @@ void Router::HandleApi(HttpRequest& r, Respond respond) {
   if (auto answer = HandleProfileApi(engine_, r)) return respond(std::move(*answer));
   if (HandleQueryApi(engine_, r, respond)) return;
   if (auto answer = HandleAudienceApi(engine_, r)) return respond(std::move(*answer));
+  if (auto answer = HandlePrivacyApi(engine_, r, *principal)) return respond(std::move(*answer));
   respond(ErrorResponse(Status::NotFound("no API route for " + m + " " + p)));
 }
 

@@ -29,7 +29,8 @@ Result<audience::AudienceRecord> RecordOf(const std::string& name, const Json& b
   audience::AudienceRecord r;
   r.name = name;
   if (body.contains("description")) {
-    if (!body["description"].is_string()) return Status::InvalidArgument("description must be a string");
+    if (!body["description"].is_string())
+      return Status::InvalidArgument("description must be a string");
     r.description = body["description"].get<std::string>();
   }
   ASSIGN_OR_RETURN(r.definition, DefinitionOf(body));
@@ -78,7 +79,8 @@ Result<audience::Node> DefinitionOf(const Json& body) {
         "{\"tree\": {...}} (exactly one; docs/segment-language.md)");
   }
   if (text) {
-    if (!body["definition"].is_string()) return Status::InvalidArgument("definition must be a string");
+    if (!body["definition"].is_string())
+      return Status::InvalidArgument("definition must be a string");
     return audience::ParseText(body["definition"].get<std::string>());
   }
   return audience::ParseJson(body["tree"]);
@@ -97,8 +99,10 @@ Result<Json> PreviewAudience(Engine& engine, const Json& body) {
   }
   ASSIGN_OR_RETURN(Roaring members, A(engine).Evaluate(def));
   Json ids = Json::array();
-  for (auto it = members.begin(); it != members.end() && ids.size() < sample; ++it) ids.push_back(*it);
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  for (auto it = members.begin(); it != members.end() && ids.size() < sample; ++it)
+    ids.push_back(*it);
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return Json{{"count", members.cardinality()},
               {"sample", ids},
               {"definition", audience::PrintText(def)},
@@ -137,7 +141,8 @@ Json ListAudiences(Engine& engine) {
 
 Status DeleteAudience(Engine& engine, const std::string& name) { return A(engine).Delete(name); }
 
-Result<Json> AudienceMembers(Engine& engine, const std::string& name, uint32_t after, size_t limit) {
+Result<Json> AudienceMembers(Engine& engine, const std::string& name, uint32_t after,
+                             size_t limit) {
   if (limit == 0) return Status::InvalidArgument("limit must be at least 1");
   ASSIGN_OR_RETURN(Roaring members, A(engine).Members(name));
   Json ids = Json::array();
@@ -153,12 +158,18 @@ Result<Json> AudienceMembers(Engine& engine, const std::string& name, uint32_t a
   return Json{{"count", members.cardinality()}, {"members", ids}, {"next_after", next}};
 }
 
+// The consent ledger's decision for one person and use, counted under
+// stage "export".
+audience::UseCheck ExportCheck(const Engine& engine) {
+  return
+      [&engine](uint32_t id, const privacy::Use& use) { return engine.MayUse(id, use, "export"); };
+}
+
 Result<std::string> MembersCsv(Engine& engine, const std::string& name,
                                const std::vector<std::string>& traits) {
   ASSIGN_OR_RETURN(Roaring members, A(engine).Members(name));
-  ASSIGN_OR_RETURN(Roaring allowed,
-                   audience::ExportablePersons(audience::ExportTarget::kMembersCsv, members,
-                                               A(engine).Context().query));
+  Roaring allowed = audience::ExportablePersons(audience::ExportTarget::kMembersCsv, members,
+                                                ExportCheck(engine));
   // One pass over the profiles per trait, kept for the allowed members only.
   std::vector<std::unordered_map<uint32_t, std::string>> cells(traits.size());
   for (size_t t = 0; t < traits.size(); ++t) {
@@ -189,13 +200,13 @@ Result<Json> ExportAudience(Engine& engine, const std::string& name, const Json&
   const std::string dest = body["destination"].get<std::string>();
   ASSIGN_OR_RETURN(audience::ExportTarget target, audience::ExportTargetNamed(dest));
   ASSIGN_OR_RETURN(Roaring members, A(engine).Members(name));
-  ASSIGN_OR_RETURN(Roaring allowed,
-                   audience::ExportablePersons(target, members, A(engine).Context().query));
+  Roaring allowed = audience::ExportablePersons(target, members, ExportCheck(engine));
   Json files = Json::object();
   if (target == audience::ExportTarget::kMembersCsv) {
     std::vector<std::string> traits;
     if (body.contains("traits")) {
-      if (!body["traits"].is_array()) return Status::InvalidArgument("traits must be an array of names");
+      if (!body["traits"].is_array())
+        return Status::InvalidArgument("traits must be an array of names");
       for (const auto& t : body["traits"]) {
         if (!t.is_string()) return Status::InvalidArgument("traits must be an array of names");
         traits.push_back(t.get<std::string>());

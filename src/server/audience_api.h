@@ -49,7 +49,7 @@ Json ListAudiences(Engine& engine);
 Status DeleteAudience(Engine& engine, const std::string& name);
 // {"count", "members": [one_id...] (ascending, after `after`, at most limit >= 1), "next_after"|null}.
 Result<Json> AudienceMembers(Engine& engine, const std::string& name, uint32_t after, size_t limit);
-// CSV "one_id,TRAIT..." of the members MayExport allows for "csv".
+// CSV "one_id,TRAIT..." of the members the consent gate (privacy::MayUse) allows for "csv".
 Result<std::string> MembersCsv(Engine& engine, const std::string& name,
                                const std::vector<std::string>& traits);
 // {"destination", "members", "exported", "excluded_by_consent", "files": {name: content}}.

@@ -43,6 +43,7 @@ class Router {
   void HandleSegment(HttpRequest& request, std::string_view endpoint, Respond respond);
   void HandleSensors(HttpRequest& request, bool gif, Respond respond);
   void HandleApi(HttpRequest& request, Respond respond);
+  Result<privacy::Principal> Authenticate(const HttpRequest& request) const;
   // Decodes a Content-Encoding: gzip/deflate body in place.
   Status DecodeBody(HttpRequest& request);
 

@@ -34,7 +34,7 @@ struct StateDbOptions {
 using StateWriteBatch = KvWriteBatch;
 using StateScanFn = KvScanFn;
 
-class StateDb final : public KvReader {
+class StateDb final : public KvStore {
  public:
   // Opens (creating if allowed) the database directory at `path`. Returns
   // IOError (or InvalidArgument for a bad path) naming RocksDB's reason,
@@ -51,7 +51,7 @@ class StateDb final : public KvReader {
   // OK whether or not the key existed.
   Status Delete(std::string_view key);
   // All of the batch or none of it.
-  Status Write(const StateWriteBatch& batch);
+  Status Write(const StateWriteBatch& batch) override;
   Status PutMany(const std::vector<std::pair<std::string, std::string>>& kvs);
 
   // Keys in [start, end) in order; an empty `end` means no upper bound.

@@ -1,0 +1,161 @@
+// The engine's privacy entry points (docs/privacy.md): the gate at collect,
+// consent recording and reading, and the use decision every export and
+// activation asks.
+#include <nlohmann/json.hpp>
+
+#include "collect/sources.h"
+#include "common/metrics.h"
+#include "common/time_util.h"
+#include "engine/engine.h"
+
+namespace quanyu {
+namespace {
+
+using nlohmann::json;
+
+void CountDecision(std::string_view stage, std::string_view rule, std::string_view decision,
+                   const std::string& source, size_t n = 1) {
+  MetricsRegistry::Default()
+      ->GetCounter("quanyu_privacy_decisions_total",
+                   "Privacy gate decisions, by stage, rule, decision and source",
+                   {{"stage", std::string(stage)},
+                    {"rule", std::string(rule)},
+                    {"decision", std::string(decision)},
+                    {"source", source}})
+      ->Add(n);
+}
+
+}  // namespace
+
+Status Engine::OpenPrivacy() {
+  auto policy = privacy::AnalyticsPolicyNamed(config_.privacy_analytics_consent);
+  if (!policy.ok()) return policy.status().WithContext("config: [privacy] analytics_consent");
+  collect_policy_.analytics = *policy;
+  for (const auto& [source, name] : config_.privacy_analytics_consent_by_source) {
+    auto p = privacy::AnalyticsPolicyNamed(name);
+    if (!p.ok()) {
+      return p.status().WithContext("config: [privacy.analytics_consent_by_source] " + source);
+    }
+    collect_policy_.analytics_by_source[source] = *p;
+  }
+  if (config_.privacy_sensitive_properties)
+    collect_policy_.sensitive_properties = *config_.privacy_sensitive_properties;
+  collect_policy_.child_age_property = config_.privacy_child_age_property;
+  collect_policy_.child_age = config_.privacy_child_age;
+  return Status::OK();
+}
+
+bool Engine::GateEvent(Event* e, IngestResult* result, ConsentOverlay* overlay) {
+  std::vector<privacy::ConsentDecision> own = privacy::DecisionsOf(*e);
+  std::vector<privacy::ConsentDecision> all;
+  if (!consent_->empty()) {
+    std::vector<uint32_t> persons;
+    for (const auto& id : e->identifiers) {
+      uint32_t p = identity_->Lookup(id);
+      if (p && std::find(persons.begin(), persons.end(), p) == persons.end()) persons.push_back(p);
+    }
+    std::vector<uint32_t> keys;
+    for (uint32_t p : persons) {
+      auto k = identity_->KeysOf(p);
+      keys.insert(keys.end(), k.begin(), k.end());
+    }
+    all = consent_->Fold(keys).history;
+  }
+  if (!overlay->empty()) {
+    for (const auto& id : e->identifiers) {
+      auto it = overlay->find(id.ToString());
+      if (it != overlay->end()) all.insert(all.end(), it->second.begin(), it->second.end());
+    }
+  }
+  const bool carries_consent = !own.empty();
+  if (carries_consent) {
+    all.insert(all.end(), own.begin(), own.end());
+    for (const auto& id : e->identifiers) {
+      auto& v = (*overlay)[id.ToString()];
+      v.insert(v.end(), own.begin(), own.end());
+    }
+  }
+  privacy::ConsentState state = privacy::FoldDecisions(std::move(all));
+  privacy::CollectVerdict verdict =
+      privacy::GateAtCollect(collect_policy_, state, carries_consent, e);
+  if (verdict.stripped) {
+    CountDecision("collect", "sensitive_property", "strip", e->source, verdict.stripped);
+  }
+  if (verdict.drop) {
+    CountDecision("collect", verdict.rule, "drop", e->source);
+    result->rejected.push_back({-1, verdict.rule, std::move(verdict.message)});
+    CountRejection(verdict.rule, e->source);
+    return false;
+  }
+  return true;
+}
+
+privacy::ConsentState Engine::ConsentOf(uint32_t one_id) const {
+  uint32_t p = identity_->Resolve(one_id);
+  if (p == 0) return {};
+  return consent_->Fold(identity_->KeysOf(p));
+}
+
+Result<std::string> Engine::RecordConsent(std::string_view identifier,
+                                          const std::string& consent_json) {
+  ASSIGN_OR_RETURN(Identifier id, ParseIdentifier(identifier));
+  Event e;
+  e.type = EventType::kTrack;
+  e.name = "Consent Updated";
+  e.context_json = "{\"consent\":" + consent_json + "}";
+  e.identifiers.push_back(std::move(id));
+  size_t unknown = 0;
+  if (privacy::DecisionsOf(e, &unknown).empty()) {
+    return Status::InvalidArgument(
+        "no consent decision given: send \"purposes\" and/or \"channels\" objects such as "
+        "{\"marketing\": \"withdrawn\"} or {\"sms\": false}");
+  }
+  if (unknown) {
+    return Status::InvalidArgument(
+        std::to_string(unknown) + " consent entr" + (unknown == 1 ? "y is" : "ies are") +
+        " not understood: purposes are analytics, marketing, personalization, sensitive, "
+        "third_party_sharing, cross_border_transfer; channels are sms, email, wechat, wecom, "
+        "push, phone; values are granted, denied, withdrawn or a boolean");
+  }
+  return AppendCorrection(std::move(e));
+}
+
+std::string Engine::ConsentJson(const privacy::ConsentState& state) {
+  auto decision_json = [](const privacy::ConsentDecision& d) {
+    return json{{"topic", privacy::TopicName(d.topic)}, {"status", privacy::StatusName(d.status)},
+                {"time", FormatTimestamp(d.time_us)},   {"source", d.source},
+                {"policy_version", d.policy_version},   {"message_id", d.message_id}};
+  };
+  json purposes = json::object(), channels = json::object();
+  for (int i = 0; i < privacy::kTopicCount; ++i) {
+    auto t = static_cast<privacy::Topic>(i);
+    json entry{{"status", privacy::StatusName(state.status[i])}};
+    if (state.latest[i] >= 0) {
+      const auto& d = state.history[state.latest[i]];
+      entry["time"] = FormatTimestamp(d.time_us);
+      entry["source"] = d.source;
+      entry["policy_version"] = d.policy_version;
+      entry["message_id"] = d.message_id;
+    }
+    (privacy::IsPurpose(t) ? purposes : channels)[std::string(privacy::TopicName(t))] = entry;
+  }
+  json history = json::array();
+  for (const auto& d : state.history) history.push_back(decision_json(d));
+  return json{{"purposes", purposes}, {"channels", channels}, {"history", history}}.dump();
+}
+
+privacy::UseDecision Engine::MayUse(uint32_t one_id, const privacy::Use& use,
+                                    std::string_view stage) const {
+  privacy::UseDecision d = privacy::MayUse(ConsentOf(one_id), use);
+  MetricsRegistry::Default()
+      ->GetCounter("quanyu_privacy_use_decisions_total",
+                   "Export and activation decisions, by stage, rule, decision and destination",
+                   {{"stage", std::string(stage)},
+                    {"rule", d.allowed ? "consent" : d.rule},
+                    {"decision", d.allowed ? "allow" : "exclude"},
+                    {"destination", use.destination}})
+      ->Add(1);
+  return d;
+}
+
+}  // namespace quanyu

@@ -1,0 +1,300 @@
+// Privacy over real HTTP (docs/privacy.md): the consent ledger fed by
+// Segment context.consent and POST /api/v1/consent, the gate at collect
+// (analytics consent, sensitive properties, children) counted in /metrics,
+// the export gate, and the role × endpoint matrix with masking and audit.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "collect/internal/base64.h"
+#include "collect/internal/url.h"
+#include "http_test_util.h"
+#include "served_engine.h"
+#include "test_util.h"
+
+namespace quanyu {
+namespace {
+
+using nlohmann::json;
+using ::quanyu::testing::HttpAnswer;
+using ::quanyu::testing::Send;
+
+constexpr char kWebKey[] = "privacy-web-write-key";
+constexpr char kAdminKey[] = "privacy-admin-key";
+
+class ServerPrivacyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Config config;
+    config.data_dir = dir_.path();
+    config.sources.push_back({"website", "web", kWebKey});
+    Status started = served_.Start(config, kAdminKey);
+    ASSERT_TRUE(started.ok()) << started.ToString();
+  }
+
+  // Posts a Segment batch; returns the answer's JSON with the rejected
+  // events under "rejected" (a batch refused whole answers 400 and lists
+  // them under "error").
+  json Ingest(const std::string& events) {
+    std::string auth = "Basic " + collect::internal::Base64Encode(std::string(kWebKey) + ":");
+    HttpAnswer a = Send(served_.port(), "POST", "/v1/batch", auth, "{\"batch\":[" + events + "]}");
+    json j = a.Json();
+    if (a.status == 400 && j.contains("error") && j["error"].contains("rejected")) {
+      j["rejected"] = j["error"]["rejected"];
+      j["accepted"] = 0;
+    } else {
+      EXPECT_EQ(a.status, 200) << a.body;
+    }
+    return j;
+  }
+  HttpAnswer As(const std::string& key, const std::string& method, const std::string& target,
+                const std::string& body = "") {
+    return Send(served_.port(), method, target, key.empty() ? "" : "Bearer " + key, body);
+  }
+  json Admin(const std::string& method, const std::string& target, const json& body = nullptr,
+             int status = 200) {
+    HttpAnswer a = As(kAdminKey, method, target, body.is_null() ? "" : body.dump());
+    EXPECT_EQ(a.status, status) << method << " " << target << " → " << a.body;
+    return a.Json();
+  }
+  std::string NewKey(const std::string& role) {
+    json k = Admin("POST", "/api/v1/keys", {{"name", role + " key"}, {"role", role}}, 201);
+    return k.value("key", "");
+  }
+  // The value of the /metrics series `name` with all of `labels`
+  // (k="v"), 0 if absent.
+  double Metric(const std::string& name, const std::vector<std::string>& labels) {
+    HttpAnswer m = Send(served_.port(), "GET", "/metrics", "");
+    std::istringstream lines(m.body);
+    for (std::string line; std::getline(lines, line);) {
+      if (!line.starts_with(name + "{")) continue;
+      bool all = true;
+      for (const auto& l : labels) all = all && line.find(l) != std::string::npos;
+      if (all) return std::stod(line.substr(line.rfind(' ') + 1));
+    }
+    return 0;
+  }
+
+  ::quanyu::testing::TempDir dir_;
+  ::quanyu::testing::ServedEngine served_;
+};
+
+TEST_F(ServerPrivacyTest, WithdrawnAnalyticsConsentDropsLaterBehaviouralEvents) {
+  json first = Ingest(R"(
+    {"type":"track","userId":"u1","event":"Product Viewed","messageId":"p1"},
+    {"type":"track","userId":"u1","event":"Consent Updated","messageId":"c1",
+     "context":{"consent":{"categoryPreferences":{"Analytics":false}}}},
+    {"type":"track","userId":"u1","event":"Product Viewed","messageId":"p2"},
+    {"type":"identify","userId":"u1","messageId":"i1","traits":{"plan":"pro"}})");
+  // p2 follows the withdrawal in the same batch: dropped; the consent event
+  // itself and the identify are kept.
+  ASSERT_EQ(first["rejected"].size(), 1u) << first;
+  EXPECT_EQ(first["rejected"][0]["reason"], "analytics_consent") << first;
+  EXPECT_EQ(first["accepted"], 3) << first;
+  // A later request: the ledger now knows.
+  json later = Ingest(R"({"type":"page","userId":"u1","name":"Home","messageId":"p3"})");
+  ASSERT_EQ(later["rejected"].size(), 1u) << later;
+  // Somebody else is unaffected.
+  json other =
+      Ingest(R"({"type":"track","userId":"u2","event":"Product Viewed","messageId":"p4"})");
+  EXPECT_FALSE(other.contains("rejected")) << other;
+
+  EXPECT_EQ(Metric("quanyu_privacy_decisions_total",
+                   {"decision=\"drop\"", "rule=\"analytics_consent\"", "source=\"website\"",
+                    "stage=\"collect\""}),
+            2);
+  json consent = Admin("GET", "/api/v1/consent?identifier=user_id:u1");
+  EXPECT_EQ(consent["purposes"]["analytics"]["status"], "denied") << consent;
+  EXPECT_EQ(consent["purposes"]["analytics"]["message_id"], "c1") << consent;
+  EXPECT_EQ(consent["purposes"]["marketing"]["status"], "unknown") << consent;
+  // The profile shows the state too.
+  json profile = Admin("GET", "/api/v1/profiles?identifier=user_id:u1");
+  EXPECT_EQ(profile["consent"]["analytics"], "denied") << profile;
+}
+
+TEST_F(ServerPrivacyTest, SensitivePropertiesAreStoredOnlyWithSensitiveConsent) {
+  Ingest(R"(
+    {"type":"track","userId":"u1","event":"Store Visited","messageId":"s1",
+     "properties":{"store":"徐汇店","$latitude":31.19,"$longitude":121.44,"bank_card_number":"6222"},
+     "context":{"location":{"latitude":31.19,"longitude":121.44,"city":"上海"}}},
+    {"type":"track","userId":"u2","event":"Consent Updated","messageId":"c2",
+     "context":{"consent":{"purposes":{"sensitive":"granted"}}}},
+    {"type":"track","userId":"u2","event":"Store Visited","messageId":"s2",
+     "properties":{"store":"静安店","$latitude":31.22}})");
+  json events = Admin("GET", "/api/v1/events?event=Store%20Visited");
+  ASSERT_EQ(events["count"], 2) << events;
+  std::map<std::string, json> by_id;
+  for (const auto& e : events["events"]) by_id[e["messageId"]] = e;
+  EXPECT_EQ(by_id["s1"]["properties"], json({{"store", "徐汇店"}})) << by_id["s1"];
+  EXPECT_EQ(by_id["s1"]["context"]["location"], json({{"city", "上海"}})) << by_id["s1"];
+  EXPECT_EQ(by_id["s2"]["properties"]["$latitude"], 31.22) << by_id["s2"];
+  EXPECT_EQ(Metric("quanyu_privacy_decisions_total",
+                   {"decision=\"strip\"", "rule=\"sensitive_property\"", "source=\"website\"",
+                    "stage=\"collect\""}),
+            5);
+}
+
+TEST_F(ServerPrivacyTest, ChildDataIsDroppedWithoutGuardianConsent) {
+  json r = Ingest(R"({"type":"identify","userId":"kid","messageId":"k1","traits":{"age":9}})");
+  ASSERT_EQ(r["rejected"].size(), 1u) << r;
+  EXPECT_EQ(r["rejected"][0]["reason"], "child_data");
+  Admin("GET", "/api/v1/profiles?identifier=user_id:kid", nullptr, 404);
+}
+
+TEST_F(ServerPrivacyTest, PostConsentRecordsDecisionsAndTheExportGateHonoursThem) {
+  Ingest(R"(
+    {"type":"identify","userId":"u1","messageId":"i1","traits":{"email":"a@example.com"}},
+    {"type":"identify","userId":"u2","messageId":"i2","traits":{"email":"b@example.com"}},
+    {"type":"track","userId":"u1","event":"Order Completed","messageId":"o1","properties":{"revenue":5}},
+    {"type":"track","userId":"u2","event":"Order Completed","messageId":"o2","properties":{"revenue":7}})");
+  json posted = Admin("POST", "/api/v1/consent",
+                      {{"identifier", "user_id:u2"},
+                       {"purposes", {{"marketing", "granted"}}},
+                       {"policy_version", "2026-01"},
+                       {"source", "crm"}},
+                      201);
+  EXPECT_FALSE(posted.value("message_id", "").empty()) << posted;
+  EXPECT_EQ(posted["purposes"]["marketing"]["status"], "granted") << posted;
+  EXPECT_EQ(posted["purposes"]["marketing"]["policy_version"], "2026-01") << posted;
+  EXPECT_EQ(posted["purposes"]["marketing"]["source"], "crm") << posted;
+  Admin("POST", "/api/v1/audiences",
+        {{"name", "buyers"}, {"definition", "did(\"Order Completed\")"}}, 201);
+  json csv = Admin("POST", "/api/v1/audiences/buyers/export", {{"destination", "csv"}});
+  EXPECT_EQ(csv["exported"], 2) << csv;
+  // Ad platforms: only explicit marketing consent; a withdrawal excludes
+  // the person from every export.
+  json ads = Admin("POST", "/api/v1/audiences/buyers/export", {{"destination", "tencent_ads"}});
+  EXPECT_EQ(ads["exported"], 1) << ads;
+  json meta = Admin("POST", "/api/v1/audiences/buyers/export", {{"destination", "meta"}});
+  EXPECT_EQ(meta["exported"], 0) << "Meta is abroad: cross-border consent is missing " << meta;
+  Admin("POST", "/api/v1/consent",
+        {{"identifier", "user_id:u2"}, {"purposes", {{"marketing", "withdrawn"}}}}, 201);
+  json after = Admin("POST", "/api/v1/audiences/buyers/export", {{"destination", "csv"}});
+  EXPECT_EQ(after["exported"], 1) << after;
+  json ads_after =
+      Admin("POST", "/api/v1/audiences/buyers/export", {{"destination", "tencent_ads"}});
+  EXPECT_EQ(ads_after["exported"], 0) << ads_after;
+  json state = Admin("GET", "/api/v1/consent?identifier=user_id:u2");
+  EXPECT_EQ(state["purposes"]["marketing"]["status"], "withdrawn") << state;
+  EXPECT_EQ(state["history"].size(), 2u) << state;
+  EXPECT_EQ(Metric("quanyu_privacy_use_decisions_total",
+                   {"decision=\"exclude\"", "destination=\"tencent_ads\"",
+                    "rule=\"purpose_refused\"", "stage=\"export\""}),
+            1);
+
+  // Bad bodies: a precise 400, nothing recorded.
+  for (const char* bad :
+       {R"({"identifier":"user_id:u2"})", R"({"identifier":"user_id:u2","purposes":{"ads":"yes"}})",
+        R"({"purposes":{"marketing":"granted"}})", R"({"identifier":"user_id:u2","purpose":{}})",
+        R"({"identifier":"nonsense","purposes":{"marketing":"granted"}})", "[1]", "{"}) {
+    HttpAnswer a = As(kAdminKey, "POST", "/api/v1/consent", bad);
+    EXPECT_EQ(a.status, 400) << bad << " → " << a.body;
+  }
+  EXPECT_EQ(Admin("GET", "/api/v1/consent?identifier=user_id:u2")["history"].size(), 2u);
+}
+
+struct Route {
+  const char* method;
+  const char* path;
+  const char* body;
+  std::set<std::string> roles;  // besides admin, who may call it
+};
+
+TEST_F(ServerPrivacyTest, RoleEndpointMatrixMaskingAndAudit) {
+  Ingest(R"({"type":"identify","userId":"u1","messageId":"i1",
+             "traits":{"phone":"+8613800138000","email":"alice@example.com","name":"王小明"}})");
+  const std::string analyst = NewKey("analyst"), marketer = NewKey("marketer");
+  const std::string kpis = R"({"from":"2020-01-01","to":"2030-01-01"})";
+  const std::vector<Route> routes = {
+      {"GET", "/api/v1/stats", "", {"analyst", "marketer"}},
+      {"GET", "/api/v1/catalog/events", "", {"analyst", "marketer"}},
+      {"POST", "/api/v1/query/kpis", kpis.c_str(), {"analyst"}},
+      {"POST", "/api/v1/attribution", kpis.c_str(), {"analyst"}},
+      {"GET", "/api/v1/models", "", {"analyst", "marketer"}},
+      {"GET", "/api/v1/spend", "", {"analyst"}},
+      {"GET", "/api/v1/events", "", {"analyst"}},
+      {"GET", "/api/v1/profiles?identifier=user_id:u1", "", {"analyst", "marketer"}},
+      {"GET", "/api/v1/consent?identifier=user_id:u1", "", {"analyst", "marketer"}},
+      {"POST", "/api/v1/consent", R"({"identifier":"user_id:u1","channels":{"sms":"denied"}})", {}},
+      {"GET", "/api/v1/audiences", "", {"analyst", "marketer"}},
+      {"POST", "/api/v1/audiences", R"j({"name":"all","definition":"did(\"x\")"})j", {"marketer"}},
+      {"GET", "/api/v1/rfm", "", {"analyst", "marketer"}},
+      {"POST", "/api/v1/identity/unbind", R"({"identifier":"user_id:nobody"})", {}},
+      {"GET", "/api/v1/sources", "", {}},
+      {"POST", "/api/v1/sources", R"({"name":"app","type":"ios"})", {}},
+      {"GET", "/api/v1/keys", "", {}},
+      {"POST", "/api/v1/keys", R"({"name":"x","role":"analyst"})", {}},
+      {"GET", "/api/v1/audit", "", {}},
+  };
+  const std::map<std::string, std::string> keys = {
+      {"analyst", analyst}, {"marketer", marketer}, {"admin", kAdminKey}};
+  for (const auto& route : routes) {
+    for (const auto& [role, key] : keys) {
+      HttpAnswer a = As(key, route.method, route.path, route.body);
+      const bool allowed = role == "admin" || route.roles.count(role);
+      if (allowed) {
+        EXPECT_NE(a.status, 403) << role << " " << route.method << " " << route.path << " → "
+                                 << a.body;
+        EXPECT_NE(a.status, 401) << role << " " << route.path;
+      } else {
+        EXPECT_EQ(a.status, 403) << role << " " << route.method << " " << route.path << " → "
+                                 << a.body;
+      }
+    }
+    // A source's write key, no key and an unknown key never get through.
+    EXPECT_EQ(As(kWebKey, route.method, route.path, route.body).status, 403) << route.path;
+    EXPECT_EQ(As("", route.method, route.path, route.body).status, 401) << route.path;
+    EXPECT_EQ(As("qk_kdeadbeef0000_x", route.method, route.path, route.body).status, 401);
+  }
+
+  // Masking: an analyst sees no raw phone, email or name; an admin does.
+  HttpAnswer masked = As(analyst, "GET", "/api/v1/profiles?identifier=user_id:u1");
+  ASSERT_EQ(masked.status, 200) << masked.body;
+  for (const char* raw : {"13800138000", "alice@example.com", "王小明"}) {
+    EXPECT_EQ(masked.body.find(raw), std::string::npos) << raw << " in " << masked.body;
+  }
+  EXPECT_NE(masked.body.find("+86138****8000"), std::string::npos) << masked.body;
+  EXPECT_NE(masked.body.find("a***@example.com"), std::string::npos) << masked.body;
+  HttpAnswer raw = As(kAdminKey, "GET", "/api/v1/profiles?identifier=user_id:u1");
+  EXPECT_NE(raw.body.find("+8613800138000"), std::string::npos) << raw.body;
+
+  // Audit: every raw-PII read and every admin action, with who did it, and
+  // never the identifier of the query string.
+  json audit = Admin("GET", "/api/v1/audit?limit=1000");
+  size_t pii = 0, admin_actions = 0, analyst_entries = 0;
+  for (const auto& e : audit["entries"]) {
+    if (e["action"] == "pii_access") ++pii;
+    if (e["action"] == "admin_action") ++admin_actions;
+    if (e["role"] == "analyst") ++analyst_entries;
+    EXPECT_EQ(e.dump().find("u1"), std::string::npos) << e;
+  }
+  // Admin reads of profiles (2: matrix + raw above), events, consent.
+  EXPECT_EQ(pii, 4u) << audit;
+  // Two keys created in NewKey, then POST consent, audiences, unbind,
+  // sources, keys by the admin in the matrix; marketer's POST audiences.
+  EXPECT_EQ(admin_actions, 8u) << audit;
+  EXPECT_EQ(analyst_entries, 0u) << audit;
+
+  // Key lifecycle: rotation retires the old secret, revocation the key.
+  json listed = Admin("GET", "/api/v1/keys");
+  std::string id;
+  for (const auto& k : listed["keys"]) {
+    if (k["role"] == "analyst" && k["name"] == "analyst key") id = k["id"];
+    EXPECT_FALSE(k.contains("key")) << "a listed key must not show its secret: " << k;
+  }
+  ASSERT_FALSE(id.empty()) << listed;
+  json rotated = Admin("POST", "/api/v1/keys/" + id + "/rotate");
+  EXPECT_EQ(As(analyst, "GET", "/api/v1/stats").status, 401);
+  EXPECT_EQ(As(rotated["key"], "GET", "/api/v1/stats").status, 200);
+  Admin("DELETE", "/api/v1/keys/" + id);
+  EXPECT_EQ(As(rotated["key"], "GET", "/api/v1/stats").status, 401);
+  Admin("DELETE", "/api/v1/keys/" + id, nullptr, 404);
+  HttpAnswer bad_role = As(kAdminKey, "POST", "/api/v1/keys", R"({"name":"x","role":"root"})");
+  EXPECT_EQ(bad_role.status, 400) << bad_role.body;
+}
+
+}  // namespace
+}  // namespace quanyu
