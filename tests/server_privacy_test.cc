@@ -102,10 +102,10 @@ TEST_F(ServerPrivacyTest, WithdrawnAnalyticsConsentDropsLaterBehaviouralEvents) 
       Ingest(R"({"type":"track","userId":"u2","event":"Product Viewed","messageId":"p4"})");
   EXPECT_FALSE(other.contains("rejected")) << other;
 
-  EXPECT_EQ(Metric("quanyu_privacy_decisions_total",
-                   {"decision=\"drop\"", "rule=\"analytics_consent\"", "source=\"website\"",
-                    "stage=\"collect\""}),
-            2);
+  EXPECT_EQ(
+      Metric("quanyu_privacy_decisions_total", {"decision=\"drop\"", "rule=\"analytics_consent\"",
+                                                "source=\"website\"", "stage=\"collect\""}),
+      2);
   json consent = Admin("GET", "/api/v1/consent?identifier=user_id:u1");
   EXPECT_EQ(consent["purposes"]["analytics"]["status"], "denied") << consent;
   EXPECT_EQ(consent["purposes"]["analytics"]["message_id"], "c1") << consent;
@@ -131,10 +131,10 @@ TEST_F(ServerPrivacyTest, SensitivePropertiesAreStoredOnlyWithSensitiveConsent) 
   EXPECT_EQ(by_id["s1"]["properties"], json({{"store", "徐汇店"}})) << by_id["s1"];
   EXPECT_EQ(by_id["s1"]["context"]["location"], json({{"city", "上海"}})) << by_id["s1"];
   EXPECT_EQ(by_id["s2"]["properties"]["$latitude"], 31.22) << by_id["s2"];
-  EXPECT_EQ(Metric("quanyu_privacy_decisions_total",
-                   {"decision=\"strip\"", "rule=\"sensitive_property\"", "source=\"website\"",
-                    "stage=\"collect\""}),
-            5);
+  EXPECT_EQ(
+      Metric("quanyu_privacy_decisions_total", {"decision=\"strip\"", "rule=\"sensitive_property\"",
+                                                "source=\"website\"", "stage=\"collect\""}),
+      5);
 }
 
 TEST_F(ServerPrivacyTest, ChildDataIsDroppedWithoutGuardianConsent) {
@@ -196,6 +196,66 @@ TEST_F(ServerPrivacyTest, PostConsentRecordsDecisionsAndTheExportGateHonoursThem
   EXPECT_EQ(Admin("GET", "/api/v1/consent?identifier=user_id:u2")["history"].size(), 2u);
 }
 
+TEST_F(ServerPrivacyTest, TrackingPlanBlocksFlagsAndReportsPerSourceAndEvent) {
+  const std::string plan = R"({"mode":"flag","unplanned":"allow","events":[
+    {"name":"Order Completed","mode":"block","properties":{
+      "order_id":{"type":"string","required":true},
+      "revenue":{"type":"number","required":true}}},
+    {"name":"Product Viewed","properties":{
+      "sku":{"type":"string","required":true},
+      "color":{"type":"string","enum":["red","blue"]}}}]})";
+  HttpAnswer put = As(kAdminKey, "PUT", "/api/v1/tracking-plan", plan);
+  ASSERT_EQ(put.status, 200) << put.body;
+  json r = Ingest(R"(
+    {"type":"track","userId":"u1","event":"Order Completed","messageId":"o1",
+     "properties":{"order_id":"A1","revenue":9.5}},
+    {"type":"track","userId":"u1","event":"Order Completed","messageId":"o2",
+     "properties":{"revenue":"lots"}},
+    {"type":"track","userId":"u1","event":"Product Viewed","messageId":"v1",
+     "properties":{"sku":"S1","color":"green"}},
+    {"type":"track","userId":"u1","event":"Signed Up","messageId":"x1"})");
+  ASSERT_EQ(r["rejected"].size(), 1u) << r;
+  EXPECT_EQ(r["rejected"][0]["reason"], "tracking_plan") << r;
+  const std::string why = r["rejected"][0]["message"];
+  EXPECT_NE(why.find("order_id"), std::string::npos) << why;
+  EXPECT_EQ(r["accepted"], 3) << r;  // o1, the flagged v1, the unplanned x1
+
+  json v = Admin("GET", "/api/v1/tracking-plan/violations");
+  std::map<std::string, json> by_kind;
+  for (const auto& x : v["violations"])
+    by_kind[x["event"].get<std::string>() + "/" + x["kind"].get<std::string>()] = x;
+  ASSERT_TRUE(by_kind.count("Order Completed/missing_required")) << v;
+  EXPECT_EQ(by_kind["Order Completed/missing_required"]["verdict"], "block");
+  EXPECT_EQ(by_kind["Order Completed/missing_required"]["source"], "website");
+  ASSERT_TRUE(by_kind.count("Product Viewed/not_in_enum")) << v;
+  EXPECT_EQ(by_kind["Product Viewed/not_in_enum"]["verdict"], "flag");
+  EXPECT_EQ(by_kind["Product Viewed/not_in_enum"]["count"], 1);
+  EXPECT_EQ(Metric("quanyu_tracking_plan_violations_total",
+                   {"kind=\"not_in_enum\"", "source=\"website\"", "verdict=\"flag\""}),
+            1);
+
+  // A bad plan changes nothing; an analyst may read the plan, not set it.
+  HttpAnswer bad = As(kAdminKey, "PUT", "/api/v1/tracking-plan",
+                      R"({"events":[{"name":"X","properties":{"a":{"type":"float"}}}]})");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_NE(bad.body.find("events[0].properties.a.type"), std::string::npos) << bad.body;
+  json now = Admin("GET", "/api/v1/tracking-plan");
+  EXPECT_EQ(now["events"].size(), 2u) << now;
+  const std::string analyst = NewKey("analyst");
+  EXPECT_EQ(As(analyst, "GET", "/api/v1/tracking-plan").status, 200);
+  EXPECT_EQ(As(analyst, "PUT", "/api/v1/tracking-plan", plan).status, 403);
+
+  // The plan survives a restart.
+  Config config;
+  config.data_dir = dir_.path();
+  config.sources.push_back({"website", "web", kWebKey});
+  served_.Stop();
+  ASSERT_TRUE(served_.Start(config, kAdminKey).ok());
+  json again =
+      Ingest(R"({"type":"track","userId":"u1","event":"Order Completed","messageId":"o3"})");
+  ASSERT_EQ(again["rejected"].size(), 1u) << again;
+}
+
 struct Route {
   const char* method;
   const char* path;
@@ -228,6 +288,9 @@ TEST_F(ServerPrivacyTest, RoleEndpointMatrixMaskingAndAudit) {
       {"GET", "/api/v1/keys", "", {}},
       {"POST", "/api/v1/keys", R"({"name":"x","role":"analyst"})", {}},
       {"GET", "/api/v1/audit", "", {}},
+      {"GET", "/api/v1/tracking-plan", "", {"analyst", "marketer"}},
+      {"PUT", "/api/v1/tracking-plan", R"({"events":[]})", {}},
+      {"GET", "/api/v1/tracking-plan/violations", "", {"analyst", "marketer"}},
   };
   const std::map<std::string, std::string> keys = {
       {"analyst", analyst}, {"marketer", marketer}, {"admin", kAdminKey}};
@@ -274,8 +337,9 @@ TEST_F(ServerPrivacyTest, RoleEndpointMatrixMaskingAndAudit) {
   // Admin reads of profiles (2: matrix + raw above), events, consent.
   EXPECT_EQ(pii, 4u) << audit;
   // Two keys created in NewKey, then POST consent, audiences, unbind,
-  // sources, keys by the admin in the matrix; marketer's POST audiences.
-  EXPECT_EQ(admin_actions, 8u) << audit;
+  // sources, keys and PUT tracking-plan by the admin in the matrix;
+  // marketer's POST audiences.
+  EXPECT_EQ(admin_actions, 9u) << audit;
   EXPECT_EQ(analyst_entries, 0u) << audit;
 
   // Key lifecycle: rotation retires the old secret, revocation the key.

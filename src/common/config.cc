@@ -97,9 +97,10 @@ Status ParseQueryTable(const toml::table& t, Config* c) {
 
 // [privacy] and [privacy.analytics_consent_by_source].
 Status ParsePrivacyTable(const toml::table& s, Config* c) {
-  RETURN_IF_ERROR(CheckKeys(s, "privacy.",
-                            {"analytics_consent", "analytics_consent_by_source",
-                             "sensitive_properties", "child_age_property", "child_age"}));
+  RETURN_IF_ERROR(
+      CheckKeys(s, "privacy.",
+                {"analytics_consent", "analytics_consent_by_source", "sensitive_properties",
+                 "child_age_property", "child_age", "tracking_plan"}));
   auto string_of = [&](const toml::node* v, const char* key, std::string* out) -> Status {
     if (!v) return Status::OK();
     if (!v->is_string())

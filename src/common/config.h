@@ -94,6 +94,7 @@ struct Config {
   std::optional<std::vector<std::string>> privacy_sensitive_properties;  // unset = defaults
   std::string privacy_child_age_property = "age";                        // "" = off
   int privacy_child_age = 14;
+  std::string privacy_tracking_plan;  // JSON file; "" = none (the API's plan wins)
 
   // [[sources]]
   std::vector<SourceConfig> sources;

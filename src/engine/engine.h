@@ -15,11 +15,13 @@
 #include <condition_variable>
 #include <functional>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -39,6 +41,7 @@
 #include "privacy/access.h"
 #include "privacy/consent.h"
 #include "privacy/gate.h"
+#include "privacy/tracking_plan.h"
 #include "query/params.h"
 #include "query/query.h"
 #include "store/catalog.h"
@@ -175,6 +178,19 @@ class Engine {
   // API keys with roles, and the audit log (docs/privacy.md, "Roles and
   // audit"); both persisted in the state DB.
   privacy::ApiKeys& api_keys() const { return *api_keys_; }
+  // The tracking plan (privacy::TrackingPlan, docs/privacy.md): checked at
+  // collect for every event from now on. Replaces the plan and keeps it in
+  // the state DB, where it wins over [privacy] tracking_plan at the next
+  // open; InvalidArgument (naming the JSON path) for a bad plan, which
+  // changes nothing. A plan without events whose unplanned mode is allow
+  // turns checking off.
+  Status SetTrackingPlan(std::string_view json_text);
+  // The plan in force as JSON ("{}" plus defaults when none).
+  std::string TrackingPlanJson() const;
+  // Violations seen since the server started, per source and event:
+  // {"violations": [{"source", "event", "kind", "verdict", "count",
+  // "example"}]}.
+  std::string TrackingPlanViolationsJson() const;
   privacy::AuditLog& audit() const { return *audit_; }
 
   // Analytics (docs/metrics.md): runs query `kind` (funnel, retention,
@@ -268,9 +284,13 @@ class Engine {
   // stored: no usable identifier, a type only the engine itself writes, or a
   // privacy rule (GateEvent). May strip sensitive properties from `e`.
   bool Admissible(Event* e, IngestResult* result, ConsentOverlay* overlay);
-  // The privacy gate at collect (privacy::GateAtCollect) with the consent of
-  // every person the event's identifiers belong to now plus `overlay`.
+  // The tracking plan, then the privacy gate at collect
+  // (privacy::GateAtCollect) with the consent of every person the event's
+  // identifiers belong to now plus `overlay`.
   bool GateEvent(Event* e, IngestResult* result, ConsentOverlay* overlay);
+  bool CheckTrackingPlan(const Event& e, IngestResult* result);
+  // SetTrackingPlan; `persist` = false for the plans read at open.
+  Status InstallTrackingPlan(std::string_view json_text, bool persist);
   // [privacy] of the config as privacy::CollectPolicy; InvalidArgument
   // naming the key for an unknown policy name.
   Status OpenPrivacy();
@@ -294,6 +314,15 @@ class Engine {
   std::unique_ptr<privacy::ApiKeys> api_keys_;
   std::unique_ptr<privacy::AuditLog> audit_;
   privacy::CollectPolicy collect_policy_;
+  mutable std::mutex plan_mu_;                         // guards plan_ (the pointer) and violations_
+  std::shared_ptr<const privacy::TrackingPlan> plan_;  // nullptr = no plan
+  struct PlanViolations {
+    uint64_t count = 0;
+    std::string example;
+  };
+  // (source, event, kind, verdict) -> what was seen.
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, PlanViolations>
+      violations_;
   std::unique_ptr<audience::Audiences> audiences_;
   query::QueryOptions query_options_;            // from [query], checked at Open
   std::shared_ptr<QueryWorkers> query_workers_;  // threads start with the first QueryAsync

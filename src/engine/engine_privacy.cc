@@ -1,7 +1,9 @@
 // The engine's privacy entry points (docs/privacy.md): the gate at collect,
 // consent recording and reading, and the use decision every export and
 // activation asks.
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "collect/sources.h"
 #include "common/metrics.h"
@@ -25,7 +27,80 @@ void CountDecision(std::string_view stage, std::string_view rule, std::string_vi
       ->Add(n);
 }
 
+constexpr std::string_view kTrackingPlanKey = "privacy/tracking_plan";
+
 }  // namespace
+
+Status Engine::SetTrackingPlan(std::string_view json_text) {
+  return InstallTrackingPlan(json_text, /*persist=*/true);
+}
+
+Status Engine::InstallTrackingPlan(std::string_view json_text, bool persist) {
+  ASSIGN_OR_RETURN(privacy::TrackingPlan plan, privacy::TrackingPlan::Parse(json_text));
+  std::lock_guard lock(plan_mu_);
+  if (persist) RETURN_IF_ERROR(state_->Put(kTrackingPlanKey, plan.ToJson()));
+  plan_ = plan.events().empty() && plan.unplanned() == privacy::PlanMode::kAllow
+              ? nullptr
+              : std::make_shared<const privacy::TrackingPlan>(std::move(plan));
+  return Status::OK();
+}
+
+std::string Engine::TrackingPlanJson() const {
+  std::lock_guard lock(plan_mu_);
+  return plan_ ? plan_->ToJson() : privacy::TrackingPlan().ToJson();
+}
+
+std::string Engine::TrackingPlanViolationsJson() const {
+  json arr = json::array();
+  std::lock_guard lock(plan_mu_);
+  for (const auto& [k, v] : violations_) {
+    arr.push_back({{"source", std::get<0>(k)},
+                   {"event", std::get<1>(k)},
+                   {"kind", std::get<2>(k)},
+                   {"verdict", std::get<3>(k)},
+                   {"count", v.count},
+                   {"example", v.example}});
+  }
+  return json{{"violations", arr}}.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// Checks `e` against the tracking plan: false (and a rejection) when the
+// plan blocks it; violations counted either way.
+bool Engine::CheckTrackingPlan(const Event& e, IngestResult* result) {
+  std::shared_ptr<const privacy::TrackingPlan> plan;
+  {
+    std::lock_guard lock(plan_mu_);
+    plan = plan_;
+  }
+  if (!plan) return true;
+  privacy::Validation v = plan->Check(e);
+  if (v.violations.empty()) return v.accepted();
+  const bool blocked = !v.accepted();
+  const std::string verdict = blocked ? "block" : "flag";
+  {
+    std::lock_guard lock(plan_mu_);
+    for (const auto& x : v.violations) {
+      auto& seen = violations_[{e.source, e.name, x.kind, verdict}];
+      ++seen.count;
+      seen.example = x.message;
+    }
+  }
+  for (const auto& x : v.violations) {
+    MetricsRegistry::Default()
+        ->GetCounter("quanyu_tracking_plan_violations_total",
+                     "Tracking plan violations, by source, kind and verdict",
+                     {{"source", e.source}, {"kind", x.kind}, {"verdict", verdict}})
+        ->Add(1);
+  }
+  if (!blocked) return true;
+  std::string message = "event " + e.message_id + " (" + e.name + ") blocked by the tracking plan:";
+  for (size_t i = 0; i < v.violations.size(); ++i) {
+    message += (i ? "; " : " ") + v.violations[i].message;
+  }
+  result->rejected.push_back({-1, "tracking_plan", std::move(message)});
+  CountRejection("tracking_plan", e.source);
+  return false;
+}
 
 Status Engine::OpenPrivacy() {
   auto policy = privacy::AnalyticsPolicyNamed(config_.privacy_analytics_consent);
@@ -42,10 +117,29 @@ Status Engine::OpenPrivacy() {
     collect_policy_.sensitive_properties = *config_.privacy_sensitive_properties;
   collect_policy_.child_age_property = config_.privacy_child_age_property;
   collect_policy_.child_age = config_.privacy_child_age;
+  // The tracking plan: the one set through the API, else the config's file.
+  if (auto stored = state_->Get(kTrackingPlanKey); stored.ok()) {
+    RETURN_IF_ERROR(
+        InstallTrackingPlan(*stored, /*persist=*/false).WithContext("the stored tracking plan"));
+  } else if (stored.status().code() != StatusCode::kNotFound) {
+    return stored.status();
+  } else if (!config_.privacy_tracking_plan.empty()) {
+    std::ifstream in(config_.privacy_tracking_plan);
+    if (!in) {
+      return Status::NotFound("config: [privacy] tracking_plan: cannot read " +
+                              config_.privacy_tracking_plan);
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    RETURN_IF_ERROR(
+        InstallTrackingPlan(text.str(), /*persist=*/false)
+            .WithContext("config: [privacy] tracking_plan " + config_.privacy_tracking_plan));
+  }
   return Status::OK();
 }
 
 bool Engine::GateEvent(Event* e, IngestResult* result, ConsentOverlay* overlay) {
+  if (!CheckTrackingPlan(*e, result)) return false;
   std::vector<privacy::ConsentDecision> own = privacy::DecisionsOf(*e);
   std::vector<privacy::ConsentDecision> all;
   if (!consent_->empty()) {

@@ -228,7 +228,7 @@ RouteAccess AccessFor(Role role, std::string_view method, std::string_view path)
     a.allowed = read || analyst;
   } else if (Under(p, "/spend") || Under(p, "/events")) {
     a.allowed = analyst && read;
-  } else if (Under(p, "/profiles") || Under(p, "/consent")) {
+  } else if (Under(p, "/profiles") || Under(p, "/consent") || Under(p, "/tracking-plan")) {
     a.allowed = read;
   } else if (audiences) {
     a.allowed = read ? !exporting || marketer : marketer;

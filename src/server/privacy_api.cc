@@ -204,6 +204,21 @@ std::optional<HttpResponse> HandlePrivacyApi(Engine* engine, const HttpRequest& 
                                              const privacy::Principal&) {
   if (r.path == "/api/v1/keys" || r.path.starts_with("/api/v1/keys/")) return KeysRoute(engine, r);
   if (r.path == "/api/v1/audit") return AuditRoute(engine, r);
+  if (r.path == "/api/v1/tracking-plan") {
+    if (r.method == "GET") return JsonResponse(200, engine->TrackingPlanJson());
+    if (r.method == "PUT") {
+      Status st = engine->SetTrackingPlan(r.body);
+      if (!st.ok()) return ErrorResponse(st);
+      return JsonResponse(200, engine->TrackingPlanJson());
+    }
+    return ErrorResponse(
+        Status::NotFound("no API route for " + r.method + " " + r.path + " (use GET or PUT)"));
+  }
+  if (r.path == "/api/v1/tracking-plan/violations") {
+    if (r.method == "GET") return JsonResponse(200, engine->TrackingPlanViolationsJson());
+    return ErrorResponse(
+        Status::NotFound("no API route for " + r.method + " " + r.path + " (use GET)"));
+  }
   if (r.path != kConsentPath) return std::nullopt;
   if (r.method == "POST") return PostConsent(engine, r);
   if (r.method == "GET") return GetConsent(engine, r);
