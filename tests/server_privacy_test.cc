@@ -11,6 +11,7 @@
 
 #include "collect/internal/base64.h"
 #include "collect/internal/url.h"
+#include "common/time_util.h"
 #include "http_test_util.h"
 #include "served_engine.h"
 #include "test_util.h"
@@ -256,6 +257,85 @@ TEST_F(ServerPrivacyTest, TrackingPlanBlocksFlagsAndReportsPerSourceAndEvent) {
   ASSERT_EQ(again["rejected"].size(), 1u) << again;
 }
 
+TEST_F(ServerPrivacyTest, DataSubjectRequestsAccessCorrectWithdrawWithDeadlines) {
+  Ingest(R"(
+    {"type":"identify","userId":"u1","anonymousId":"dev-1","messageId":"i1",
+     "traits":{"city":"北京","phone":"+8613800138000"}},
+    {"type":"track","anonymousId":"dev-1","event":"Product Viewed","messageId":"v1"},
+    {"type":"track","userId":"u1","event":"Order Completed","messageId":"o1",
+     "properties":{"revenue":10}})");
+  auto request = [&](const json& body, int status) {
+    return Admin("POST", "/api/v1/privacy/requests", body, status);
+  };
+  // Access: everything across the merged identities (user id + device).
+  json access = request({{"type", "access"}, {"identifier", "anonymous_id:dev-1"}}, 201);
+  EXPECT_EQ(access["request"]["status"], "completed") << access;
+  EXPECT_EQ(access["data"]["events"].size(), 3u) << access;
+  EXPECT_EQ(access["data"]["profile"]["traits"]["city"], "北京") << access;
+  std::set<std::string> ids(access["data"]["identity"]["identifiers"].begin(),
+                            access["data"]["identity"]["identifiers"].end());
+  EXPECT_TRUE(ids.count("user_id:u1") && ids.count("anonymous_id:dev-1")) << access;
+  EXPECT_TRUE(access["data"].contains("consent")) << access;
+  json nobody = request({{"type", "access"}, {"identifier", "user_id:ghost"}}, 201);
+  EXPECT_TRUE(nobody["data"].is_null()) << nobody;
+
+  // Correct, then withdraw under the CCPA (45 days).
+  json corrected = request(
+      {{"type", "correct"}, {"identifier", "user_id:u1"}, {"traits", {{"city", "上海"}}}}, 201);
+  EXPECT_EQ(corrected["request"]["status"], "completed") << corrected;
+  json profile = Admin("GET", "/api/v1/profiles?identifier=user_id:u1");
+  EXPECT_EQ(profile["traits"]["city"], "上海") << profile;
+  json withdrawn =
+      request({{"type", "withdraw"}, {"identifier", "user_id:u1"}, {"regime", "ccpa"}}, 201);
+  json consent = Admin("GET", "/api/v1/consent?identifier=user_id:u1");
+  EXPECT_EQ(consent["purposes"]["marketing"]["status"], "withdrawn") << consent;
+  EXPECT_EQ(consent["channels"]["sms"]["status"], "withdrawn") << consent;
+  // Later behavioural events of the person are dropped (analytics withdrawn).
+  json later =
+      Ingest(R"({"type":"track","userId":"u1","event":"Product Viewed","messageId":"v2"})");
+  EXPECT_EQ(later["rejected"].size(), 1u) << later;
+
+  // The queue: deadlines per regime, no identifier values, 404 for unknown ids.
+  json list = Admin("GET", "/api/v1/privacy/requests");
+  ASSERT_EQ(list["requests"].size(), 4u) << list;
+  EXPECT_EQ(list["open"], 0) << list;
+  for (const auto& r : list["requests"]) {
+    const int64_t received = *ParseTimestamp(r["received_at"].get<std::string>());
+    const int64_t deadline = *ParseTimestamp(r["deadline"].get<std::string>());
+    const int64_t days = r["regime"] == "ccpa" ? 45 : 30;
+    EXPECT_EQ(deadline - received, days * 86400 * int64_t{1'000'000}) << r;
+    EXPECT_EQ(r["subject"]["hash"].get<std::string>().size(), 64u) << r;
+    EXPECT_EQ(r.dump().find("u1"), std::string::npos) << r;
+    EXPECT_EQ(r.dump().find("dev-1"), std::string::npos) << r;
+  }
+  EXPECT_EQ(Admin("GET", "/api/v1/privacy/requests/" +
+                             withdrawn["request"]["id"].get<std::string>())["type"],
+            "withdraw");
+  Admin("GET", "/api/v1/privacy/requests/dsr_000000000000", nullptr, 404);
+
+  // Bad requests: 400, nothing queued.
+  for (const json& bad :
+       {json{{"type", "erase"}, {"identifier", "user_id:u1"}},
+        json{{"type", "access"}, {"identifier", "user_id:u1"}, {"regime", "lgpd"}},
+        json{{"type", "access"}}, json{{"type", "correct"}, {"identifier", "user_id:u1"}},
+        json{{"type", "access"}, {"identifier", "nonsense"}},
+        json{{"type", "access"}, {"identifier", "user_id:u1"}, {"extra", 1}},
+        json{{"type", "delete"}, {"identifier", "user_id:u1"}}}) {
+    HttpAnswer a = As(kAdminKey, "POST", "/api/v1/privacy/requests", bad.dump());
+    EXPECT_EQ(a.status, 400) << bad << " → " << a.body;
+  }
+  EXPECT_EQ(Admin("GET", "/api/v1/privacy/requests")["requests"].size(), 4u);
+  // Every request is audited as an access to personal data.
+  size_t audited = 0;
+  const json audit = Admin("GET", "/api/v1/audit?limit=1000");
+  for (const auto& e : audit["entries"]) {
+    if (e["path"] == "/api/v1/privacy/requests" && e["method"] == "POST" &&
+        e["action"] == "pii_access")
+      ++audited;
+  }
+  EXPECT_EQ(audited, 4u + 7u) << audit;
+}
+
 struct Route {
   const char* method;
   const char* path;
@@ -291,6 +371,8 @@ TEST_F(ServerPrivacyTest, RoleEndpointMatrixMaskingAndAudit) {
       {"GET", "/api/v1/tracking-plan", "", {"analyst", "marketer"}},
       {"PUT", "/api/v1/tracking-plan", R"({"events":[]})", {}},
       {"GET", "/api/v1/tracking-plan/violations", "", {"analyst", "marketer"}},
+      {"GET", "/api/v1/privacy/requests", "", {}},
+      {"POST", "/api/v1/privacy/requests", R"({"type":"access","identifier":"user_id:u1"})", {}},
   };
   const std::map<std::string, std::string> keys = {
       {"analyst", analyst}, {"marketer", marketer}, {"admin", kAdminKey}};
@@ -334,8 +416,9 @@ TEST_F(ServerPrivacyTest, RoleEndpointMatrixMaskingAndAudit) {
     if (e["role"] == "analyst") ++analyst_entries;
     EXPECT_EQ(e.dump().find("u1"), std::string::npos) << e;
   }
-  // Admin reads of profiles (2: matrix + raw above), events, consent.
-  EXPECT_EQ(pii, 4u) << audit;
+  // Admin reads of profiles (2: matrix + raw above), events, consent, the
+  // request queue, and the access request.
+  EXPECT_EQ(pii, 6u) << audit;
   // Two keys created in NewKey, then POST consent, audiences, unbind,
   // sources, keys and PUT tracking-plan by the admin in the matrix;
   // marketer's POST audiences.

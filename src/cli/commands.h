@@ -30,8 +30,9 @@ void RegisterQuery(CLI::App& app);
 void RegisterAudience(CLI::App& app);
 void RegisterAttribution(CLI::App& app);
 void RegisterModel(CLI::App& app);
-// key (privacy_commands.cc).
+// key and dsr (privacy_commands.cc).
 void RegisterKey(CLI::App& app);
+void RegisterDsr(CLI::App& app);
 
 // The exit code set by the command that ran (0 by default).
 int ExitCode();

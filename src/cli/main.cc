@@ -1,5 +1,6 @@
 // quanyu: the command line. Each subcommand parses its flags, calls one
 // entry point of the engine, server or simulator, and renders the result.
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -12,6 +13,9 @@ int main(int argc, char** argv) {
       "Quanyu (全域): a self-hosted customer data platform and omni-channel marketing engine"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "quanyu 0.1.0");
+  // Logs go to stderr: stdout carries what a command prints (keys, JSON,
+  // CSV), which scripts read.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("quanyu"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   quanyu::cli::RegisterServe(app);
   quanyu::cli::RegisterSource(app);
@@ -26,6 +30,7 @@ int main(int argc, char** argv) {
   quanyu::cli::RegisterAttribution(app);
   quanyu::cli::RegisterModel(app);
   quanyu::cli::RegisterKey(app);
+  quanyu::cli::RegisterDsr(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

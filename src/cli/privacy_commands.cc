@@ -1,6 +1,6 @@
-// `quanyu key` (API keys with roles) and `quanyu consent` (record and show
-// consent decisions) on a data directory, offline (docs/privacy.md). While
-// `quanyu serve` holds the directory, use /api/v1/keys and /api/v1/consent.
+// `quanyu key` (API keys with roles) and `quanyu dsr` (data-subject
+// requests) on a data directory, offline (docs/privacy.md). While `quanyu
+// serve` holds the directory, use /api/v1/keys and /api/v1/privacy/requests.
 #include <cstdio>
 
 #include "cli/commands.h"
@@ -99,6 +99,69 @@ void RegisterKey(CLI::App& app) {
     WithEngine(*f, kServed, [&](Engine& e) -> Status {
       RETURN_IF_ERROR(e.api_keys().Revoke(f->id));
       std::fprintf(stderr, "revoked %s\n", f->id.c_str());
+      return Status::OK();
+    });
+  });
+}
+
+void RegisterDsr(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "dsr", "Data-subject requests: access, correct, withdraw (docs/privacy.md); list the queue");
+  cmd->require_subcommand(1);
+  struct Flags {
+    KeyFlags common;
+    std::string identifier, regime = "pipl", traits, consent;
+  };
+  auto f = std::make_shared<Flags>();
+  constexpr std::string_view kServed = "POST /api/v1/privacy/requests";
+  for (const char* type : {"access", "correct", "withdraw", "delete"}) {
+    const std::string t = type;
+    std::string help = t == "access"     ? "Print everything held about a person as JSON"
+                       : t == "correct"  ? "Correct a person's traits (--traits JSON)"
+                       : t == "withdraw" ? "Withdraw a person's consent (all purposes and "
+                                           "channels unless --consent says which)"
+                                         : "Erase a person (not built yet: refused)";
+    auto* sub = cmd->add_subcommand(t, help);
+    sub->add_option("--identifier", f->identifier,
+                    "NAMESPACE[:SCOPE]:VALUE, e.g. phone:+8613800138000")
+        ->required();
+    sub->add_option("--regime", f->regime, "pipl (30 days), gdpr (30 days) or ccpa (45 days)")
+        ->capture_default_str();
+    if (t == "correct")
+      sub->add_option("--traits", f->traits, "Corrected traits: JSON, @FILE or @-")->required();
+    if (t == "withdraw")
+      sub->add_option("--consent", f->consent,
+                      "Which decisions: {\"purposes\": {...}, \"channels\": {...}} (JSON, @FILE)");
+    AddCommon(sub, &f->common);
+    sub->callback([f, t, kServed] {
+      auto type = privacy::RequestTypeNamed(t);
+      auto regime = privacy::RegimeNamed(f->regime);
+      if (!regime.ok()) return Fail(regime.status());
+      nlohmann::json detail = nlohmann::json::object();
+      const std::string& arg = t == "correct" ? f->traits : f->consent;
+      if (!arg.empty()) {
+        auto parsed = ReadJsonArgument(t == "correct" ? "--traits" : "--consent", arg);
+        if (!parsed.ok()) return Fail(parsed.status());
+        detail = std::move(*parsed);
+      }
+      WithEngine(f->common, kServed, [&](Engine& e) -> Status {
+        ASSIGN_OR_RETURN(nlohmann::json answer,
+                         e.DataSubjectRequest(*type, *regime, f->identifier, detail));
+        std::printf("%s\n",
+                    answer.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+        return Status::OK();
+      });
+    });
+  }
+  auto* list = cmd->add_subcommand("list", "List the request queue with deadlines");
+  AddCommon(list, &f->common);
+  list->callback([f, kServed] {
+    WithEngine(f->common, kServed, [&](Engine& e) -> Status {
+      ASSIGN_OR_RETURN(auto all, e.requests().List());
+      const int64_t now = SystemClock::Default()->NowMicros();
+      nlohmann::json arr = nlohmann::json::array();
+      for (const auto& r : all) arr.push_back(Engine::RequestJson(r, now));
+      std::printf("%s\n", nlohmann::json{{"requests", arr}}.dump(2).c_str());
       return Status::OK();
     });
   });

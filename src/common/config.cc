@@ -307,6 +307,7 @@ void ApplyEnvironment(Config* c) {
   if (const char* v = std::getenv("QUANYU_ADMIN_KEY"); v && *v) c->admin_key = v;
   if (const char* v = std::getenv("QUANYU_DEFAULT_REGION"); v && *v) c->default_region = v;
   if (const char* v = std::getenv("QUANYU_QUERY_TIMEZONE"); v && *v) c->query_timezone = v;
+  if (const char* v = std::getenv("QUANYU_PRIVACY_KEY"); v && *v) c->privacy_key = v;
   if (const char* v = std::getenv("QUANYU_QUERY_THREADS"); v && *v) {
     // Not a number in range: 0, which the engine refuses at open naming the
     // key (this function cannot fail).

@@ -1,7 +1,7 @@
 // Config: everything `quanyu.toml` can set, with documented defaults
 // (docs/configuration.md lists every key). Environment variables override the
 // file (QUANYU_LISTEN, QUANYU_DATA, QUANYU_ADMIN_KEY, QUANYU_DEFAULT_REGION,
-// QUANYU_QUERY_TIMEZONE, QUANYU_QUERY_THREADS).
+// QUANYU_QUERY_TIMEZONE, QUANYU_QUERY_THREADS, QUANYU_PRIVACY_KEY).
 // Plain value type; read-only after load.
 #pragma once
 
@@ -95,6 +95,8 @@ struct Config {
   std::string privacy_child_age_property = "age";                        // "" = off
   int privacy_child_age = 14;
   std::string privacy_tracking_plan;  // JSON file; "" = none (the API's plan wins)
+  std::string privacy_key_file;       // key ring file; "" = <data>/privacy.key (created)
+  std::string privacy_key;            // QUANYU_PRIVACY_KEY: a key ring given in the environment
 
   // [[sources]]
   std::vector<SourceConfig> sources;

@@ -59,6 +59,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const Config& config) {
   RETURN_IF_ERROR(engine->OpenPrivacy());
   ASSIGN_OR_RETURN(engine->api_keys_, privacy::ApiKeys::Open(engine->state_.get()));
   ASSIGN_OR_RETURN(engine->audit_, privacy::AuditLog::Open(engine->state_.get()));
+  ASSIGN_OR_RETURN(engine->requests_, privacy::RequestQueue::Open(engine->state_.get()));
   if (auto lsn = engine->state_->Get(kIdentityLsnKey); lsn.ok()) {
     if (lsn->size() != 8) return Status::Corruption("bad identity/lsn record in state DB");
     engine->identity_lsn_ = DecodeFixed64(lsn->data());

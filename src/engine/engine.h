@@ -40,7 +40,9 @@
 #include "models/run.h"
 #include "privacy/access.h"
 #include "privacy/consent.h"
+#include "privacy/crypto.h"
 #include "privacy/gate.h"
+#include "privacy/requests.h"
 #include "privacy/tracking_plan.h"
 #include "query/params.h"
 #include "query/query.h"
@@ -193,6 +195,22 @@ class Engine {
   std::string TrackingPlanViolationsJson() const;
   privacy::AuditLog& audit() const { return *audit_; }
 
+  // Data-subject requests (docs/privacy.md): records the request in the
+  // queue (subject by keyed hash only), carries it out and answers
+  // {"request": {...}} plus, for access, "data": everything held about the
+  // person across merged identities (profile, identity graph, consent,
+  // events). `detail` is the correct request's traits object or, for
+  // withdraw, an optional consent object (default: every purpose and
+  // channel withdrawn). InvalidArgument for a bad identifier or detail, and
+  // for "delete", which is not built yet. A request that fails after it was
+  // queued is saved as failed and its error returned.
+  Result<query::Json> DataSubjectRequest(privacy::RequestType type, privacy::Regime regime,
+                                         std::string_view identifier, const query::Json& detail);
+  privacy::RequestQueue& requests() const { return *requests_; }
+  // The requests as JSON (times formatted, "overdue" for open ones past
+  // their deadline).
+  static query::Json RequestJson(const privacy::DataSubjectRequest& r, int64_t now_us);
+
   // Analytics (docs/metrics.md): runs query `kind` (funnel, retention,
   // paths, touchpoints, kpis, trends) over the stored events with identities
   // resolved now, names checked against EventCatalog() and the [query]
@@ -291,9 +309,12 @@ class Engine {
   bool CheckTrackingPlan(const Event& e, IngestResult* result);
   // SetTrackingPlan; `persist` = false for the plans read at open.
   Status InstallTrackingPlan(std::string_view json_text, bool persist);
-  // [privacy] of the config as privacy::CollectPolicy; InvalidArgument
-  // naming the key for an unknown policy name.
+  // [privacy] of the config as privacy::CollectPolicy, the tracking plan
+  // and the key ring; InvalidArgument naming the key for an unknown policy
+  // name or a bad key file.
   Status OpenPrivacy();
+  // Everything held about person `one_id` (the access request's "data").
+  Result<query::Json> PersonalData(uint32_t one_id) const;
   void MaintenanceLoop();
   // Realtime membership and the scheduled recompute (MaintenanceLoop).
   void RefreshAudiences(std::unique_lock<std::mutex>* lock);
@@ -313,6 +334,8 @@ class Engine {
   std::unique_ptr<privacy::ConsentLedger> consent_;
   std::unique_ptr<privacy::ApiKeys> api_keys_;
   std::unique_ptr<privacy::AuditLog> audit_;
+  std::unique_ptr<privacy::RequestQueue> requests_;
+  std::optional<privacy::KeyRing> keys_;  // PII keys: keyed hashes (and, later, encryption)
   privacy::CollectPolicy collect_policy_;
   mutable std::mutex plan_mu_;                         // guards plan_ (the pointer) and violations_
   std::shared_ptr<const privacy::TrackingPlan> plan_;  // nullptr = no plan

@@ -1,6 +1,9 @@
 // The engine's privacy entry points (docs/privacy.md): the gate at collect,
 // consent recording and reading, and the use decision every export and
 // activation asks.
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -117,6 +120,27 @@ Status Engine::OpenPrivacy() {
     collect_policy_.sensitive_properties = *config_.privacy_sensitive_properties;
   collect_policy_.child_age_property = config_.privacy_child_age_property;
   collect_policy_.child_age = config_.privacy_child_age;
+  // The key ring: QUANYU_PRIVACY_KEY, else the key file, else one made in
+  // the data directory on first open.
+  if (!config_.privacy_key.empty()) {
+    auto ring = privacy::KeyRing::FromEnv(config_.privacy_key);
+    if (!ring.ok()) return ring.status().WithContext("QUANYU_PRIVACY_KEY");
+    keys_ = std::move(*ring);
+  } else {
+    const bool given = !config_.privacy_key_file.empty();
+    const std::string path = given ? config_.privacy_key_file : config_.data_dir + "/privacy.key";
+    if (!given && !std::filesystem::exists(path)) {
+      ASSIGN_OR_RETURN(privacy::KeyRing fresh, privacy::KeyRing::Generate());
+      RETURN_IF_ERROR(privacy::WriteKeyFile(fresh, path));
+      spdlog::warn(
+          "created the privacy key {} (keep a copy; production should keep it outside the data "
+          "directory: [privacy] key_file or QUANYU_PRIVACY_KEY)",
+          path);
+    }
+    auto ring = privacy::KeyRing::Load(path);
+    if (!ring.ok()) return ring.status().WithContext("[privacy] key_file " + path);
+    keys_ = std::move(*ring);
+  }
   // The tracking plan: the one set through the API, else the config's file.
   if (auto stored = state_->Get(kTrackingPlanKey); stored.ok()) {
     RETURN_IF_ERROR(

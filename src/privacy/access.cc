@@ -213,7 +213,8 @@ RouteAccess AccessFor(Role role, std::string_view method, std::string_view path)
   a.admin_action = !read && !query;
   if (role == Role::kAdmin) {
     a.allowed = true;
-    a.pii_access = personal || exporting;
+    // A data-subject request's answer (access) holds the person's data.
+    a.pii_access = personal || exporting || Under(p, "/privacy/requests");
     return a;
   }
   const bool analyst = role == Role::kAnalyst;

@@ -198,12 +198,82 @@ HttpResponse AuditRoute(Engine* engine, const HttpRequest& r) {
   return JsonResponse(200, j.dump());
 }
 
+HttpResponse RequestsRoute(Engine* engine, const HttpRequest& r) {
+  constexpr std::string_view kRequests = "/api/v1/privacy/requests";
+  const int64_t now = SystemClock::Default()->NowMicros();
+  if (r.path != kRequests) {
+    if (r.method != "GET") {
+      return ErrorResponse(
+          Status::NotFound("no API route for " + r.method + " " + r.path + " (use GET)"));
+    }
+    auto q = engine->requests().Get(r.path.substr(kRequests.size() + 1));
+    if (!q.ok()) return ErrorResponse(q.status());
+    return JsonResponse(200, Engine::RequestJson(*q, now).dump());
+  }
+  if (r.method == "GET") {
+    auto all = engine->requests().List();
+    if (!all.ok()) return ErrorResponse(all.status());
+    json arr = json::array();
+    size_t open = 0, overdue = 0;
+    for (const auto& q : *all) {
+      json j = Engine::RequestJson(q, now);
+      if (q.status == privacy::RequestStatus::kPending ||
+          q.status == privacy::RequestStatus::kRunning)
+        ++open;
+      if (j["overdue"].get<bool>()) ++overdue;
+      arr.push_back(std::move(j));
+    }
+    return JsonResponse(200, json{{"requests", arr}, {"open", open}, {"overdue", overdue}}.dump());
+  }
+  if (r.method != "POST") {
+    return ErrorResponse(
+        Status::NotFound("no API route for " + r.method + " " + r.path + " (use GET or POST)"));
+  }
+  constexpr std::string_view kShape =
+      "{\"type\": \"access\"|\"correct\"|\"withdraw\", \"identifier\": "
+      "\"NAMESPACE[:SCOPE]:VALUE\", \"regime\": \"pipl\"|\"gdpr\"|\"ccpa\", \"traits\": {...} "
+      "(correct), \"consent\": {...} (withdraw, optional)}";
+  json body = json::parse(r.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return ErrorResponse(
+        Status::InvalidArgument("body must be a JSON object " + std::string(kShape)));
+  }
+  for (const auto& [key, value] : body.items()) {
+    const bool text = key == "type" || key == "identifier" || key == "regime";
+    const bool object = key == "traits" || key == "consent";
+    if (!text && !object) {
+      return ErrorResponse(Status::InvalidArgument("unknown field \"" + key + "\"; the body is " +
+                                                   std::string(kShape)));
+    }
+    if ((text && !value.is_string()) || (object && !value.is_object())) {
+      return ErrorResponse(
+          Status::InvalidArgument("\"" + key + "\" must be " + (text ? "a string" : "an object")));
+    }
+  }
+  auto type = privacy::RequestTypeNamed(body.value("type", ""));
+  if (!type.ok()) return ErrorResponse(type.status());
+  auto regime = privacy::RegimeNamed(body.value("regime", "pipl"));
+  if (!regime.ok()) return ErrorResponse(regime.status());
+  if (body.value("identifier", "").empty()) {
+    return ErrorResponse(Status::InvalidArgument("\"identifier\" (non-empty string) is required"));
+  }
+  json detail = *type == privacy::RequestType::kCorrect ? body.value("traits", json::object())
+                                                        : body.value("consent", json::object());
+  auto answer =
+      engine->DataSubjectRequest(*type, *regime, body["identifier"].get<std::string>(), detail);
+  if (!answer.ok()) return ErrorResponse(answer.status());
+  return JsonResponse(201, answer->dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
 }  // namespace
 
 std::optional<HttpResponse> HandlePrivacyApi(Engine* engine, const HttpRequest& r,
                                              const privacy::Principal&) {
   if (r.path == "/api/v1/keys" || r.path.starts_with("/api/v1/keys/")) return KeysRoute(engine, r);
   if (r.path == "/api/v1/audit") return AuditRoute(engine, r);
+  if (r.path == "/api/v1/privacy/requests" || r.path.starts_with("/api/v1/privacy/requests/")) {
+    return RequestsRoute(engine, r);
+  }
   if (r.path == "/api/v1/tracking-plan") {
     if (r.method == "GET") return JsonResponse(200, engine->TrackingPlanJson());
     if (r.method == "PUT") {
