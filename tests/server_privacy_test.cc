@@ -8,9 +8,11 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "collect/internal/base64.h"
 #include "collect/internal/url.h"
+#include "common/clock.h"
 #include "common/time_util.h"
 #include "http_test_util.h"
 #include "served_engine.h"
@@ -334,6 +336,34 @@ TEST_F(ServerPrivacyTest, DataSubjectRequestsAccessCorrectWithdrawWithDeadlines)
       ++audited;
   }
   EXPECT_EQ(audited, 4u + 7u) << audit;
+}
+
+TEST_F(ServerPrivacyTest, RetentionJobRemovesEventsOlderThanRawEventsDays) {
+  // Events 40 and 10 days old and one of today.
+  const int64_t now = SystemClock::Default()->NowMicros();
+  auto at = [&](int days_ago) { return FormatTimestamp(now - days_ago * 86400 * 1'000'000LL); };
+  Ingest(R"({"type":"track","userId":"u1","event":"Old","messageId":"a","timestamp":")" + at(40) +
+         R"("},{"type":"track","userId":"u1","event":"Recent","messageId":"b","timestamp":")" +
+         at(10) + R"("},{"type":"track","userId":"u1","event":"Today","messageId":"c"})");
+  ASSERT_TRUE(served_.engine->Checkpoint().ok());
+  // Restart with a 30-day TTL checked every second: the background job
+  // removes the old day by itself.
+  Config config;
+  config.data_dir = dir_.path();
+  config.sources.push_back({"website", "web", kWebKey});
+  config.retention_raw_events_days = 30;
+  config.retention_interval_s = 1;
+  served_.Stop();
+  ASSERT_TRUE(served_.Start(config, kAdminKey).ok());
+  json events;
+  for (int i = 0; i < 100; ++i) {
+    events = Admin("GET", "/api/v1/events");
+    if (events["count"] == 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(events["count"], 2) << events;
+  for (const auto& e : events["events"]) EXPECT_NE(e["event"], "Old") << e;
+  EXPECT_EQ(Metric("quanyu_retention_events_deleted_total", {"data_class=\"raw_events\""}), 1);
 }
 
 struct Route {

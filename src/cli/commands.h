@@ -30,9 +30,10 @@ void RegisterQuery(CLI::App& app);
 void RegisterAudience(CLI::App& app);
 void RegisterAttribution(CLI::App& app);
 void RegisterModel(CLI::App& app);
-// key and dsr (privacy_commands.cc).
+// key, dsr and retention (privacy_commands.cc).
 void RegisterKey(CLI::App& app);
 void RegisterDsr(CLI::App& app);
+void RegisterRetention(CLI::App& app);
 
 // The exit code set by the command that ran (0 by default).
 int ExitCode();

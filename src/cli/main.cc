@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   quanyu::cli::RegisterModel(app);
   quanyu::cli::RegisterKey(app);
   quanyu::cli::RegisterDsr(app);
+  quanyu::cli::RegisterRetention(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

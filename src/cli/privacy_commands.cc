@@ -167,4 +167,35 @@ void RegisterDsr(CLI::App& app) {
   });
 }
 
+void RegisterRetention(CLI::App& app) {
+  auto* cmd = app.add_subcommand("retention", "Apply the retention rules of [retention] now");
+  cmd->require_subcommand(1);
+  struct Flags {
+    KeyFlags common;
+    int days = -1;
+  };
+  auto f = std::make_shared<Flags>();
+  auto* run = cmd->add_subcommand("run", "Remove the stored events older than raw_events_days");
+  run->add_option("--raw-events-days", f->days,
+                  "Override [retention] raw_events_days for this run (0 keeps everything)")
+      ->check(CLI::Range(0, 36500));
+  AddCommon(run, &f->common);
+  run->callback([f] {
+    auto config = LoadEffectiveConfig(f->common.config, f->common.data);
+    if (!config.ok()) return Fail(config.status());
+    if (f->days >= 0) config->retention_raw_events_days = f->days;
+    auto engine = OpenDataDirectory(*config, "the server's own retention job ([retention])");
+    if (!engine.ok()) return Fail(engine.status());
+    auto r = (*engine)->ApplyRetention(SystemClock::Default()->NowMicros());
+    Status closed = (*engine)->Close();
+    if (!r.ok()) return Fail(r.status());
+    std::printf("%s\n", nlohmann::json{{"raw_events_days", config->retention_raw_events_days},
+                                       {"segments_removed", r->segments},
+                                       {"events_removed", r->events}}
+                            .dump()
+                            .c_str());
+    if (!closed.ok()) Fail(closed);
+  });
+}
+
 }  // namespace quanyu::cli

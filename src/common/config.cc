@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <set>
+#include <tuple>
 #include <sstream>
 
 namespace quanyu {
@@ -252,6 +253,22 @@ Result<Config> ParseConfig(const std::string& text) {
     }
   }
   if (auto* s = root["privacy"].as_table()) RETURN_IF_ERROR(ParsePrivacyTable(*s, &c));
+  if (auto* s = root["retention"].as_table()) {
+    RETURN_IF_ERROR(CheckKeys(*s, "retention.", {"raw_events_days", "interval_s"}));
+    for (auto [key, out, lo, hi] :
+         {std::tuple{"raw_events_days", &c.retention_raw_events_days, 0, 36500},
+          std::tuple{"interval_s", &c.retention_interval_s, 1, 7 * 86400}}) {
+      if (auto* v = s->get(key)) {
+        auto n = v->value<int64_t>();
+        if (!v->is_integer() || *n < lo || *n > hi) {
+          return Status::InvalidArgument(std::string("config: [retention] ") + key +
+                                         " must be an integer in " + std::to_string(lo) + ".." +
+                                         std::to_string(hi));
+        }
+        *out = static_cast<int>(*n);
+      }
+    }
+  }
   if (auto* arr = root["sources"].as_array()) {
     for (auto& node : *arr) {
       auto* t = node.as_table();

@@ -98,6 +98,10 @@ struct Config {
   std::string privacy_key_file;       // key ring file; "" = <data>/privacy.key (created)
   std::string privacy_key;            // QUANYU_PRIVACY_KEY: a key ring given in the environment
 
+  // [retention] (docs/privacy.md). 0 = keep forever.
+  int retention_raw_events_days = 0;
+  int retention_interval_s = 3600;  // how often the background job looks
+
   // [[sources]]
   std::vector<SourceConfig> sources;
   // [[channels]]

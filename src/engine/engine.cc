@@ -464,6 +464,12 @@ void Engine::MaintenanceLoop() {
         spdlog::error("checkpoint failed: {}", st.ToString());
       }
     }
+    if (config_.retention_raw_events_days > 0 &&
+        now - last_retention_ >= std::chrono::seconds(config_.retention_interval_s)) {
+      last_retention_ = now;
+      auto dropped = ApplyRetention(SystemClock::Default()->NowMicros());
+      if (!dropped.ok()) spdlog::error("retention failed: {}", dropped.status().ToString());
+    }
     RefreshAudiences(&lock);
   }
 }

@@ -211,6 +211,11 @@ class Engine {
   // their deadline).
   static query::Json RequestJson(const privacy::DataSubjectRequest& r, int64_t now_us);
 
+  // Retention (docs/privacy.md): removes the stored events older than
+  // [retention] raw_events_days (none when 0), as of `now_us`. The
+  // maintenance thread runs it every [retention] interval_s.
+  Result<store::RetentionResult> ApplyRetention(int64_t now_us);
+
   // Analytics (docs/metrics.md): runs query `kind` (funnel, retention,
   // paths, touchpoints, kpis, trends) over the stored events with identities
   // resolved now, names checked against EventCatalog() and the [query]
@@ -362,6 +367,7 @@ class Engine {
   uint64_t truncated_lsn_ = 0;
   std::chrono::steady_clock::time_point last_snapshot_{};
   std::chrono::steady_clock::time_point last_refresh_{}, last_recompute_{};
+  std::chrono::steady_clock::time_point last_retention_{};
 };
 
 }  // namespace quanyu

@@ -208,6 +208,22 @@ bool Engine::GateEvent(Event* e, IngestResult* result, ConsentOverlay* overlay) 
   return true;
 }
 
+Result<store::RetentionResult> Engine::ApplyRetention(int64_t now_us) {
+  if (config_.retention_raw_events_days <= 0) return store::RetentionResult{};
+  const int64_t cutoff = now_us - int64_t{config_.retention_raw_events_days} * 86400 * 1'000'000;
+  ASSIGN_OR_RETURN(store::RetentionResult r, store_->DropBefore(cutoff));
+  MetricsRegistry::Default()
+      ->GetCounter("quanyu_retention_events_deleted_total",
+                   "Stored events removed by retention ([retention] raw_events_days)",
+                   {{"data_class", "raw_events"}})
+      ->Add(r.events);
+  if (r.segments) {
+    spdlog::info("retention: removed {} events in {} segments older than {} days", r.events,
+                 r.segments, config_.retention_raw_events_days);
+  }
+  return r;
+}
+
 privacy::ConsentState Engine::ConsentOf(uint32_t one_id) const {
   uint32_t p = identity_->Resolve(one_id);
   if (p == 0) return {};

@@ -123,6 +123,7 @@ class EventStoreImpl final : public EventStore {
                              const ParallelColumnScanFn& fn) const override;
   StoreStats Stats() const override;
   Result<CompactionResult> Compact(bool full) override;
+  Result<RetentionResult> DropBefore(int64_t cutoff_us) override;
   std::shared_ptr<const EventCatalog> Catalog() const override { return catalog_->Snapshot(); }
   Status Close() override;
 
@@ -583,6 +584,54 @@ Status EventStoreImpl::RunCompaction(const internal::CompactionJob& job,
   metrics_.compaction_seconds->Observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return Status::OK();
+}
+
+Result<RetentionResult> EventStoreImpl::DropBefore(int64_t cutoff_us) {
+  std::lock_guard compact_lock(compact_mu_);  // no merge picks a segment meanwhile
+  std::lock_guard flush_lock(flush_mu_);      // the manifest is ours until written
+  RetentionResult result;
+  std::vector<uint64_t> seqs;
+  Manifest next;
+  std::vector<internal::CatalogSegment> live;
+  {
+    std::lock_guard l(mu_);
+    next = manifest_;
+    for (const auto& seg : segments_) {
+      if (seg->entry.max_timestamp_us < cutoff_us) {
+        seqs.push_back(seg->entry.seq);
+        result.events += seg->entry.rows;
+      } else {
+        live.push_back({seg->entry.seq, seg->path, &seg->footer});
+      }
+    }
+  }
+  if (seqs.empty()) return result;
+  std::sort(seqs.begin(), seqs.end());
+  std::erase_if(next.segments, [&seqs](const SegmentEntry& e) {
+    return std::binary_search(seqs.begin(), seqs.end(), e.seq);
+  });
+  // The remaining segments' catalog first: CATALOG names the dropped
+  // segments, so this rebuilds it from the live ones and writes it. Should
+  // the manifest then fail, CATALOG covers a subset of the live segments,
+  // which the next open completes.
+  ASSIGN_OR_RETURN(EventCatalog catalog,
+                   internal::RecoverCatalog(options_.dir, live, std::max(1, options_.scan_threads)));
+  RETURN_IF_ERROR(internal::WriteManifest(options_.dir, next));
+  for (const auto& path : orphans_) (void)internal::RemoveFile(path);
+  orphans_.clear();
+  std::lock_guard l(mu_);
+  manifest_ = std::move(next);
+  for (const auto& seg : segments_) {
+    if (std::binary_search(seqs.begin(), seqs.end(), seg->entry.seq))
+      seg->remove_when_released = true;
+  }
+  std::erase_if(segments_, [&seqs](const auto& seg) {
+    return std::binary_search(seqs.begin(), seqs.end(), seg->entry.seq);
+  });
+  catalog_->Commit(std::make_shared<const EventCatalog>(std::move(catalog)));
+  PublishGauges();
+  result.segments = seqs.size();
+  return result;
 }
 
 void EventStoreImpl::TakeSnapshot(const ScanRequest& request, SegmentList* segments,

@@ -127,6 +127,12 @@ struct CompactionResult {
   uint64_t rows = 0;          // rows rewritten
 };
 
+// What one DropBefore call removed.
+struct RetentionResult {
+  uint64_t segments = 0;
+  uint64_t events = 0;
+};
+
 struct ScanRequest {
   int64_t from_us = INT64_MIN;  // inclusive, event time
   int64_t to_us = INT64_MAX;    // exclusive
@@ -346,6 +352,15 @@ class EventStore {
   // once no scan holds it. Flushes wait only while a manifest is written. On
   // failure (IOError) the inputs stay live and the outputs are removed.
   virtual Result<CompactionResult> Compact(bool full) = 0;
+
+  // Retention (docs/privacy.md): removes from the manifest every segment
+  // whose events are all older than `cutoff_us` (event time) — segments
+  // hold one UTC day, so a day goes once its last event is older than the
+  // cutoff. A file is deleted once no scan holds it. Buffered events are
+  // left alone (a later call takes them once flushed). The catalog is
+  // rebuilt from the remaining segments (a scan of their name and property
+  // columns). Errors as Compact; on failure nothing is removed.
+  virtual Result<RetentionResult> DropBefore(int64_t cutoff_us) = 0;
 
   // Stops the background flusher, then flushes; returns that flush's status.
   // Later calls only flush what was added since (nothing: OK). Add, Flush and
