@@ -124,6 +124,7 @@ class EventStoreImpl final : public EventStore {
   StoreStats Stats() const override;
   Result<CompactionResult> Compact(bool full) override;
   Result<RetentionResult> DropBefore(int64_t cutoff_us) override;
+  Result<EraseResult> EraseRows(const EraseRequest& request) override;
   std::shared_ptr<const EventCatalog> Catalog() const override { return catalog_->Snapshot(); }
   Status Close() override;
 
@@ -631,6 +632,140 @@ Result<RetentionResult> EventStoreImpl::DropBefore(int64_t cutoff_us) {
   catalog_->Commit(std::make_shared<const EventCatalog>(std::move(catalog)));
   PublishGauges();
   result.segments = seqs.size();
+  return result;
+}
+
+namespace {
+
+bool Erased(const EraseRequest& req, const Event& e) {
+  if (std::binary_search(req.identity_keys.begin(), req.identity_keys.end(), e.identity_key))
+    return true;
+  if (req.identifiers.empty()) return false;
+  for (const auto& id : e.identifiers) {
+    if (std::binary_search(req.identifiers.begin(), req.identifiers.end(), id.ToString()))
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<EraseResult> EventStoreImpl::EraseRows(const EraseRequest& req) {
+  RETURN_IF_ERROR(Flush().status());
+  std::lock_guard compact_lock(compact_mu_);  // no merge picks a segment meanwhile
+  SegmentList all;
+  {
+    std::lock_guard l(mu_);
+    all.assign(segments_.begin(), segments_.end());
+  }
+  // Which segments hold a named row: read just the two columns.
+  const ColumnSet probe{Column::kIdentityKey, Column::kIdentifiers};
+  SegmentList hit;
+  for (const auto& seg : all) {
+    ASSIGN_OR_RETURN(auto reader, SegmentReader::Open(seg->path, nullptr, &seg->footer));
+    ASSIGN_OR_RETURN(auto rows, SegmentRows::Load(*reader, probe, INT64_MIN, INT64_MAX));
+    Event e;
+    for (size_t r = rows.begin(); r < rows.end(); ++r) {
+      rows.Fill(r, &e);
+      if (Erased(req, e)) {
+        hit.push_back(seg);
+        break;
+      }
+    }
+  }
+  EraseResult result;
+  if (hit.empty()) return result;
+  // Each hit segment is rewritten as one segment of the same day without
+  // the named rows (rows keep their order).
+  uint64_t first_seq;
+  {
+    std::lock_guard flush_lock(flush_mu_);
+    std::lock_guard l(mu_);
+    first_seq = manifest_.next_segment_seq;
+    manifest_.next_segment_seq += hit.size();
+  }
+  std::vector<std::shared_ptr<LiveSegment>> outputs;
+  auto remove_outputs = [&outputs] {
+    for (const auto& seg : outputs) (void)internal::RemoveFile(seg->path);
+  };
+  for (size_t k = 0; k < hit.size(); ++k) {
+    ASSIGN_OR_RETURN(auto reader, SegmentReader::Open(hit[k]->path, nullptr, &hit[k]->footer));
+    auto loaded = SegmentRows::Load(*reader, ColumnSet::All(), INT64_MIN, INT64_MAX);
+    if (!loaded.ok()) {
+      remove_outputs();
+      return loaded.status();
+    }
+    std::vector<Event> kept;
+    for (size_t r = loaded->begin(); r < loaded->end(); ++r) {
+      Event e;
+      loaded->Fill(r, &e);
+      if (Erased(req, e)) {
+        ++result.rows_erased;
+      } else {
+        kept.push_back(std::move(e));
+      }
+    }
+    if (kept.empty()) continue;
+    auto seg = std::make_shared<LiveSegment>();
+    seg->entry.seq = first_seq + k;
+    seg->entry.day = hit[k]->entry.day;
+    seg->path = PathOf(seg->entry);
+    outputs.push_back(seg);
+    Status s = WriteSegmentFile(seg.get(), [&](SegmentWriter* writer) {
+      for (const auto& e : kept) writer->Append(e);
+      return Status::OK();
+    });
+    if (!s.ok()) {
+      remove_outputs();
+      return s;
+    }
+  }
+  std::vector<uint64_t> seqs;
+  for (const auto& seg : hit) seqs.push_back(seg->entry.seq);
+  std::sort(seqs.begin(), seqs.end());
+  std::lock_guard flush_lock(flush_mu_);
+  Manifest next;
+  std::vector<internal::CatalogSegment> live;
+  {
+    std::lock_guard l(mu_);
+    next = manifest_;
+    for (const auto& seg : segments_) {
+      if (!std::binary_search(seqs.begin(), seqs.end(), seg->entry.seq))
+        live.push_back({seg->entry.seq, seg->path, &seg->footer});
+    }
+  }
+  for (const auto& seg : outputs) live.push_back({seg->entry.seq, seg->path, &seg->footer});
+  std::erase_if(next.segments, [&seqs](const SegmentEntry& e) {
+    return std::binary_search(seqs.begin(), seqs.end(), e.seq);
+  });
+  for (const auto& seg : outputs) next.segments.push_back(seg->entry);
+  // The catalog of what stays, before the manifest (see DropBefore).
+  auto catalog =
+      internal::RecoverCatalog(options_.dir, live, std::max(1, options_.scan_threads));
+  if (!catalog.ok()) {
+    remove_outputs();
+    return catalog.status();
+  }
+  Status s = internal::WriteManifest(options_.dir, next);
+  if (!s.ok()) {
+    for (const auto& seg : outputs) orphans_.push_back(seg->path);
+    return s;
+  }
+  for (const auto& path : orphans_) (void)internal::RemoveFile(path);
+  orphans_.clear();
+  std::lock_guard l(mu_);
+  manifest_ = std::move(next);
+  for (const auto& seg : segments_) {
+    if (std::binary_search(seqs.begin(), seqs.end(), seg->entry.seq))
+      seg->remove_when_released = true;
+  }
+  std::erase_if(segments_, [&seqs](const auto& seg) {
+    return std::binary_search(seqs.begin(), seqs.end(), seg->entry.seq);
+  });
+  segments_.insert(segments_.end(), outputs.begin(), outputs.end());
+  catalog_->Commit(std::make_shared<const EventCatalog>(std::move(*catalog)));
+  PublishGauges();
+  result.segments_rewritten = hit.size();
   return result;
 }
 

@@ -133,6 +133,18 @@ struct RetentionResult {
   uint64_t events = 0;
 };
 
+// Which rows EventStore::EraseRows removes: those attributed to one of
+// `identity_keys` and those carrying one of `identifiers` ("ns:value" or
+// "ns:scope:value", as Identifier::ToString) in their identifiers column.
+struct EraseRequest {
+  std::vector<uint32_t> identity_keys;  // sorted ascending
+  std::vector<std::string> identifiers;  // sorted ascending
+};
+struct EraseResult {
+  uint64_t segments_rewritten = 0;
+  uint64_t rows_erased = 0;
+};
+
 struct ScanRequest {
   int64_t from_us = INT64_MIN;  // inclusive, event time
   int64_t to_us = INT64_MAX;    // exclusive
@@ -361,6 +373,15 @@ class EventStore {
   // rebuilt from the remaining segments (a scan of their name and property
   // columns). Errors as Compact; on failure nothing is removed.
   virtual Result<RetentionResult> DropBefore(int64_t cutoff_us) = 0;
+
+  // Erasure (a data-subject deletion, docs/privacy.md): flushes, then
+  // rewrites every segment holding a row `request` names without those rows
+  // (a segment left empty is dropped), swapping them in one manifest write;
+  // old files go once no scan holds them. The catalog is rebuilt from the
+  // segments. A crash leaves either the old segments or the new ones live
+  // (unlisted files are removed at open). Errors as Compact; on failure
+  // nothing is erased. Events added while it runs are not looked at.
+  virtual Result<EraseResult> EraseRows(const EraseRequest& request) = 0;
 
   // Stops the background flusher, then flushes; returns that flush's status.
   // Later calls only flush what was added since (nothing: OK). Add, Flush and
