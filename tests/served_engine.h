@@ -38,14 +38,18 @@ struct ServedEngine {
   int port() const { return server->port(); }
 
   // Stops serving and closes the engine (which must close cleanly).
+  // The engine closes before the server is destroyed, as in `quanyu serve`:
+  // a query worker or the log's completion thread may still hold the last
+  // reference to an HTTP session for a moment after its answer was sent,
+  // and the session must not outlive the server's io_context.
   void Stop() {
     if (server) server->Stop();
     if (serving.joinable()) serving.join();
-    server.reset();
     if (engine) {
       EXPECT_TRUE(engine->Close().ok());
-      engine.reset();
     }
+    server.reset();
+    engine.reset();
   }
 
   ~ServedEngine() { Stop(); }

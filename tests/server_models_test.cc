@@ -28,9 +28,6 @@ class ServerModelsTest : public ::testing::Test {
     Config config;
     config.data_dir = dir_.path();
     // Loaded first, then served, as `quanyu sim --data` then `quanyu serve`.
-    // (Bulk-loading into an engine that is already serving and then running
-    // a query crashes with heap corruption at Close now and then — with the
-    // KPI query as well; recorded on issue 7's note, not fixed yet.)
     {
       auto engine = Engine::Open(config);
       ASSERT_TRUE(engine.ok()) << engine.status().ToString();
