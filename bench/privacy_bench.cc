@@ -1,0 +1,82 @@
+// privacy_bench: what the privacy gate costs each collected event. Simulates
+// `persons` (default 50,000) and times, per event, what Engine::GateEvent
+// runs for a person with no recorded consent (the common case):
+// privacy::DecisionsOf (does the event carry consent?) and
+// privacy::GateAtCollect with the default policy (analytics, child age,
+// sensitive-property scan); then FoldDecisions of a person with a few
+// decisions (what a person with consent on record adds). Run, not asserted
+// (bench/RESULTS.md).
+//
+//   privacy_bench [persons] [repeat]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <vector>
+
+#include "privacy/consent.h"
+#include "privacy/gate.h"
+#include "sim/sim.h"
+
+int main(int argc, char** argv) {
+  using Clock = std::chrono::steady_clock;
+  quanyu::sim::SimOptions options;
+  options.persons = argc > 1 ? std::atoll(argv[1]) : 50'000;
+  const int repeat = argc > 2 ? std::atoi(argv[2]) : 5;
+  std::vector<quanyu::Event> events;
+  std::mutex mu;  // the simulator calls the sink from its threads
+  auto result = quanyu::sim::RunSimulation(options, [&](std::vector<quanyu::Event>&& batch) {
+    std::lock_guard lock(mu);
+    events.insert(events.end(), std::make_move_iterator(batch.begin()),
+                  std::make_move_iterator(batch.end()));
+    return quanyu::Status::OK();
+  });
+  if (!result.ok()) {
+    std::fprintf(stderr, "privacy_bench: %s\n", result.status().ToString().c_str());
+    return 1;
+  }
+  const quanyu::privacy::CollectPolicy policy;
+  const quanyu::privacy::ConsentState nobody;
+  std::vector<double> gate_ns;
+  size_t carrying = 0, stripped = 0, dropped = 0;
+  for (int r = 0; r < repeat; ++r) {
+    std::vector<quanyu::Event> copy = events;  // the gate edits events in place
+    carrying = stripped = dropped = 0;
+    const auto start = Clock::now();
+    for (auto& e : copy) {
+      const bool carries = !quanyu::privacy::DecisionsOf(e).empty();
+      carrying += carries;
+      auto v = quanyu::privacy::GateAtCollect(policy, nobody, carries, &e);
+      stripped += v.stripped;
+      dropped += v.drop;
+    }
+    gate_ns.push_back(std::chrono::duration<double, std::nano>(Clock::now() - start).count() /
+                      static_cast<double>(copy.size()));
+  }
+  std::sort(gate_ns.begin(), gate_ns.end());
+  // A person with consent on record: fold four decisions.
+  std::vector<quanyu::privacy::ConsentDecision> four(4);
+  for (size_t i = 0; i < four.size(); ++i) {
+    four[i].topic = static_cast<quanyu::privacy::Topic>(i);
+    four[i].status = quanyu::privacy::ConsentStatus::kGranted;
+    four[i].time_us = static_cast<int64_t>(i);
+    four[i].message_id = "m" + std::to_string(i);
+  }
+  const int folds = 1'000'000;
+  size_t granted = 0;
+  const auto fold_start = Clock::now();
+  for (int i = 0; i < folds; ++i) {
+    granted += quanyu::privacy::FoldDecisions(four).granted(quanyu::privacy::Topic::kMarketing);
+  }
+  const double fold_ns =
+      std::chrono::duration<double, std::nano>(Clock::now() - fold_start).count() / folds;
+  std::printf("events           %zu (%lld persons)\n", events.size(),
+              static_cast<long long>(result->persons));
+  std::printf("carrying consent %zu; sensitive properties stripped %zu; dropped %zu\n", carrying,
+              stripped, dropped);
+  std::printf("gate per event   best %.0f ns, median %.0f ns (%d runs)\n", gate_ns.front(),
+              gate_ns[gate_ns.size() / 2], repeat);
+  std::printf("fold of 4 decisions %.0f ns (%zu)\n", fold_ns, granted);
+  return 0;
+}
