@@ -391,6 +391,8 @@ TEST_F(ServerPrivacyTest, RoleEndpointMatrixMaskingAndAudit) {
       {"POST", "/api/v1/consent", R"({"identifier":"user_id:u1","channels":{"sms":"denied"}})", {}},
       {"GET", "/api/v1/audiences", "", {"analyst", "marketer"}},
       {"POST", "/api/v1/audiences", R"j({"name":"all","definition":"did(\"x\")"})j", {"marketer"}},
+      {"GET", "/api/v1/audiences/all/members", "", {"analyst", "marketer"}},
+      {"GET", "/api/v1/audiences/all/members?format=csv&traits=phone", "", {"marketer"}},
       {"GET", "/api/v1/rfm", "", {"analyst", "marketer"}},
       {"POST", "/api/v1/identity/unbind", R"({"identifier":"user_id:nobody"})", {}},
       {"GET", "/api/v1/sources", "", {}},
@@ -447,8 +449,9 @@ TEST_F(ServerPrivacyTest, RoleEndpointMatrixMaskingAndAudit) {
     EXPECT_EQ(e.dump().find("u1"), std::string::npos) << e;
   }
   // Admin reads of profiles (2: matrix + raw above), events, consent, the
-  // request queue, and the access request.
-  EXPECT_EQ(pii, 6u) << audit;
+  // request queue, the access request; the members CSV by the marketer and
+  // the admin.
+  EXPECT_EQ(pii, 8u) << audit;
   // Two keys created in NewKey, then POST consent, audiences, unbind,
   // sources, keys and PUT tracking-plan by the admin in the matrix;
   // marketer's POST audiences.

@@ -197,7 +197,8 @@ std::optional<ApiKey> ApiKeys::Authenticate(std::string_view secret) const {
   return it->second;
 }
 
-RouteAccess AccessFor(Role role, std::string_view method, std::string_view path) {
+RouteAccess AccessFor(Role role, std::string_view method, std::string_view path,
+                      std::string_view url_query) {
   constexpr std::string_view kApi = "/api/v1";
   if (!path.starts_with(kApi)) return {};
   std::string_view p = path.substr(kApi.size());
@@ -206,8 +207,11 @@ RouteAccess AccessFor(Role role, std::string_view method, std::string_view path)
   // Personal data a non-admin sees masked; raw for an admin (audited).
   const bool personal = read && (Under(p, "/profiles") || Under(p, "/events") ||
                                  Under(p, "/consent") || Under(p, "/privacy/requests"));
+  // An export: the export route, or a members list asked as CSV (it may
+  // carry traits).
+  const bool csv = ("&" + std::string(url_query) + "&").find("&format=csv&") != std::string::npos;
   const bool exporting =
-      (Under(p, "/audiences") && (p.ends_with("/export") || p.ends_with("/members.csv")));
+      Under(p, "/audiences") && (p.ends_with("/export") || (p.ends_with("/members") && csv));
   // POSTs that only read.
   const bool query = Under(p, "/query") || Under(p, "/attribution");
   a.admin_action = !read && !query;

@@ -91,8 +91,11 @@ struct RouteAccess {
   // The request changes state or configuration as an admin: audited.
   bool admin_action = false;
 };
-// The role table of docs/privacy.md for `method` `path` (under /api/v1/).
-RouteAccess AccessFor(Role role, std::string_view method, std::string_view path);
+// The role table of docs/privacy.md for `method` `path` (under /api/v1/);
+// `url_query` is the URL's query string (a members list asked as CSV is an
+// export).
+RouteAccess AccessFor(Role role, std::string_view method, std::string_view path,
+                      std::string_view url_query = {});
 
 struct AuditEntry {
   uint64_t seq = 0;  // assigned by Append

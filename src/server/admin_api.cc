@@ -189,7 +189,8 @@ void Router::HandleApi(HttpRequest& r, Respond respond) {
                                                                               : "unauthenticated");
     return respond(ErrorResponse(principal.status()));
   }
-  const privacy::RouteAccess access = privacy::AccessFor(principal->role, r.method, r.path);
+  const privacy::RouteAccess access =
+      privacy::AccessFor(principal->role, r.method, r.path, r.query);
   if (!access.allowed) {
     CountApiDenial("forbidden");
     return respond(ErrorResponse(
