@@ -1,6 +1,8 @@
 #include "privacy/gate.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 namespace quanyu::privacy {
@@ -13,43 +15,64 @@ bool IsBehavioural(EventType t) {
          t == EventType::kTrackSignup;
 }
 
-// `"name"` occurs in `text` (a cheap test before parsing).
+// `"name"` occurs in `text` (a cheap test before parsing; no allocation).
 bool Mentions(const std::string& text, std::string_view name) {
-  if (text.empty()) return false;
-  std::string quoted;
-  quoted.reserve(name.size() + 2);
-  quoted.push_back('"');
-  quoted.append(name);
-  quoted.push_back('"');
-  return text.find(quoted) != std::string::npos;
+  for (size_t pos = text.find(name); pos != std::string::npos; pos = text.find(name, pos + 1)) {
+    if (pos > 0 && text[pos - 1] == '"' && pos + name.size() < text.size() &&
+        text[pos + name.size()] == '"')
+      return true;
+  }
+  return false;
 }
+
+// The last segments of `keys` ("b" of "a.b"), and a mask of their lengths,
+// for a cheap test of each quoted string of a text.
+struct KeyNames {
+  explicit KeyNames(const std::vector<std::string>& keys) {
+    names.reserve(keys.size());
+    for (const auto& k : keys) {
+      std::string_view last = k;
+      if (auto dot = last.rfind('.'); dot != std::string_view::npos) last = last.substr(dot + 1);
+      names.push_back(last);
+      lengths |= uint64_t{1} << std::min<size_t>(last.size(), 63);
+    }
+  }
+  bool Contains(std::string_view token) const {
+    if (!(lengths >> std::min<size_t>(token.size(), 63) & 1)) return false;
+    for (auto n : names) {
+      if (n == token) return true;
+    }
+    return false;
+  }
+  std::vector<std::string_view> names;
+  uint64_t lengths = 0;
+};
 
 // Removes `keys` ("key" or "object.key") from the JSON object in `text`;
 // returns how many were removed. Key order is kept.
-size_t StripKeys(const std::vector<std::string>& keys, std::string* text) {
+size_t StripKeys(const std::vector<std::string>& keys, const KeyNames& names, std::string* text) {
   if (text->empty()) return 0;
   // One pass over the quoted strings of the text: most events name none of
   // the keys, and parsing them would cost more than the rest of collect.
   bool any = false;
-  for (size_t q = text->find('"'); q != std::string::npos && !any;) {
-    size_t end = text->find('"', q + 1);
-    auto escaped = [&](size_t i) {  // an odd run of backslashes before i
-      size_t n = 0;
-      while (i > n && (*text)[i - 1 - n] == '\\') ++n;
-      return n % 2 == 1;
-    };
-    while (end != std::string::npos && escaped(end)) end = text->find('"', end + 1);
-    if (end == std::string::npos) break;
-    std::string_view token(text->data() + q + 1, end - q - 1);
-    for (const auto& k : keys) {
-      std::string_view last = k;
-      if (auto dot = last.rfind('.'); dot != std::string_view::npos) last = last.substr(dot + 1);
-      if (token == last) {
-        any = true;
-        break;
-      }
+  const char* begin = text->data();
+  const char* end = begin + text->size();
+  for (const char* q = static_cast<const char*>(std::memchr(begin, '"', text->size()));
+       q != nullptr && !any;) {
+    const char* close = q + 1;
+    for (;;) {  // the closing quote: one not escaped by an odd run of backslashes
+      close = static_cast<const char*>(std::memchr(close, '"', end - close));
+      if (close == nullptr) break;
+      size_t backslashes = 0;
+      while (close - backslashes > q + 1 && close[-1 - static_cast<ptrdiff_t>(backslashes)] == '\\')
+        ++backslashes;
+      if (backslashes % 2 == 0) break;
+      ++close;
     }
-    q = text->find('"', end + 1);
+    if (close == nullptr) break;
+    any = names.Contains(std::string_view(q + 1, close - q - 1));
+    q = close + 1 < end ? static_cast<const char*>(std::memchr(close + 1, '"', end - close - 1))
+                        : nullptr;
   }
   // Escaped key names ("\u006catitude") hide from the token test.
   if (!any && text->find("\\u") == std::string::npos) return 0;
@@ -160,8 +183,9 @@ CollectVerdict GateAtCollect(const CollectPolicy& policy, const ConsentState& pe
       }
     }
   }
+  const KeyNames names(policy.sensitive_properties);
   for (std::string* text : {&e->properties_json, &e->traits_json, &e->context_json}) {
-    v.stripped += StripKeys(policy.sensitive_properties, text);
+    v.stripped += StripKeys(policy.sensitive_properties, names, text);
   }
   return v;
 }
