@@ -474,6 +474,10 @@ TEST_F(ServerPrivacyTest, RoleEndpointMatrixMaskingAndAudit) {
   Admin("DELETE", "/api/v1/keys/" + id, nullptr, 404);
   HttpAnswer bad_role = As(kAdminKey, "POST", "/api/v1/keys", R"({"name":"x","role":"root"})");
   EXPECT_EQ(bad_role.status, 400) << bad_role.body;
+  for (const char* bad : {"limit=0", "limit=10001", "limit=-1", "after=x", "from=yesterday"}) {
+    HttpAnswer a = As(kAdminKey, "GET", std::string("/api/v1/audit?") + bad);
+    EXPECT_EQ(a.status, 400) << bad << " → " << a.body;
+  }
 }
 
 }  // namespace

@@ -170,6 +170,7 @@ HttpResponse AuditRoute(Engine* engine, const HttpRequest& r) {
   if (!after.ok()) return ErrorResponse(after.status());
   auto limit = number("limit", 100, 10000);
   if (!limit.ok()) return ErrorResponse(limit.status());
+  if (*limit == 0) return ErrorResponse(Status::InvalidArgument("limit must be in 1..10000"));
   int64_t from = INT64_MIN, to = INT64_MAX;
   for (auto [name, out] : {std::pair{"from", &from}, std::pair{"to", &to}}) {
     std::string v = collect::internal::QueryParam(url, name);
@@ -179,7 +180,7 @@ HttpResponse AuditRoute(Engine* engine, const HttpRequest& r) {
       return ErrorResponse(t.status().WithContext(std::string("query parameter ") + name));
     *out = *t;
   }
-  auto entries = engine->audit().List(*after, from, to, std::max<uint64_t>(*limit, 1));
+  auto entries = engine->audit().List(*after, from, to, *limit);
   if (!entries.ok()) return ErrorResponse(entries.status());
   json arr = json::array();
   for (const auto& e : *entries) {

@@ -125,6 +125,14 @@ class EventStoreImpl final : public EventStore {
   Result<CompactionResult> Compact(bool full) override;
   Result<RetentionResult> DropBefore(int64_t cutoff_us) override;
   Result<EraseResult> EraseRows(const EraseRequest& request) override;
+  // Makes `next` (already written) the live manifest: the segments in
+  // `gone` (sorted seqs) leave the live list, their files deleted once no
+  // scan holds them; `added` join it; `catalog` becomes the segments'
+  // catalog. Deletes the orphans of failed manifests. REQUIRES: flush_mu_
+  // held (DropBefore, EraseRows).
+  void InstallSegments(Manifest next, const std::vector<uint64_t>& gone,
+                       const std::vector<std::shared_ptr<LiveSegment>>& added,
+                       EventCatalog catalog);
   std::shared_ptr<const EventCatalog> Catalog() const override { return catalog_->Snapshot(); }
   Status Close() override;
 
@@ -618,21 +626,28 @@ Result<RetentionResult> EventStoreImpl::DropBefore(int64_t cutoff_us) {
   ASSIGN_OR_RETURN(EventCatalog catalog,
                    internal::RecoverCatalog(options_.dir, live, std::max(1, options_.scan_threads)));
   RETURN_IF_ERROR(internal::WriteManifest(options_.dir, next));
+  InstallSegments(std::move(next), seqs, {}, std::move(catalog));
+  result.segments = seqs.size();
+  return result;
+}
+
+void EventStoreImpl::InstallSegments(Manifest next, const std::vector<uint64_t>& gone,
+                                     const std::vector<std::shared_ptr<LiveSegment>>& added,
+                                     EventCatalog catalog) {
   for (const auto& path : orphans_) (void)internal::RemoveFile(path);
   orphans_.clear();
   std::lock_guard l(mu_);
   manifest_ = std::move(next);
   for (const auto& seg : segments_) {
-    if (std::binary_search(seqs.begin(), seqs.end(), seg->entry.seq))
+    if (std::binary_search(gone.begin(), gone.end(), seg->entry.seq))
       seg->remove_when_released = true;
   }
-  std::erase_if(segments_, [&seqs](const auto& seg) {
-    return std::binary_search(seqs.begin(), seqs.end(), seg->entry.seq);
+  std::erase_if(segments_, [&gone](const auto& seg) {
+    return std::binary_search(gone.begin(), gone.end(), seg->entry.seq);
   });
+  segments_.insert(segments_.end(), added.begin(), added.end());
   catalog_->Commit(std::make_shared<const EventCatalog>(std::move(catalog)));
   PublishGauges();
-  result.segments = seqs.size();
-  return result;
 }
 
 namespace {
@@ -751,20 +766,7 @@ Result<EraseResult> EventStoreImpl::EraseRows(const EraseRequest& req) {
     for (const auto& seg : outputs) orphans_.push_back(seg->path);
     return s;
   }
-  for (const auto& path : orphans_) (void)internal::RemoveFile(path);
-  orphans_.clear();
-  std::lock_guard l(mu_);
-  manifest_ = std::move(next);
-  for (const auto& seg : segments_) {
-    if (std::binary_search(seqs.begin(), seqs.end(), seg->entry.seq))
-      seg->remove_when_released = true;
-  }
-  std::erase_if(segments_, [&seqs](const auto& seg) {
-    return std::binary_search(seqs.begin(), seqs.end(), seg->entry.seq);
-  });
-  segments_.insert(segments_.end(), outputs.begin(), outputs.end());
-  catalog_->Commit(std::make_shared<const EventCatalog>(std::move(*catalog)));
-  PublishGauges();
+  InstallSegments(std::move(next), seqs, outputs, std::move(*catalog));
   result.segments_rewritten = hit.size();
   return result;
 }
