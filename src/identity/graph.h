@@ -21,6 +21,9 @@
 // keeps; a store scan resolves it to a one_id through one_ids() — one array
 // read per event.
 //
+// Deletion: ErasePerson forgets a person's identifiers and edges in place
+// (keys and one_ids are never reused); see its comment.
+//
 // Persistence: changes are marked dirty and written by WriteDirty() into a
 // StateDb batch; Load() reads them back. The byte format is in
 // docs/identity_format.md.
@@ -32,6 +35,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -123,6 +127,44 @@ class IdentityGraph {
   Status Split(OneId one_id, const std::string& undo_message_id, int64_t time_us,
                const std::string& message_id);
 
+  // Deletion (a data-subject request, docs/privacy.md): forgets person
+  // `one_id` (a live one_id, or an alias resolving to one). Every identifier
+  // key of the person is erased from the interner: its value bytes are
+  // overwritten in memory and dropped from the lookup table, so Lookup/Find no
+  // longer find it and KeyToString answers "" for it; one_ids() maps the key
+  // to 0. Every edge in the person's edge list loses its message_id, ids,
+  // merges and conflicts and is marked dead. The person keeps its one_id
+  // slot (ids are never reused), with no identifiers and no edges; Resolve of
+  // it or of an alias still answers it, Describe answers nullopt, KeysOf is
+  // empty. Counts as a remap (MergesSince answers nullopt across it). The
+  // changes are marked dirty, so the next WriteDirty writes records that hold
+  // none of the erased values or message ids, and Load gives back the same
+  // erased state. NotFound if the person is unknown or already erased.
+  //
+  // An edge may also name identifiers of other persons (a link that was
+  // refused by a rule, or one a split undid). Such a shared edge loses its
+  // message_id, the erased keys, and the merges and conflicts that name an
+  // erased key (all of them if the event's key was erased); it keeps the
+  // other persons' keys and its dead flag, so a later rebuild of their part
+  // replays it as if the event had carried only their identifiers. Other
+  // persons' identifiers, one_ids and edge lists are not changed.
+  //
+  // An event that carries an erased identifier again interns a new key (a
+  // new person); later rebuilds never bring the erased keys back.
+  // Cost: O(identifiers + edges of the person + all one_ids) — the aliases
+  // are found by a scan of the one_ids.
+  struct ErasedPerson {
+    OneId one_id = 0;
+    std::vector<IdentKey> keys;  // the erased identifier keys
+    std::vector<OneId> aliases;  // one_ids that were merged into it
+  };
+  Result<ErasedPerson> ErasePerson(OneId one_id);
+  // Calls fn(key, "ns:value" or "ns:scope:value") for every identifier not
+  // erased, in key order, under the graph's shared lock (fn must not call
+  // back into the graph). Used to find a deletion's identifiers by keyed hash
+  // after a restart.
+  void ForEachIdentifier(const std::function<void(IdentKey, const std::string&)>& fn) const;
+
   // The live person an id or alias resolves to; 0 if never allocated.
   OneId Resolve(OneId one_id) const;
   // The person holding an identifier (normalized); 0 if unknown.
@@ -203,6 +245,9 @@ class IdentityGraph {
   // Attaches `edge` to the persons of all its identifiers.
   void AttachEdgeToHolders(uint32_t edge);
   OneId ResolveLocked(OneId one_id) const;
+  // Removes the erased keys `erased` (sorted) from a shared edge (see
+  // ErasePerson), or clears it when it names no other key.
+  void ScrubEdge(uint32_t edge, const std::vector<IdentKey>& erased);
   // Rebuilds the part of the graph connected to `seeds` (and to `extra_edge`
   // if non-zero) by replaying its edges in time order. False (and nothing
   // changed) if that part is larger than `max_identifiers`.
@@ -231,15 +276,16 @@ class IdentityGraph {
   std::deque<MergeStep> recent_;
   uint64_t recent_end_ = 0;
   void RememberRemap(MergeStep step);
-  std::vector<uint32_t> next_;                    // key → next key of the same person
-  std::vector<uint32_t> birth_;                   // key → the person it first joined
-  std::vector<Person> persons_;                   // by one_id; [0] unused
-  std::vector<Edge> edges_;                       // [0] unused
-  std::vector<EdgeNode> edge_nodes_;              // [0] unused
+  std::vector<uint32_t> next_;        // key → next key of the same person
+  std::vector<uint32_t> birth_;       // key → the person it first joined
+  std::vector<Person> persons_;       // by one_id; [0] unused
+  std::vector<Edge> edges_;           // [0] unused
+  std::vector<EdgeNode> edge_nodes_;  // [0] unused
   GraphStats stats_;
 
   // Dirty since the last WriteDirty.
   size_t written_keys_ = 0;
+  std::vector<IdentKey> erased_dirty_;  // erased keys up to written_keys_
   std::vector<uint32_t> dirty_persons_, dirty_edges_;
   // Identifier → the latest unbind time: events up to then do not link it.
   std::unordered_map<IdentKey, int64_t> unbound_until_;

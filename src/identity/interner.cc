@@ -1,5 +1,7 @@
 #include "identity/interner.h"
 
+#include <algorithm>
+
 #include "common/hash.h"
 
 namespace quanyu::identity {
@@ -19,6 +21,7 @@ IdentifierInterner::IdentifierInterner() {
   mask_ = slots_.size() - 1;
   value_offsets_ = {0, 0};  // key 0 is the empty value
   key_ns_ = {0};
+  erased_ = {false};
 }
 
 uint32_t IdentifierInterner::InternNamespace(std::string_view ns, std::string_view scope) {
@@ -65,7 +68,7 @@ IdentKey IdentifierInterner::Find(uint32_t ns_id, std::string_view value) const 
   for (size_t i = HomeOf(h, mask_);; i = (i + 1) & mask_) {
     const Slot& s = slots_[i];
     if (s.key == 0) return 0;
-    if (s.tag == tag && key_ns_[s.key] == ns_id && ValueOf(s.key) == value) return s.key;
+    if (s.tag == tag && key_ns_[s.key] == ns_id && StoredValue(s.key) == value) return s.key;
   }
 }
 
@@ -76,31 +79,74 @@ std::pair<IdentKey, bool> IdentifierInterner::Intern(uint32_t ns_id, std::string
   for (;; i = (i + 1) & mask_) {
     const Slot& s = slots_[i];
     if (s.key == 0) break;
-    if (s.tag == tag && key_ns_[s.key] == ns_id && ValueOf(s.key) == value) return {s.key, false};
+    if (s.tag == tag && key_ns_[s.key] == ns_id && StoredValue(s.key) == value) {
+      return {s.key, false};
+    }
   }
   auto key = static_cast<IdentKey>(key_ns_.size());
   values_.append(value);
   value_offsets_.push_back(values_.size());
   key_ns_.push_back(ns_id);
+  erased_.push_back(false);
   slots_[i] = {tag, key};
   if (size() * 10 > slots_.size() * 7) Grow();
   return {key, true};
+}
+
+IdentKey IdentifierInterner::AppendErased(uint32_t ns_id) {
+  auto key = static_cast<IdentKey>(key_ns_.size());
+  value_offsets_.push_back(values_.size());  // an empty value
+  key_ns_.push_back(ns_id);
+  erased_.push_back(true);
+  ++erased_count_;
+  return key;
+}
+
+void IdentifierInterner::Erase(IdentKey key) {
+  if (key == 0 || key > size() || erased_[key]) return;
+  std::string_view value = StoredValue(key);
+  uint64_t h = HashOf(key_ns_[key], value);
+  size_t i = HomeOf(h, mask_);
+  while (slots_[i].key != key && slots_[i].key != 0) i = (i + 1) & mask_;
+  if (slots_[i].key == key) {
+    // Backward-shift deletion: each later slot of the probe run moves into
+    // the hole when the hole lies between its home and where it sits, so a
+    // probe from any home still meets no empty slot before its key.
+    for (size_t j = (i + 1) & mask_; slots_[j].key != 0; j = (j + 1) & mask_) {
+      size_t home = HomeOfSlot(slots_[j]);
+      if (((j - home) & mask_) >= ((j - i) & mask_)) {
+        slots_[i] = slots_[j];
+        i = j;
+      }
+    }
+    slots_[i] = Slot{};
+  }
+  std::fill(values_.begin() + static_cast<ptrdiff_t>(value_offsets_[key]),
+            values_.begin() + static_cast<ptrdiff_t>(value_offsets_[key + 1]), '\0');
+  erased_[key] = true;
+  ++erased_count_;
+}
+
+size_t IdentifierInterner::HomeOfSlot(const Slot& s) const {
+  // Below 2^32 slots the home is the tag's low bits (see HomeOf).
+  if (mask_ <= UINT32_MAX) return s.tag & mask_;
+  return HomeOf(HashOf(key_ns_[s.key], StoredValue(s.key)), mask_);
 }
 
 void IdentifierInterner::Grow() {
   std::vector<Slot> old = std::move(slots_);
   slots_.assign(old.size() * 2, Slot{});
   mask_ = slots_.size() - 1;
-  const bool tag_is_home = mask_ <= UINT32_MAX;
   for (const Slot& s : old) {
     if (s.key == 0) continue;
-    size_t i = tag_is_home ? s.tag & mask_ : HomeOf(HashOf(key_ns_[s.key], ValueOf(s.key)), mask_);
+    size_t i = HomeOfSlot(s);
     while (slots_[i].key != 0) i = (i + 1) & mask_;
     slots_[i] = s;
   }
 }
 
 std::string IdentifierInterner::ToString(IdentKey key) const {
+  if (IsErased(key)) return std::string();
   uint32_t ns = key_ns_[key];
   std::string out = ns_names_[ns];
   out.push_back(':');
@@ -114,7 +160,8 @@ std::string IdentifierInterner::ToString(IdentKey key) const {
 
 size_t IdentifierInterner::MemoryUsage() const {
   return slots_.capacity() * sizeof(Slot) + values_.capacity() +
-         value_offsets_.capacity() * sizeof(uint64_t) + key_ns_.capacity() * sizeof(uint32_t);
+         value_offsets_.capacity() * sizeof(uint64_t) + key_ns_.capacity() * sizeof(uint32_t) +
+         erased_.capacity() / 8;
 }
 
 }  // namespace quanyu::identity

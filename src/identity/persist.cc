@@ -14,7 +14,11 @@ constexpr char kKeyPrefix[] = "ig/k/";
 constexpr char kPersonPrefix[] = "ig/p/";
 constexpr char kEdgePrefix[] = "ig/e/";
 constexpr char kUnboundKey[] = "ig/unbound";
+// Version 2 adds erased identifiers; a graph without any is still written as
+// version 1, so only a graph a version-1 reader would misread is refused by it.
 constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersionErased = 2;
+constexpr uint8_t kKeyErased = 1;  // ig/k flags
 
 Status Bad(std::string_view what) {
   return Status::Corruption("identity graph: bad " + std::string(what) + " record");
@@ -35,13 +39,24 @@ void IdentityGraph::WriteDirty(KvWriteBatch* batch) {
     PutLengthPrefixed(&v, interner_.ScopeName(static_cast<uint32_t>(ns)));
     batch->Put(IdKey(kNamespacePrefix, static_cast<uint32_t>(ns)), std::move(v));
   }
-  for (size_t k = written_keys_ + 1; k <= interner_.size(); ++k) {
-    auto key = static_cast<IdentKey>(k);
+  auto put_key = [&](IdentKey key) {
     std::string v;
     PutVarint64(&v, interner_.NamespaceOf(key));
-    PutVarint64(&v, birth_[key]);
-    PutLengthPrefixed(&v, interner_.ValueOf(key));
+    if (interner_.IsErased(key)) {  // no birth, no value: nothing of the person
+      PutVarint64(&v, 0);
+      PutLengthPrefixed(&v, "");
+      v.push_back(static_cast<char>(kKeyErased));
+    } else {
+      PutVarint64(&v, birth_[key]);
+      PutLengthPrefixed(&v, interner_.ValueOf(key));
+    }
     batch->Put(IdKey(kKeyPrefix, key), std::move(v));
+  };
+  // Identifiers are append-only but for erasure, which rewrites a record.
+  for (IdentKey key : erased_dirty_) put_key(key);
+  erased_dirty_.clear();
+  for (size_t k = written_keys_ + 1; k <= interner_.size(); ++k) {
+    put_key(static_cast<IdentKey>(k));
   }
   written_keys_ = interner_.size();
   for (uint32_t p : dirty_persons_) {
@@ -96,7 +111,7 @@ void IdentityGraph::WriteDirty(KvWriteBatch* batch) {
     unbound_dirty_ = false;
   }
   std::string meta;
-  PutVarint64(&meta, kFormatVersion);
+  PutVarint64(&meta, interner_.erased_count() == 0 ? kFormatVersion : kFormatVersionErased);
   PutVarint64(&meta, persons_.size() - 1);
   PutVarint64(&meta, edges_.size() - 1);
   for (uint64_t s : {stats_.events, stats_.links, stats_.merges, stats_.conflicts, stats_.rebuilds,
@@ -116,8 +131,8 @@ Result<std::unique_ptr<IdentityGraph>> IdentityGraph::Load(const KvReader& db,
   }
   Decoder md(*meta);
   uint64_t version = 0, persons = 0, edges = 0;
-  if (!md.GetVarint64(&version) || version != kFormatVersion || !md.GetVarint64(&persons) ||
-      !md.GetVarint64(&edges)) {
+  if (!md.GetVarint64(&version) || version < kFormatVersion || version > kFormatVersionErased ||
+      !md.GetVarint64(&persons) || !md.GetVarint64(&edges)) {
     return Bad("meta");
   }
   for (uint64_t* s :
@@ -140,12 +155,25 @@ Result<std::unique_ptr<IdentityGraph>> IdentityGraph::Load(const KvReader& db,
     Decoder d(v);
     uint64_t ns = 0, birth = 0;
     std::string_view value;
+    uint8_t flags = 0;
     if (!d.GetVarint64(&ns) || !d.GetVarint64(&birth) || !d.GetLengthPrefixed(&value) ||
         ns >= g->interner_.namespace_count()) {
       return Bad("identifier");
     }
-    auto [key, added] = g->interner_.Intern(static_cast<uint32_t>(ns), value);
-    if (!added || key != id) return Bad("identifier order");
+    if (d.remaining() != 0 &&
+        (version < kFormatVersionErased || !d.GetByte(&flags) || flags != kKeyErased ||
+         d.remaining() != 0 || birth != 0 || !value.empty())) {
+      return Bad("identifier");
+    }
+    IdentKey key = 0;
+    if (flags == kKeyErased) {
+      key = g->interner_.AppendErased(static_cast<uint32_t>(ns));
+    } else {
+      auto [interned, added] = g->interner_.Intern(static_cast<uint32_t>(ns), value);
+      if (!added) return Bad("identifier order");
+      key = interned;
+    }
+    if (key != id) return Bad("identifier order");
     g->next_.push_back(0);
     g->birth_.push_back(static_cast<uint32_t>(birth));
     return Status::OK();
@@ -209,7 +237,10 @@ Result<std::unique_ptr<IdentityGraph>> IdentityGraph::Load(const KvReader& db,
     p.merges = static_cast<uint32_t>(merges);
     for (uint64_t i = 0; i < count; ++i) {
       uint64_t key;
-      if (!d.GetVarint64(&key) || key == 0 || key > g->interner_.size()) return Bad("person");
+      if (!d.GetVarint64(&key) || key == 0 || key > g->interner_.size() ||
+          g->interner_.IsErased(static_cast<IdentKey>(key))) {
+        return Bad("person");
+      }
       auto ik = static_cast<IdentKey>(key);
       if (p.tail != 0) {
         g->next_[p.tail] = ik;

@@ -275,7 +275,10 @@ Status IdentityGraph::SplitLocked(OneId one_id, const std::string& undo_message_
   std::vector<IdentKey> undone;
   ForEachEdgeOf(p, [&](uint32_t e) {
     Edge& edge = edges_[e];
-    if (edge.kind == EdgeKind::kLink && !edge.dead && edge.message_id == undo_message_id) {
+    // An erasure clears the message id of the edges it scrubs (ErasePerson):
+    // an empty id names no event.
+    if (edge.kind == EdgeKind::kLink && !edge.dead && !edge.message_id.empty() &&
+        edge.message_id == undo_message_id) {
       edge.dead = true;
       MarkEdge(e);
       undone.insert(undone.end(), edge.ids.begin(), edge.ids.end());
