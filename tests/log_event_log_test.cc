@@ -224,6 +224,27 @@ TEST_F(EventLogTest, LsnSurvivesTruncationOfEveryRecord) {
   EXPECT_EQ(*log->AppendSync("next"), 6u);
 }
 
+// A deletion rolls the log so that every record up to now can be truncated,
+// even those in the file being written.
+TEST_F(EventLogTest, RollClosesTheCurrentFileSoTruncationTakesEveryRecordBeforeIt) {
+  LogOptions o = Options();
+  auto log = Open(o);
+  for (int i = 1; i <= 3; ++i) ASSERT_EQ(*log->AppendSync(Payload(i)), static_cast<Lsn>(i));
+  ASSERT_TRUE(log->TruncateUpTo(3).ok());
+  EXPECT_EQ(LogFiles(o.dir), std::vector<std::string>{LogFileName(1)}) << "current file kept";
+  auto rolled = log->RollSync();
+  ASSERT_TRUE(rolled.ok()) << rolled.status().ToString();
+  EXPECT_EQ(*rolled, 3u);
+  ASSERT_TRUE(log->TruncateUpTo(3).ok());
+  EXPECT_EQ(LogFiles(o.dir), std::vector<std::string>{LogFileName(4)});
+  // Rolling an empty file is a no-op; appends and replay go on.
+  ASSERT_TRUE(log->RollSync().ok());
+  EXPECT_EQ(*log->AppendSync("after"), 4u);
+  EXPECT_EQ(ReplayAll(log.get()), (std::map<Lsn, std::string>{{4, "after"}}));
+  log->Close();
+  EXPECT_EQ(log->Roll(nullptr).code(), StatusCode::kUnavailable);
+}
+
 TEST_F(EventLogTest, CallbacksRunInLsnOrderOnWriterThread) {
   LogOptions o = Options();
   o.max_delay_us = 500;

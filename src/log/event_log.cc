@@ -30,6 +30,7 @@ constexpr size_t kGroupTargetBytes = size_t{512} << 10;
 struct PendingAppend {
   std::string payload;  // empty = barrier
   AppendCallback done;
+  bool roll = false;  // a barrier that also starts a new file (Roll)
 };
 
 struct LogFileEntry {
@@ -78,6 +79,8 @@ class EventLogImpl final : public EventLog {
 
   Status Append(std::string payload, AppendCallback done) override;
   Result<Lsn> AppendSync(std::string payload) override;
+  Status Roll(AppendCallback done) override;
+  Result<Lsn> RollSync() override;
   Status Replay(Lsn after, const ReplayFn& fn, ReplayStats* stats) override;
   Status TruncateUpTo(Lsn upto) override;
   Lsn LastDurableLsn() const override { return durable_lsn_.load(std::memory_order_acquire); }
@@ -242,6 +245,25 @@ Status EventLogImpl::Append(std::string payload, AppendCallback done) {
   return Status::OK();
 }
 
+Status EventLogImpl::Roll(AppendCallback done) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (closing_) return Status::Unavailable("event log is closed");
+    queue_.push_back({std::string(), std::move(done), true});
+  }
+  work_cv_.notify_one();
+  return Status::OK();
+}
+
+Result<Lsn> EventLogImpl::RollSync() {
+  std::promise<std::pair<Status, Lsn>> promise;
+  std::future<std::pair<Status, Lsn>> future = promise.get_future();
+  RETURN_IF_ERROR(Roll([&promise](const Status& s, Lsn lsn) { promise.set_value({s, lsn}); }));
+  auto [status, lsn] = future.get();
+  if (!status.ok()) return status;
+  return lsn;
+}
+
 Result<Lsn> EventLogImpl::AppendSync(std::string payload) {
   std::promise<std::pair<Status, Lsn>> promise;
   std::future<std::pair<Status, Lsn>> future = promise.get_future();
@@ -321,9 +343,12 @@ void EventLogImpl::CommitGroup(std::vector<PendingAppend>* group) {
 
   // Roll before the callbacks so a caller that saw its record durable also
   // sees the file it lives in closed (TruncateUpTo can then remove it).
-  if (status.ok() && records > 0 && file_->Size() >= options_.file_bytes) {
-    Status s = RollFile();  // retried after the next group if it fails
-    if (!s.ok()) spdlog::warn("event log: rolling to a new file: {}", s.ToString());
+  const bool asked =
+      std::any_of(group->begin(), group->end(), [](const PendingAppend& a) { return a.roll; });
+  Status rolled;
+  if (status.ok() && (asked || (records > 0 && file_->Size() >= options_.file_bytes))) {
+    rolled = RollFile();  // retried after the next group if it fails
+    if (!rolled.ok()) spdlog::warn("event log: rolling to a new file: {}", rolled.ToString());
   }
 
   // Callbacks in LSN order. A barrier reports the LSN of the last record
@@ -340,6 +365,7 @@ void EventLogImpl::CommitGroup(std::vector<PendingAppend>* group) {
     }
     if (!a.done) continue;
     Status s = record_before ? status : Status::OK();
+    if (a.roll && s.ok()) s = rolled;
     Lsn lsn = !record_before ? last_record : (status.ok() ? last_record : 0);
     completions.push_back([done = std::move(a.done), s = std::move(s), lsn] { done(s, lsn); });
   }

@@ -90,6 +90,15 @@ class EventLog {
   // `fn` must not call TruncateUpTo (it waits for Replay to finish).
   virtual Status Replay(Lsn after, const ReplayFn& fn, ReplayStats* stats = nullptr) = 0;
 
+  // Closes the current file after every record queued before the call and
+  // starts a new one, so that TruncateUpTo can then remove every record up
+  // to here (a data-subject deletion must not leave a person's events in the
+  // file being written). `done` fires like a barrier's, once the roll is
+  // done, with the roll's error if it failed. Unavailable after Close.
+  virtual Status Roll(AppendCallback done) = 0;
+  // Roll and wait; the LSN of the last record before the roll.
+  virtual Result<Lsn> RollSync() = 0;
+
   // Deletes log files all of whose records have LSN <= upto (they are
   // covered by a store checkpoint). The current file is never deleted.
   // Waits for running Replays to finish. IOError if a file cannot be removed.
