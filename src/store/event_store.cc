@@ -10,9 +10,9 @@
 #include <deque>
 #include <future>
 #include <mutex>
-#include <unordered_map>
 #include <system_error>
 #include <thread>
+#include <unordered_map>
 
 #include "common/metrics.h"
 #include "common/time_util.h"
@@ -198,7 +198,7 @@ class EventStoreImpl final : public EventStore {
   // thread could pick the same segments); taken before flush_mu_.
   std::mutex compact_mu_;
   uint64_t compact_checked_seq_ = 0;  // background thread only: next_segment_seq last planned
-  bool opened_ = false;  // Init succeeded: Close has something to flush
+  bool opened_ = false;               // Init succeeded: Close has something to flush
   bool stopping_ = false;
   bool closed_ = false;
   std::thread flusher_;
@@ -436,8 +436,8 @@ Result<SegmentList> EventStoreImpl::WriteSegments(const RowChunks& chunks, uint6
   return SegmentList(segs.begin(), segs.end());
 }
 
-Status EventStoreImpl::WriteSegmentFile(
-    LiveSegment* seg, const std::function<Status(SegmentWriter*)>& fill) const {
+Status EventStoreImpl::WriteSegmentFile(LiveSegment* seg,
+                                        const std::function<Status(SegmentWriter*)>& fill) const {
   SegmentWriter writer(options_.zstd_level);
   RETURN_IF_ERROR(fill(&writer));
   ASSIGN_OR_RETURN(auto summary, writer.Finish(seg->path));
@@ -461,7 +461,8 @@ Result<CompactionResult> EventStoreImpl::CompactLocked(bool full) {
   std::vector<internal::CompactionJob> jobs;
   {
     std::lock_guard l(mu_);
-    jobs = internal::PlanCompaction(manifest_.segments, full, std::max<size_t>(2, options_.compact_fanin),
+    jobs = internal::PlanCompaction(manifest_.segments, full,
+                                    std::max<size_t>(2, options_.compact_fanin),
                                     options_.max_segment_rows);
   }
   CompactionResult result;
@@ -490,8 +491,7 @@ void EventStoreImpl::CompactInBackground() {
   }
 }
 
-Status EventStoreImpl::RunCompaction(const internal::CompactionJob& job,
-                                     CompactionResult* result) {
+Status EventStoreImpl::RunCompaction(const internal::CompactionJob& job, CompactionResult* result) {
   const auto start = std::chrono::steady_clock::now();
   SegmentList inputs;
   {
@@ -515,9 +515,8 @@ Status EventStoreImpl::RunCompaction(const internal::CompactionJob& job,
                      SegmentRows::Load(*reader, ColumnSet::All(), INT64_MIN, INT64_MAX));
     for (size_t r = loaded.begin(); r < loaded.end(); ++r) loaded.Fill(r, &rows.emplace_back());
   }
-  std::stable_sort(rows.begin(), rows.end(), [](const Event& a, const Event& b) {
-    return a.timestamp_us < b.timestamp_us;
-  });
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const Event& a, const Event& b) { return a.timestamp_us < b.timestamp_us; });
   const size_t pieces = std::max<size_t>(
       1, (rows.size() + options_.max_segment_rows - 1) / options_.max_segment_rows);
   uint64_t first_seq;
@@ -623,8 +622,9 @@ Result<RetentionResult> EventStoreImpl::DropBefore(int64_t cutoff_us) {
   // segments, so this rebuilds it from the live ones and writes it. Should
   // the manifest then fail, CATALOG covers a subset of the live segments,
   // which the next open completes.
-  ASSIGN_OR_RETURN(EventCatalog catalog,
-                   internal::RecoverCatalog(options_.dir, live, std::max(1, options_.scan_threads)));
+  ASSIGN_OR_RETURN(
+      EventCatalog catalog,
+      internal::RecoverCatalog(options_.dir, live, std::max(1, options_.scan_threads)));
   RETURN_IF_ERROR(internal::WriteManifest(options_.dir, next));
   InstallSegments(std::move(next), seqs, {}, std::move(catalog));
   result.segments = seqs.size();
@@ -655,10 +655,12 @@ namespace {
 bool Erased(const EraseRequest& req, const Event& e) {
   if (std::binary_search(req.identity_keys.begin(), req.identity_keys.end(), e.identity_key))
     return true;
-  if (req.identifiers.empty()) return false;
+  if (req.identifiers.empty() && !req.identifier_matches) return false;
   for (const auto& id : e.identifiers) {
-    if (std::binary_search(req.identifiers.begin(), req.identifiers.end(), id.ToString()))
+    if (!req.identifiers.empty() &&
+        std::binary_search(req.identifiers.begin(), req.identifiers.end(), id.ToString()))
       return true;
+    if (req.identifier_matches && req.identifier_matches(id)) return true;
   }
   return false;
 }
@@ -715,6 +717,7 @@ Result<EraseResult> EventStoreImpl::EraseRows(const EraseRequest& req) {
       Event e;
       loaded->Fill(r, &e);
       if (Erased(req, e)) {
+        if (req.on_erased) req.on_erased(e);
         ++result.rows_erased;
       } else {
         kept.push_back(std::move(e));
@@ -755,8 +758,7 @@ Result<EraseResult> EventStoreImpl::EraseRows(const EraseRequest& req) {
   });
   for (const auto& seg : outputs) next.segments.push_back(seg->entry);
   // The catalog of what stays, before the manifest (see DropBefore).
-  auto catalog =
-      internal::RecoverCatalog(options_.dir, live, std::max(1, options_.scan_threads));
+  auto catalog = internal::RecoverCatalog(options_.dir, live, std::max(1, options_.scan_threads));
   if (!catalog.ok()) {
     remove_outputs();
     return catalog.status();
@@ -1006,15 +1008,15 @@ Status EventStoreImpl::ScanColumnsParallel(const ScanRequest& request, int worke
   const ColumnSet columns = ColumnarColumns(request);
   workers = std::max(1, std::min<int>(workers, static_cast<int>(segments.size())));
   // Largest segments first, so the last ones to finish are short.
-  std::stable_sort(segments.begin(), segments.end(), [](const auto& a, const auto& b) {
-    return a->entry.rows > b->entry.rows;
-  });
+  std::stable_sort(segments.begin(), segments.end(),
+                   [](const auto& a, const auto& b) { return a->entry.rows > b->entry.rows; });
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   std::vector<Status> statuses(workers);
   auto run = [&](int w) {
     const ColumnScanFn mine = [&fn, w](const ColumnBatch& b) { return fn(w, b); };
-    for (size_t k; !failed.load(std::memory_order_relaxed) && (k = next.fetch_add(1)) < segments.size();) {
+    for (size_t k;
+         !failed.load(std::memory_order_relaxed) && (k = next.fetch_add(1)) < segments.size();) {
       Result<ColumnarRows> loaded =
           LoadColumnar(*segments[k], request, columns, &scan_bytes_read_, column_cache_.get());
       Status s = loaded.ok() ? CallWithBatch(std::move(*loaded), request, mine) : loaded.status();
@@ -1035,8 +1037,7 @@ Status EventStoreImpl::ScanColumnsParallel(const ScanRequest& request, int worke
   run(0);
   for (auto& t : pool) t.join();
   for (const Status& s : statuses) RETURN_IF_ERROR(s);
-  return ScanBufferedColumns(buffered, request,
-                             [&fn](const ColumnBatch& b) { return fn(0, b); });
+  return ScanBufferedColumns(buffered, request, [&fn](const ColumnBatch& b) { return fn(0, b); });
 }
 
 // `events` (in time order) as one ColumnBatch of `columns`; one_ids
@@ -1072,9 +1073,8 @@ Status EventStoreImpl::ScanBufferedColumns(const RowChunks& chunks, const ScanRe
     }
   }
   if (events.empty()) return Status::OK();
-  std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
-    return a.timestamp_us < b.timestamp_us;
-  });
+  std::stable_sort(events.begin(), events.end(),
+                   [](const Event& a, const Event& b) { return a.timestamp_us < b.timestamp_us; });
   ColumnSet columns = request.columns;
   if (request.one_ids != nullptr) columns.Add(Column::kIdentityKey);
   return ScanBuiltColumns(events, columns, request.one_ids, {}, fn);
@@ -1239,7 +1239,6 @@ std::string_view ColumnBatch::String(Column c, size_t row) const {
 const std::optional<double>* ColumnBatch::Doubles(Column c) const {
   return Col(c).DoubleData() + offset_;
 }
-
 
 Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options) {
   RETURN_IF_ERROR(ValidateOptions(options));

@@ -30,12 +30,12 @@
 
 #include <array>
 #include <cstdint>
-#include <optional>
-#include <string_view>
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -109,7 +109,7 @@ struct StoreOptions {
   int64_t flush_interval_us = 10'000'000;  // ... or when this long has passed since the last flush
   size_t max_segment_rows = 1u << 20;  // a flush splits larger day partitions into several segments
   int zstd_level = 3;
-  int scan_threads = 2;          // segments decoded concurrently by one Scan (>= 1)
+  int scan_threads = 2;  // segments decoded concurrently by one Scan (>= 1)
   // Decoded column blocks kept in memory for ScanColumns (least recently
   // used out); 0 disables the cache. Row scans (Scan) do not use it.
   size_t column_cache_bytes = size_t{1} << 30;
@@ -136,9 +136,15 @@ struct RetentionResult {
 // Which rows EventStore::EraseRows removes: those attributed to one of
 // `identity_keys` and those carrying one of `identifiers` ("ns:value" or
 // "ns:scope:value", as Identifier::ToString) in their identifiers column.
+// `identifier_matches`, when set, names more rows by any identifier it
+// answers true for (e.g. a keyed-hash lookup in a suppression list, when the
+// plaintext is no longer known). `on_erased`, when set, sees every erased row
+// before it goes.
 struct EraseRequest {
-  std::vector<uint32_t> identity_keys;  // sorted ascending
+  std::vector<uint32_t> identity_keys;   // sorted ascending
   std::vector<std::string> identifiers;  // sorted ascending
+  std::function<bool(const Identifier&)> identifier_matches;
+  std::function<void(const Event&)> on_erased;
 };
 struct EraseResult {
   uint64_t segments_rewritten = 0;
@@ -264,8 +270,8 @@ struct StoreStats {
   uint64_t checkpoint_lsn = 0;
   int64_t min_timestamp_us = 0;  // over all stored and buffered events (0 if empty)
   int64_t max_timestamp_us = 0;
-  uint64_t scan_bytes_read = 0;  // bytes read from segment files by scans since Open
-  uint64_t flush_failures = 0;   // background flushes that failed since Open (retried)
+  uint64_t scan_bytes_read = 0;      // bytes read from segment files by scans since Open
+  uint64_t flush_failures = 0;       // background flushes that failed since Open (retried)
   uint64_t column_cache_bytes = 0;   // decoded columns held for ScanColumns
   uint64_t column_cache_hits = 0;    // column lookups served from memory since Open
   uint64_t column_cache_misses = 0;  // ... and read from segment files

@@ -49,9 +49,9 @@ std::optional<std::string> ProfileStore::TraitJsonLocked(const identity::IdentKe
   return identity::PartialProfile::FoldedTraitJson(parts, trait);
 }
 
-void ProfileStore::ForEachTraitJson(const std::pair<uint32_t, identity::IdentKey>* groups, size_t n,
-                                    std::string_view trait,
-                                    const std::function<void(uint32_t, const std::string&)>& fn) const {
+void ProfileStore::ForEachTraitJson(
+    const std::pair<uint32_t, identity::IdentKey>* groups, size_t n, std::string_view trait,
+    const std::function<void(uint32_t, const std::string&)>& fn) const {
   std::shared_lock lock(mu_);
   std::vector<identity::IdentKey> keys;
   for (size_t i = 0; i < n;) {
@@ -99,10 +99,26 @@ size_t ProfileStore::size() const {
   return n;
 }
 
+void ProfileStore::Erase(const std::vector<identity::IdentKey>& keys) {
+  std::unique_lock lock(mu_);
+  for (identity::IdentKey k : keys) {
+    if (k >= partials_.size() || !partials_[k]) continue;
+    partials_[k].reset();
+    if (!is_dirty_[k]) {
+      is_dirty_[k] = true;
+      dirty_.push_back(k);
+    }
+  }
+}
+
 void ProfileStore::WriteDirty(KvWriteBatch* batch) {
-  std::shared_lock lock(mu_);  // see the header: Apply is kept out by the caller
+  std::unique_lock lock(mu_);  // Apply is kept out by the caller; Erase by this
   for (identity::IdentKey k : dirty_) {
-    batch->Put(IdKey(kPrefix, k), partials_[k]->Encode());
+    if (partials_[k]) {
+      batch->Put(IdKey(kPrefix, k), partials_[k]->Encode());
+    } else {
+      batch->Delete(IdKey(kPrefix, k));
+    }
     is_dirty_[k] = false;
   }
   dirty_.clear();

@@ -10,9 +10,9 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
-#include <shared_mutex>
 #include <vector>
 
 #include "common/event.h"
@@ -38,10 +38,12 @@ class ProfileStore {
                                        std::string_view trait) const;
   // Calls fn(key, partial) for every key with a partial, in key order,
   // under the read lock (Apply waits): fn must not call back into the store.
-  void ForEach(const std::function<void(identity::IdentKey, const identity::PartialProfile&)>& fn) const;
+  void ForEach(
+      const std::function<void(identity::IdentKey, const identity::PartialProfile&)>& fn) const;
   // The same over keys in [begin, end) only.
-  void ForEachIn(identity::IdentKey begin, identity::IdentKey end,
-                 const std::function<void(identity::IdentKey, const identity::PartialProfile&)>& fn) const;
+  void ForEachIn(
+      identity::IdentKey begin, identity::IdentKey end,
+      const std::function<void(identity::IdentKey, const identity::PartialProfile&)>& fn) const;
   // One past the largest key with a partial (0 if none).
   identity::IdentKey key_end() const;
   // TraitJson for many groups of keys under one read lock: `groups` are
@@ -51,7 +53,12 @@ class ProfileStore {
                         std::string_view trait,
                         const std::function<void(uint32_t, const std::string&)>& fn) const;
 
-  // Adds every partial changed since the last call to `batch`. Fold may run
+  // Removes the partials of `keys` (a deletion request); the next
+  // WriteDirty deletes their records.
+  void Erase(const std::vector<identity::IdentKey>& keys);
+
+  // Adds every partial changed since the last call to `batch` (erased ones
+  // as deletes). Fold may run
   // meanwhile. REQUIRES: no concurrent Apply (the engine's identity lock).
   void WriteDirty(KvWriteBatch* batch);
   // Reads what WriteDirty wrote. Corruption on a bad record.

@@ -58,6 +58,11 @@ class StateDb final : public KvStore {
   Status Scan(std::string_view start, std::string_view end, const StateScanFn& fn) const;
   // Keys that begin with `prefix`, in order.
   Status ScanPrefix(std::string_view prefix, const StateScanFn& fn) const override;
+  // Flushes the memtable and rewrites every table file, so values deleted
+  // or overwritten before the call leave the files on disk (a data-subject
+  // deletion); the write-ahead log files that held them are deleted with
+  // the flush. Slow on a large database: seconds per GiB.
+  Status CompactAll();
   // The largest key that begins with `prefix` ("" if none): one seek.
   Result<std::string> LastKeyWithPrefix(std::string_view prefix) const;
 
