@@ -104,9 +104,10 @@ KeyBytes Mac(std::span<const uint8_t> key, std::initializer_list<std::span<const
   char digest[] = "SHA256";
   OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
                          OSSL_PARAM_construct_end()};
-  std::unique_ptr<EVP_MAC, Free<EVP_MAC_free>> mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
-  std::unique_ptr<EVP_MAC_CTX, Free<EVP_MAC_CTX_free>> ctx(mac ? EVP_MAC_CTX_new(mac.get())
-                                                               : nullptr);
+  // Fetched once: a fetch takes a lock and a lookup, most of a short MAC's
+  // cost (the collect gate hashes identifiers for the suppression list).
+  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  std::unique_ptr<EVP_MAC_CTX, Free<EVP_MAC_CTX_free>> ctx(mac ? EVP_MAC_CTX_new(mac) : nullptr);
   bool ok =
       ctx && EVP_MAC_init(ctx.get(), key.empty() ? &kNoKey : key.data(), key.size(), params) == 1;
   for (std::span<const uint8_t> part : parts) {
