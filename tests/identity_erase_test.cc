@@ -121,6 +121,31 @@ void BuildAliceBobCarol(IdentityGraph* g) {
   ApplyOne(g, Ev(5, {"user_id:keep-carol", "phone:+8613900000001"}, "m-keep-05"));
 }
 
+// Retention erases many persons at once: one call, each with its aliases,
+// unknown and repeated ones skipped, the rest untouched.
+TEST(IdentityErase, ErasePersonsErasesEachWithItsAliasesInOneCall) {
+  IdentityGraph g(IdentityRules::Defaults());
+  BuildAliceBobCarol(&g);
+  auto bob_before = g.Describe(2);
+  ASSERT_TRUE(bob_before);
+  auto erased = g.ErasePersons({3, 4, 1, 999});  // Alice twice (alias and survivor), Carol, unknown
+  ASSERT_EQ(erased.size(), 2u);
+  EXPECT_EQ(erased[0].one_id, 1u);
+  EXPECT_EQ(erased[0].aliases, std::vector<OneId>{3});
+  EXPECT_EQ(erased[0].keys.size(), 3u);
+  EXPECT_EQ(erased[1].one_id, 4u);
+  EXPECT_TRUE(erased[1].aliases.empty());
+  EXPECT_EQ(erased[1].keys.size(), 2u);
+  EXPECT_EQ(g.Lookup(Id(kEmail)), 0u);
+  EXPECT_EQ(g.Lookup(Id("user_id:keep-carol")), 0u);
+  EXPECT_FALSE(g.Describe(4));
+  auto bob_after = g.Describe(2);
+  ASSERT_TRUE(bob_after);
+  EXPECT_EQ(bob_after->identifiers, bob_before->identifiers);
+  EXPECT_TRUE(g.ErasePersons({1, 4}).empty()) << "already erased";
+  EXPECT_EQ(g.ErasePerson(4).status().code(), StatusCode::kNotFound);
+}
+
 TEST(IdentityErase, MergedPersonIsForgottenAndOthersAreUntouched) {
   IdentityGraph g(IdentityRules::Defaults());
   BuildAliceBobCarol(&g);

@@ -2,6 +2,7 @@
 // forgotten in place; see graph.h and docs/identity_format.md.
 #include <algorithm>
 #include <mutex>
+#include <unordered_map>
 
 #include "identity/graph.h"
 
@@ -41,12 +42,43 @@ void IdentityGraph::ScrubEdge(uint32_t edge_id, const std::vector<IdentKey>& era
 }
 
 Result<IdentityGraph::ErasedPerson> IdentityGraph::ErasePerson(OneId one_id) {
-  std::unique_lock lock(mu_);
-  OneId p = ResolveLocked(one_id);
-  if (p == 0) return Status::NotFound("unknown one_id " + std::to_string(one_id));
-  if (persons_[p].count == 0) {
-    return Status::NotFound("person " + std::to_string(p) + " is already erased");
+  {
+    std::shared_lock lock(mu_);
+    OneId p = ResolveLocked(one_id);
+    if (p == 0) return Status::NotFound("unknown one_id " + std::to_string(one_id));
+    if (persons_[p].count == 0) {
+      return Status::NotFound("person " + std::to_string(p) + " is already erased");
+    }
   }
+  std::vector<ErasedPerson> out = ErasePersons({one_id});
+  if (out.empty())
+    return Status::NotFound("person of one_id " + std::to_string(one_id) + " is already erased");
+  return std::move(out.front());
+}
+
+std::vector<IdentityGraph::ErasedPerson> IdentityGraph::ErasePersons(
+    const std::vector<OneId>& one_ids) {
+  std::unique_lock lock(mu_);
+  std::vector<ErasedPerson> out;
+  std::unordered_map<OneId, size_t> at;  // erased person -> its entry in `out`
+  for (OneId id : one_ids) {
+    const OneId p = ResolveLocked(id);
+    if (p == 0 || persons_[p].count == 0 || at.contains(p)) continue;
+    at.emplace(p, out.size());
+    out.push_back(EraseLocked(p));
+  }
+  if (out.empty()) return out;
+  // One pass over every one_id finds the aliases of all of them.
+  for (OneId q = 1; q < persons_.size(); ++q) {
+    if (persons_[q].merged_into == 0) continue;
+    auto it = at.find(ResolveLocked(q));
+    if (it != at.end()) out[it->second].aliases.push_back(q);
+  }
+  RememberRemap({});
+  return out;
+}
+
+IdentityGraph::ErasedPerson IdentityGraph::EraseLocked(OneId p) {
   ErasedPerson out;
   out.one_id = p;
   for (uint32_t k = persons_[p].head; k != 0; k = next_[k]) out.keys.push_back(k);
@@ -70,11 +102,6 @@ Result<IdentityGraph::ErasedPerson> IdentityGraph::ErasePerson(OneId one_id) {
   }
   persons_[p] = Person{};
   MarkPerson(p);
-
-  for (OneId q = 1; q < persons_.size(); ++q) {
-    if (persons_[q].merged_into != 0 && ResolveLocked(q) == p) out.aliases.push_back(q);
-  }
-  RememberRemap({});
   return out;
 }
 

@@ -159,6 +159,10 @@ class IdentityGraph {
     std::vector<OneId> aliases;  // one_ids that were merged into it
   };
   Result<ErasedPerson> ErasePerson(OneId one_id);
+  // ErasePerson for many persons under one lock, with one pass to find all
+  // their aliases (ErasePerson alone scans every one_id for each person).
+  // Unknown and already erased persons are skipped.
+  std::vector<ErasedPerson> ErasePersons(const std::vector<OneId>& one_ids);
   // Calls fn(key, "ns:value" or "ns:scope:value") for every identifier not
   // erased, in key order, under the graph's shared lock (fn must not call
   // back into the graph). Used to find a deletion's identifiers by keyed hash
@@ -247,6 +251,7 @@ class IdentityGraph {
   OneId ResolveLocked(OneId one_id) const;
   // Removes the erased keys `erased` (sorted) from a shared edge (see
   // ErasePerson), or clears it when it names no other key.
+  ErasedPerson EraseLocked(OneId p);  // ErasePersons' work for one live person
   void ScrubEdge(uint32_t edge, const std::vector<IdentKey>& erased);
   // Rebuilds the part of the graph connected to `seeds` (and to `extra_edge`
   // if non-zero) by replaying its edges in time order. False (and nothing
