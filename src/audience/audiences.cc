@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <thread>
 
+#include "audience/internal/attribute_compare.h"
 #include "audience/internal/dependencies.h"
 #include "audience/internal/keys.h"
-#include "audience/internal/attribute_compare.h"
 #include "audience/language.h"
 #include "common/time_util.h"
 
@@ -60,15 +60,24 @@ Result<std::unique_ptr<Audiences>> Audiences::Open(Sources sources) {
 Audiences::~Audiences() { Close(); }
 
 Status Audiences::Load() {
-  RETURN_IF_ERROR(src_.state->ScanPrefix(kAudiencePrefix, [&](std::string_view, std::string_view v) {
-    ASSIGN_OR_RETURN(AudienceRecord r, RecordFromJson(v));
-    audiences_[r.name] = std::move(r);
-    return Status::OK();
-  }));
+  RETURN_IF_ERROR(
+      src_.state->ScanPrefix(kAudiencePrefix, [&](std::string_view, std::string_view v) {
+        ASSIGN_OR_RETURN(AudienceRecord r, RecordFromJson(v));
+        audiences_[r.name] = std::move(r);
+        return Status::OK();
+      }));
   RETURN_IF_ERROR(LoadTags());
   RETURN_IF_ERROR(LoadStoredAttributes());
   ASSIGN_OR_RETURN(std::string last, src_.state->LastKeyWithPrefix("au/c/"));
   if (last.size() == 13) seq_ = internal::DecodeBigEndian64(last.data() + 5);
+  // The newest changes may have been erased (ErasePersons): their SEQs stay used.
+  auto erased = src_.state->Get(internal::kLastSeqKey);
+  if (erased.ok()) {
+    if (erased->size() != 8) return Status::Corruption("au/seq: not 8 bytes");
+    seq_ = std::max(seq_, internal::DecodeBigEndian64(erased->data()));
+  } else if (erased.status().code() != StatusCode::kNotFound) {
+    return erased.status();
+  }
   for (const auto& [name, r] : audiences_) {
     auto bits = SavedMembers(name);
     if (bits.ok()) saved_[name] = std::make_shared<const Roaring>(std::move(*bits));
@@ -90,8 +99,8 @@ Status Audiences::CheckReferences(const std::string& name, const Node& def) cons
     std::string ref = todo.back();
     todo.pop_back();
     if (ref == name) {
-      return Status::InvalidArgument("audience \"" + name + "\" would refer to itself (through audience(\"" +
-                                     ref + "\"))");
+      return Status::InvalidArgument(
+          "audience \"" + name + "\" would refer to itself (through audience(\"" + ref + "\"))");
     }
     if (!seen.insert(ref).second) continue;
     auto it = audiences_.find(ref);
@@ -168,6 +177,27 @@ Status Audiences::Delete(const std::string& name) {
   audiences_.erase(name);
   saved_.erase(name);
   dirty_.erase(name);
+  return Status::OK();
+}
+
+Status Audiences::ErasePersons(const std::vector<uint32_t>& one_ids) {
+  Roaring gone;
+  gone.addMany(one_ids.size(), one_ids.data());
+  gone.remove(0);  // no person
+  if (gone.isEmpty()) return Status::OK();
+  // In the order everyone takes them: no job computes or saves stored
+  // attributes and no refresh or realtime round records membership while
+  // the persons go, so none saves them again afterwards.
+  std::lock_guard computing(attributes_mu_);
+  std::lock_guard recording(refresh_mu_);
+  store::StateWriteBatch batch;
+  RETURN_IF_ERROR(EraseMembershipOf(gone, &batch));
+  RETURN_IF_ERROR(EraseStoredValuesOf(gone, &batch));
+  if (!batch.empty()) RETURN_IF_ERROR(src_.state->Write(batch));
+  std::unique_lock lock(mu_);
+  ForgetMembershipOf(gone);
+  ForgetStoredValuesOf(gone);
+  version_.fetch_add(1);  // cached leaves may hold them
   return Status::OK();
 }
 
@@ -263,7 +293,8 @@ Status Audiences::ForEachTrait(std::string_view key, const ValueFn& fn) const {
     src_.profiles->ForEachTraitJson(parts.data() + h->begin, h->end - h->begin, key,
                                     [&](uint32_t id, const std::string& text) {
                                       Json value = internal::ParseTraitValue(text);
-                                      if (!value.is_discarded()) h->values.emplace_back(id, std::move(value));
+                                      if (!value.is_discarded())
+                                        h->values.emplace_back(id, std::move(value));
                                     });
   };
   {

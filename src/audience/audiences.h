@@ -8,10 +8,12 @@
 //   au/m/KEY                last membership (portable Roaring bitmap); KEY is
 //                           the audience name or "tag:CATEGORY/TAG"
 //   au/c/SEQ                membership change feed (SEQ big-endian u64; JSON)
+//   au/seq                  the last SEQ handed out (u64 BE), written when
+//                           ErasePersons deletes changes
 //   au/h/ONE_ID SEQ         the same change under the person (u32 + u64 BE)
 //   au/t/CATEGORY\0TAG      tag record (JSON)
 //   au/ct/NAME              computed trait spec (JSON)
-//   au/cv/NAME/CHUNK        its values for 65,536 persons per chunk (CHUNK
+//   au/cv/NAME/CHUNK        its values for up to 65,536 persons per chunk (CHUNK
 //                           u32 BE): repeated (u32 BE one_id, u32 BE len, JSON)
 //   au/rfm                  the last RFM run's options (JSON)
 //   au/rfmv/CHUNK           its scores, as au/cv (JSON {r, f, m, score, ...})
@@ -22,13 +24,12 @@
 // Thread-safety: every public method may be called concurrently.
 #pragma once
 
-#include <roaring/roaring.hh>
-
 #include <atomic>
 #include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <roaring/roaring.hh>
 #include <set>
 #include <shared_mutex>
 #include <string>
@@ -50,7 +51,7 @@
 namespace quanyu::audience {
 
 struct AudienceRecord {
-  std::string name;         // [A-Za-z0-9_\-.]{1,128}
+  std::string name;  // [A-Za-z0-9_\-.]{1,128}
   std::string description;
   Node definition;
   int64_t created_us = 0, updated_us = 0;
@@ -176,6 +177,22 @@ class Audiences final : public AudienceData {
   // person, for the profile.
   Json StoredAttributesOf(uint32_t one_id) const;
 
+  // ---- Deletion -----------------------------------------------------------------
+  // Deletion (a data-subject request, docs/privacy.md): removes the persons
+  // `one_ids` (a deleted person's one_id and its aliases) from every saved
+  // membership of audiences and tags, from the membership change feed and
+  // history, and from computed traits, predicted traits and RFM scores, in
+  // memory and in the state DB (one atomic batch where possible), and drops
+  // cached results that may hold them. Nothing else changes. Idempotent:
+  // erasing persons that are not there is OK.
+  // The feed keeps the others' SEQs (Changes shows a gap) and never hands
+  // out an erased SEQ again. Waits for a running Refresh, realtime round or
+  // computed-trait / RFM / predicted-trait job to finish first. A Refresh
+  // after the call but before the identity graph forgets the persons may
+  // find them again: call it once more after the graph has forgotten them.
+  // On failure nothing was erased.
+  Status ErasePersons(const std::vector<uint32_t>& one_ids);
+
   // ---- AudienceData -----------------------------------------------------------
   Status ForEachTrait(std::string_view key, const ValueFn& fn) const override;
   std::optional<Json> TraitOf(uint32_t one_id, std::string_view key) const override;
@@ -214,6 +231,17 @@ class Audiences final : public AudienceData {
   // The audiences the events can change, given the kinds of data they carry.
   std::vector<AudienceRecord> AffectedBy(const std::vector<Noted>& batches) const;
   Result<Roaring> SavedMembers(const std::string& key) const;
+  // ErasePersons, membership.cc: adds to `batch` every saved membership
+  // rewritten without `gone` and the deletion of their changes.
+  // REQUIRES: refresh_mu_ held.
+  Status EraseMembershipOf(const Roaring& gone, store::StateWriteBatch* batch) const;
+  // ErasePersons, stored_attributes.cc: adds to `batch` every chunk of
+  // computed, predicted and RFM values rewritten without `gone`.
+  Status EraseStoredValuesOf(const Roaring& gone, store::StateWriteBatch* batch) const;
+  // Once the batch is written: the same in memory. REQUIRES: mu_ held
+  // exclusively.
+  void ForgetMembershipOf(const Roaring& gone);
+  void ForgetStoredValuesOf(const Roaring& gone);
 
   Sources src_;
   AudienceEvaluator evaluator_;
@@ -231,16 +259,21 @@ class Audiences final : public AudienceData {
   };
   std::map<std::string, Predicted> predicted_;
   RfmOptions rfm_options_;
-  uint64_t seen_remaps_ = 0;      // IdentityGraph remaps handled (MergesSince)
-  std::set<std::string> dirty_;            // audiences to refresh
+  uint64_t seen_remaps_ = 0;     // IdentityGraph remaps handled (MergesSince)
+  std::set<std::string> dirty_;  // audiences to refresh
   bool all_dirty_ = false;
-  bool tags_dirty_ = false;                // any new data since tags were refreshed
+  bool tags_dirty_ = false;  // any new data since tags were refreshed
 
   // Last saved membership per audience / tag key, as RecordChanges wrote it.
   std::map<std::string, std::shared_ptr<const Roaring>> saved_;  // guarded by mu_
 
-  // One Refresh, realtime round or Delete / DeleteTag at a time; guards
-  // seq_. Taken before mu_.
+  // One job writing stored attributes (PutComputedTrait,
+  // DeleteComputedTrait, RunRfm, PutPredicted) or ErasePersons at a time,
+  // held from the computation to the save, so no job saves values of
+  // persons erased meanwhile. Taken before refresh_mu_.
+  std::mutex attributes_mu_;
+  // One Refresh, realtime round, Delete / DeleteTag or ErasePersons at a
+  // time; guards seq_. Taken before mu_.
   std::mutex refresh_mu_;
   uint64_t seq_ = 0;
 
@@ -252,7 +285,7 @@ class Audiences final : public AudienceData {
   size_t queued_events_ = 0;
   uint64_t noted_ = 0, handled_ = 0;  // batches (for WaitForRealtime)
   bool closing_ = false;
-  RealtimeStats rt_stats_;            // guarded by queue_mu_
+  RealtimeStats rt_stats_;  // guarded by queue_mu_
   std::thread realtime_;
 };
 

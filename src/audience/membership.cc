@@ -1,8 +1,8 @@
 // Realtime membership (docs/audiences.md, "Realtime membership") and tags.
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <set>
-
-#include <spdlog/spdlog.h>
 
 #include "audience/audiences.h"
 #include "audience/internal/dependencies.h"
@@ -372,6 +372,54 @@ Result<std::vector<MembershipChange>> Audiences::History(uint32_t one_id) const 
   return out;
 }
 
+// ---- Deletion -------------------------------------------------------------------
+
+Status Audiences::EraseMembershipOf(const Roaring& gone, store::StateWriteBatch* batch) const {
+  // Every saved membership in the state DB, tags' included (saved_ holds
+  // only those recorded or loaded since the open).
+  RETURN_IF_ERROR(src_.state->ScanPrefix("au/m/", [&](std::string_view k, std::string_view v) {
+    Roaring bits;
+    try {
+      bits = Roaring::readSafe(v.data(), v.size());
+    } catch (const std::exception& e) {
+      return Status::Corruption("membership under \"" + std::string(k) + "\": " + e.what());
+    }
+    if (!bits.intersect(gone)) return Status::OK();
+    bits -= gone;
+    bits.runOptimize();
+    std::string bytes(bits.getSizeInBytes(), '\0');
+    bits.write(bytes.data());
+    batch->Put(std::string(k), std::move(bytes));
+    return Status::OK();
+  }));
+  // Their changes, found through their history: each au/h key ends with
+  // the SEQ of the same change in the feed.
+  bool erased = false;
+  for (uint32_t id : gone) {
+    std::string prefix = "au/h/";
+    internal::PutBigEndian32(&prefix, id);
+    RETURN_IF_ERROR(src_.state->ScanPrefix(prefix, [&](std::string_view k, std::string_view) {
+      if (k.size() != prefix.size() + 8) return Status::Corruption("membership history key");
+      batch->Delete("au/c/" + std::string(k.substr(prefix.size())));
+      batch->Delete(std::string(k));
+      erased = true;
+      return Status::OK();
+    }));
+  }
+  if (erased) {  // the newest change may go: its SEQ must not be handed out again
+    std::string last;
+    internal::PutBigEndian64(&last, seq_);
+    batch->Put(std::string(internal::kLastSeqKey), std::move(last));
+  }
+  return Status::OK();
+}
+
+void Audiences::ForgetMembershipOf(const Roaring& gone) {
+  for (auto& [key, bits] : saved_) {
+    if (bits->intersect(gone)) bits = std::make_shared<const Roaring>(*bits - gone);
+  }
+}
+
 // ---- Tags ---------------------------------------------------------------------
 
 Status Audiences::LoadTags() {
@@ -398,9 +446,13 @@ Status Audiences::LoadTags() {
 }
 
 Result<TagRecord> Audiences::PutTag(TagRecord tag) {
-  auto valid = [](const std::string& s) { return !s.empty() && s.size() <= 128 && s.find('\0') == std::string::npos && s.find('/') == std::string::npos; };
+  auto valid = [](const std::string& s) {
+    return !s.empty() && s.size() <= 128 && s.find('\0') == std::string::npos &&
+           s.find('/') == std::string::npos;
+  };
   if (!valid(tag.category) || !valid(tag.name)) {
-    return Status::InvalidArgument("a tag needs a category and a name of 1 to 128 bytes without '/'");
+    return Status::InvalidArgument(
+        "a tag needs a category and a name of 1 to 128 bytes without '/'");
   }
   if (!tag.is_list) {
     std::shared_lock lock(mu_);
@@ -446,7 +498,8 @@ Result<Roaring> Audiences::TagMembersNow(const TagRecord& tag) {
     Identifier id;
     id.ns = text.substr(0, colon);
     id.value = text.substr(colon + 1);
-    if (const size_t scoped = id.value.find(':'); scoped != std::string::npos &&
+    if (const size_t scoped = id.value.find(':');
+        scoped != std::string::npos &&
         (id.ns == "wechat_openid" || id.ns == "douyin_openid" || id.ns == "wechat_unionid" ||
          id.ns == "douyin_unionid" || id.ns == "wecom_external_userid")) {
       id.scope = id.value.substr(0, scoped);

@@ -1,6 +1,7 @@
 // Computed traits and RFM scores: computed by their jobs, stored in the
 // state DB in chunks, read by audiences (computed.*, rfm.*) and profiles.
 #include <algorithm>
+#include <iterator>
 
 #include "audience/audiences.h"
 #include "audience/internal/keys.h"
@@ -57,6 +58,47 @@ Result<std::vector<PersonValue>> LoadValues(const store::StateDb* db, const std:
   return out;
 }
 
+// Adds to `batch` every chunk under `prefix` rewritten without the values
+// of `gone` (deleted when none is left); the others' bytes stay as they
+// were, so a chunk may hold fewer than kChunkPersons afterwards.
+Status EraseValues(const store::StateDb* db, std::string_view prefix, const Roaring& gone,
+                   store::StateWriteBatch* batch) {
+  return db->ScanPrefix(prefix, [&](std::string_view k, std::string_view v) {
+    std::string kept;
+    bool erased = false;
+    for (size_t p = 0; p < v.size();) {
+      if (v.size() - p < 8) return Status::Corruption("values under " + std::string(k));
+      const uint32_t id = internal::DecodeBigEndian32(v.data() + p);
+      const uint32_t len = internal::DecodeBigEndian32(v.data() + p + 4);
+      if (v.size() - p - 8 < len) return Status::Corruption("values under " + std::string(k));
+      if (gone.contains(id)) {
+        erased = true;
+      } else {
+        kept.append(v.substr(p, 8 + len));
+      }
+      p += 8 + len;
+    }
+    if (!erased) return Status::OK();
+    if (kept.empty()) {
+      batch->Delete(std::string(k));
+    } else {
+      batch->Put(std::string(k), std::move(kept));
+    }
+    return Status::OK();
+  });
+}
+
+// `values` without the persons of `gone` (the same pointer if it has none of them).
+template <typename T>
+std::shared_ptr<const std::vector<T>> Without(std::shared_ptr<const std::vector<T>> values,
+                                              const Roaring& gone) {
+  auto erased = [&](const T& v) { return gone.contains(v.one_id); };
+  if (!values || std::none_of(values->begin(), values->end(), erased)) return values;
+  auto kept = std::make_shared<std::vector<T>>();
+  std::remove_copy_if(values->begin(), values->end(), std::back_inserter(*kept), erased);
+  return kept;
+}
+
 // Whether `n` has a condition on computed.NAME.
 bool UsesComputed(const Node& n, const std::string& name) {
   if (n.kind == Node::kAttribute) return n.ns == Namespace::kComputed && n.name == name;
@@ -67,7 +109,9 @@ bool UsesComputed(const Node& n, const std::string& name) {
 }
 
 Json RfmValue(const RfmScore& s) {
-  return Json{{"r", s.r}, {"f", s.f}, {"m", s.m},
+  return Json{{"r", s.r},
+              {"f", s.f},
+              {"m", s.m},
               {"score", std::to_string(s.r) + std::to_string(s.f) + std::to_string(s.m)},
               {"segment", std::string(s.segment)}};
 }
@@ -101,7 +145,8 @@ Status Audiences::LoadStoredAttributes() {
   }));
   for (auto& [name, about] : predicted) {
     ASSIGN_OR_RETURN(auto values, LoadValues(src_.state, "au/pv/" + name));
-    predicted_[name] = {std::move(about), std::make_shared<const std::vector<PersonValue>>(std::move(values))};
+    predicted_[name] = {std::move(about),
+                        std::make_shared<const std::vector<PersonValue>>(std::move(values))};
   }
   auto header = src_.state->Get("au/rfm");
   if (header.ok()) {
@@ -134,6 +179,7 @@ Status Audiences::LoadStoredAttributes() {
 }
 
 Result<size_t> Audiences::PutComputedTrait(const ComputedTraitSpec& spec) {
+  std::lock_guard computing(attributes_mu_);  // to the save: no erased person comes back
   EvalContext ctx = Context();
   ASSIGN_OR_RETURN(std::vector<PersonValue> values,
                    ComputeTrait(ctx.query, spec, ctx.now_us, src_.options.timezone));
@@ -149,6 +195,7 @@ Result<size_t> Audiences::PutComputedTrait(const ComputedTraitSpec& spec) {
 }
 
 Status Audiences::DeleteComputedTrait(const std::string& name) {
+  std::lock_guard computing(attributes_mu_);
   {
     std::shared_lock lock(mu_);
     if (!trait_specs_.count(name)) return Status::NotFound("no computed trait \"" + name + "\"");
@@ -199,6 +246,7 @@ Status Audiences::RecomputeTraits() {
 }
 
 Result<std::vector<RfmScore>> Audiences::RunRfm(const RfmOptions& options) {
+  std::lock_guard computing(attributes_mu_);  // to the save: no erased person comes back
   EvalContext ctx = Context();
   ASSIGN_OR_RETURN(std::vector<RfmCustomer> customers, GatherRfmCustomers(ctx.query, options));
   std::vector<RfmScore> scores = ScoreRfm(customers, options.analysis_time_us);
@@ -221,16 +269,20 @@ Result<std::vector<RfmScore>> Audiences::RunRfm(const RfmOptions& options) {
   return scores;
 }
 
-Status Audiences::PutPredicted(const std::string& name, std::vector<PersonValue> values, Json about) {
-  const bool valid_name = !name.empty() && name.size() <= 64 &&
-                          std::all_of(name.begin(), name.end(), [](char c) {
-                            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-                          });
-  if (!valid_name) return Status::InvalidArgument("predicted trait name \"" + name + "\": use [a-z0-9_]{1,64}");
+Status Audiences::PutPredicted(const std::string& name, std::vector<PersonValue> values,
+                               Json about) {
+  const bool valid_name =
+      !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+      });
+  if (!valid_name)
+    return Status::InvalidArgument("predicted trait name \"" + name + "\": use [a-z0-9_]{1,64}");
+  std::lock_guard computing(attributes_mu_);
   RETURN_IF_ERROR(SaveValues(src_.state, "au/pv/" + name, values));
   RETURN_IF_ERROR(src_.state->Put("au/pt/" + name, about.dump()));
   std::unique_lock lock(mu_);
-  predicted_[name] = {std::move(about), std::make_shared<const std::vector<PersonValue>>(std::move(values))};
+  predicted_[name] = {std::move(about),
+                      std::make_shared<const std::vector<PersonValue>>(std::move(values))};
   version_.fetch_add(1);  // cached leaves read the old values
   all_dirty_ = true;
   return Status::OK();
@@ -239,17 +291,21 @@ Status Audiences::PutPredicted(const std::string& name, std::vector<PersonValue>
 Json Audiences::PredictedSummary() const {
   std::shared_lock lock(mu_);
   Json out = Json::object();
-  for (const auto& [name, p] : predicted_) out[name] = {{"about", p.about}, {"persons", p.values->size()}};
+  for (const auto& [name, p] : predicted_)
+    out[name] = {{"about", p.about}, {"persons", p.values->size()}};
   return out;
 }
 
 Result<Json> Audiences::RfmSummary() const {
   std::shared_lock lock(mu_);
-  if (!rfm_) return Status::NotFound("RFM has not been run yet (POST /api/v1/rfm, or `quanyu rfm run`)");
+  if (!rfm_)
+    return Status::NotFound("RFM has not been run yet (POST /api/v1/rfm, or `quanyu rfm run`)");
   Json segments = Json::object();
   for (const auto& name : RfmSegmentNames()) segments[name] = 0;
-  for (const RfmScore& s : *rfm_) segments[std::string(s.segment)] = segments[std::string(s.segment)].get<int64_t>() + 1;
-  return Json{{"options", ToJson(rfm_options_)}, {"customers", rfm_->size()}, {"segments", segments}};
+  for (const RfmScore& s : *rfm_)
+    segments[std::string(s.segment)] = segments[std::string(s.segment)].get<int64_t>() + 1;
+  return Json{
+      {"options", ToJson(rfm_options_)}, {"customers", rfm_->size()}, {"segments", segments}};
 }
 
 Json Audiences::StoredAttributesOf(uint32_t one_id) const {
@@ -310,8 +366,9 @@ Status Audiences::ForEachStoredAttribute(Namespace ns, std::string_view name,
     scores = rfm_;
   }
   if (!scores) {
-    return Status::InvalidArgument("rfm." + std::string(name) +
-                                   ": RFM has not been run yet (POST /api/v1/rfm, or `quanyu rfm run`)");
+    return Status::InvalidArgument(
+        "rfm." + std::string(name) +
+        ": RFM has not been run yet (POST /api/v1/rfm, or `quanyu rfm run`)");
   }
   const std::string field(name);
   if (field != "segment" && field != "r" && field != "f" && field != "m" && field != "score") {
@@ -328,6 +385,21 @@ Status Audiences::ForEachStoredAttribute(Namespace ns, std::string_view name,
     }
   }
   return Status::OK();
+}
+
+Status Audiences::EraseStoredValuesOf(const Roaring& gone, store::StateWriteBatch* batch) const {
+  // Every chunk in the state DB, also of a predicted trait or an RFM run
+  // whose header a crash kept from being written (not loaded at the open).
+  for (std::string_view prefix : {"au/cv/", "au/pv/", "au/rfmv/"}) {
+    RETURN_IF_ERROR(EraseValues(src_.state, prefix, gone, batch));
+  }
+  return Status::OK();
+}
+
+void Audiences::ForgetStoredValuesOf(const Roaring& gone) {
+  for (auto& [name, values] : trait_values_) values = Without(values, gone);
+  for (auto& [name, p] : predicted_) p.values = Without(p.values, gone);
+  rfm_ = Without(rfm_, gone);
 }
 
 }  // namespace quanyu::audience

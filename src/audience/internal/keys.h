@@ -4,8 +4,13 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace quanyu::audience::internal {
+
+// The last membership change SEQ handed out, kept once the newest changes
+// may have been erased (u64 BE).
+inline constexpr std::string_view kLastSeqKey = "au/seq";
 
 inline void PutBigEndian64(std::string* dst, uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) dst->push_back(static_cast<char>(v >> shift & 0xff));
