@@ -322,7 +322,7 @@ TEST_F(ServerPrivacyTest, DataSubjectRequestsAccessCorrectWithdrawWithDeadlines)
         json{{"type", "access"}}, json{{"type", "correct"}, {"identifier", "user_id:u1"}},
         json{{"type", "access"}, {"identifier", "nonsense"}},
         json{{"type", "access"}, {"identifier", "user_id:u1"}, {"extra", 1}},
-        json{{"type", "delete"}, {"identifier", "user_id:u1"}}}) {
+        json{{"type", "delete"}, {"identifier", "nonsense"}}}) {
     HttpAnswer a = As(kAdminKey, "POST", "/api/v1/privacy/requests", bad.dump());
     EXPECT_EQ(a.status, 400) << bad << " → " << a.body;
   }

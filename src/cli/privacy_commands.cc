@@ -120,7 +120,8 @@ void RegisterDsr(CLI::App& app) {
                        : t == "correct"  ? "Correct a person's traits (--traits JSON)"
                        : t == "withdraw" ? "Withdraw a person's consent (all purposes and "
                                            "channels unless --consent says which)"
-                                         : "Erase a person (not built yet: refused)";
+                                         : "Erase everything held about a person and suppress "
+                                           "their identifiers; prints the completed request";
     auto* sub = cmd->add_subcommand(t, help);
     sub->add_option("--identifier", f->identifier,
                     "NAMESPACE[:SCOPE]:VALUE, e.g. phone:+8613800138000")
@@ -147,6 +148,12 @@ void RegisterDsr(CLI::App& app) {
       WithEngine(f->common, kServed, [&](Engine& e) -> Status {
         ASSIGN_OR_RETURN(nlohmann::json answer,
                          e.DataSubjectRequest(*type, *regime, f->identifier, detail));
+        if (*type == privacy::RequestType::kDelete) {
+          // The engine would run it in the background; here it runs now.
+          RETURN_IF_ERROR(e.RunPendingDeletions());
+          ASSIGN_OR_RETURN(auto done, e.requests().Get(answer["request"]["id"].get<std::string>()));
+          answer["request"] = Engine::RequestJson(done, SystemClock::Default()->NowMicros());
+        }
         std::printf("%s\n",
                     answer.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
         return Status::OK();
@@ -172,28 +179,39 @@ void RegisterRetention(CLI::App& app) {
   cmd->require_subcommand(1);
   struct Flags {
     KeyFlags common;
-    int days = -1;
+    int days = -1, inactive_days = -1;
   };
   auto f = std::make_shared<Flags>();
-  auto* run = cmd->add_subcommand("run", "Remove the stored events older than raw_events_days");
+  auto* run = cmd->add_subcommand(
+      "run",
+      "Remove the stored events older than raw_events_days and erase the persons inactive for "
+      "profiles_inactive_days");
   run->add_option("--raw-events-days", f->days,
                   "Override [retention] raw_events_days for this run (0 keeps everything)")
+      ->check(CLI::Range(0, 36500));
+  run->add_option("--profiles-inactive-days", f->inactive_days,
+                  "Override [retention] profiles_inactive_days for this run (0 keeps everyone)")
       ->check(CLI::Range(0, 36500));
   AddCommon(run, &f->common);
   run->callback([f] {
     auto config = LoadEffectiveConfig(f->common.config, f->common.data);
     if (!config.ok()) return Fail(config.status());
     if (f->days >= 0) config->retention_raw_events_days = f->days;
+    if (f->inactive_days >= 0) config->retention_profiles_inactive_days = f->inactive_days;
     auto engine = OpenDataDirectory(*config, "the server's own retention job ([retention])");
     if (!engine.ok()) return Fail(engine.status());
     auto r = (*engine)->ApplyRetention(SystemClock::Default()->NowMicros());
     Status closed = (*engine)->Close();
     if (!r.ok()) return Fail(r.status());
-    std::printf("%s\n", nlohmann::json{{"raw_events_days", config->retention_raw_events_days},
-                                       {"segments_removed", r->segments},
-                                       {"events_removed", r->events}}
-                            .dump()
-                            .c_str());
+    std::printf("%s\n",
+                nlohmann::json{{"raw_events_days", config->retention_raw_events_days},
+                               {"segments_removed", r->raw_events.segments},
+                               {"events_removed", r->raw_events.events},
+                               {"profiles_inactive_days", config->retention_profiles_inactive_days},
+                               {"inactive_persons_erased", r->inactive.persons},
+                               {"inactive_events_erased", r->inactive.events}}
+                    .dump()
+                    .c_str());
     if (!closed.ok()) Fail(closed);
   });
 }

@@ -8,8 +8,8 @@
 #include <cstring>
 #include <fstream>
 #include <set>
-#include <tuple>
 #include <sstream>
+#include <tuple>
 
 namespace quanyu {
 namespace {
@@ -254,9 +254,11 @@ Result<Config> ParseConfig(const std::string& text) {
   }
   if (auto* s = root["privacy"].as_table()) RETURN_IF_ERROR(ParsePrivacyTable(*s, &c));
   if (auto* s = root["retention"].as_table()) {
-    RETURN_IF_ERROR(CheckKeys(*s, "retention.", {"raw_events_days", "interval_s"}));
+    RETURN_IF_ERROR(
+        CheckKeys(*s, "retention.", {"raw_events_days", "profiles_inactive_days", "interval_s"}));
     for (auto [key, out, lo, hi] :
          {std::tuple{"raw_events_days", &c.retention_raw_events_days, 0, 36500},
+          std::tuple{"profiles_inactive_days", &c.retention_profiles_inactive_days, 0, 36500},
           std::tuple{"interval_s", &c.retention_interval_s, 1, 7 * 86400}}) {
       if (auto* v = s->get(key)) {
         auto n = v->value<int64_t>();

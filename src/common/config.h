@@ -100,7 +100,8 @@ struct Config {
 
   // [retention] (docs/privacy.md). 0 = keep forever.
   int retention_raw_events_days = 0;
-  int retention_interval_s = 3600;  // how often the background job looks
+  int retention_profiles_inactive_days = 0;  // persons with no event for this long are erased
+  int retention_interval_s = 3600;           // how often the background job looks
 
   // [[sources]]
   std::vector<SourceConfig> sources;

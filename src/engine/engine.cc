@@ -60,6 +60,8 @@ Result<std::unique_ptr<Engine>> Engine::Open(const Config& config) {
   ASSIGN_OR_RETURN(engine->api_keys_, privacy::ApiKeys::Open(engine->state_.get()));
   ASSIGN_OR_RETURN(engine->audit_, privacy::AuditLog::Open(engine->state_.get()));
   ASSIGN_OR_RETURN(engine->requests_, privacy::RequestQueue::Open(engine->state_.get()));
+  ASSIGN_OR_RETURN(engine->suppressed_,
+                   privacy::SuppressionList::Open(engine->state_.get(), &*engine->keys_));
   if (auto lsn = engine->state_->Get(kIdentityLsnKey); lsn.ok()) {
     if (lsn->size() != 8) return Status::Corruption("bad identity/lsn record in state DB");
     engine->identity_lsn_ = DecodeFixed64(lsn->data());
@@ -106,6 +108,12 @@ Result<std::unique_ptr<Engine>> Engine::Open(const Config& config) {
   as.options = engine->query_options_;
   ASSIGN_OR_RETURN(engine->audiences_, audience::Audiences::Open(std::move(as)));
   engine->last_refresh_ = engine->last_recompute_ = std::chrono::steady_clock::now();
+  // A deletion a crash interrupted finishes before anything is served; if
+  // it cannot, the maintenance thread retries it.
+  if (Status st = engine->RunPendingDeletions(); !st.ok()) {
+    spdlog::error("resuming deletion requests: {} (retried in the background)", st.ToString());
+    engine->deletions_waiting_ = true;
+  }
   engine->maintenance_ = std::thread([e = engine.get()] { e->MaintenanceLoop(); });
   return engine;
 }
@@ -125,6 +133,11 @@ Status Engine::Recover() {
   uint64_t replayed = 0;
   RETURN_IF_ERROR(log_->Replay(from, [&](log::Lsn lsn, std::string_view payload) -> Status {
     ASSIGN_OR_RETURN(std::vector<Event> events, DecodeEventBatch(payload));
+    // Events of erased persons may still be in the log when a deletion was
+    // interrupted: they stay out (the deletion resumes after Recover).
+    if (suppressed_->size() > 0) {
+      std::erase_if(events, [&](const Event& e) { return suppressed_->Matches(e); });
+    }
     for (const auto& e : events) {
       dedupe_->Insert(e.source, e.message_id, e.received_us);
       dedupe_->Commit(e.source, e.message_id, lsn);
@@ -189,6 +202,7 @@ void Engine::Ingest(IngestRequest request, IngestCallback done) {
   events->reserve(request.parsed.events.size());
   int64_t now = SystemClock::Default()->NowMicros();
   ConsentOverlay overlay;
+  std::shared_lock admit(admit_mu_);  // until the events are queued in the log
   for (auto& e : request.parsed.events) {
     normalizer_.Normalize(&e, *source);
     if (!Admissible(&e, &result, &overlay)) continue;
@@ -329,6 +343,7 @@ IngestResult Engine::BulkLoad(const collect::SourceInfo& source, std::vector<Eve
   std::vector<Event> fresh;
   fresh.reserve(events.size());
   ConsentOverlay overlay;
+  std::shared_lock admit(admit_mu_);
   for (auto& e : events) {
     normalizer_.Normalize(&e, source);
     if (!Admissible(&e, &result, &overlay)) continue;
@@ -464,11 +479,24 @@ void Engine::MaintenanceLoop() {
         spdlog::error("checkpoint failed: {}", st.ToString());
       }
     }
-    if (config_.retention_raw_events_days > 0 &&
+    if ((config_.retention_raw_events_days > 0 || config_.retention_profiles_inactive_days > 0) &&
         now - last_retention_ >= std::chrono::seconds(config_.retention_interval_s)) {
       last_retention_ = now;
+      lock.unlock();  // erasing inactive persons checkpoints, which takes maintenance_mu_
       auto dropped = ApplyRetention(SystemClock::Default()->NowMicros());
+      lock.lock();
       if (!dropped.ok()) spdlog::error("retention failed: {}", dropped.status().ToString());
+    }
+    if (deletions_waiting_ && now >= deletion_retry_) {
+      deletions_waiting_ = false;
+      lock.unlock();  // the deletion checkpoints, which takes maintenance_mu_
+      Status st = RunPendingDeletions();
+      lock.lock();
+      if (!st.ok()) {
+        spdlog::error("deletion request: {} (retried in a minute)", st.ToString());
+        deletions_waiting_ = true;
+        deletion_retry_ = now + std::chrono::minutes(1);
+      }
     }
     RefreshAudiences(&lock);
   }

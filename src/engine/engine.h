@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -43,6 +44,7 @@
 #include "privacy/crypto.h"
 #include "privacy/gate.h"
 #include "privacy/requests.h"
+#include "privacy/suppression.h"
 #include "privacy/tracking_plan.h"
 #include "query/params.h"
 #include "query/query.h"
@@ -201,20 +203,44 @@ class Engine {
   // person across merged identities (profile, identity graph, consent,
   // events). `detail` is the correct request's traits object or, for
   // withdraw, an optional consent object (default: every purpose and
-  // channel withdrawn). InvalidArgument for a bad identifier or detail, and
-  // for "delete", which is not built yet. A request that fails after it was
-  // queued is saved as failed and its error returned.
+  // channel withdrawn). InvalidArgument for a bad identifier or detail. A
+  // request that fails after it was queued is saved as failed and its error
+  // returned.
+  //
+  // "delete" answers at once with the request "running": the identifier
+  // named and every identifier of its person are already on the
+  // suppression list (events carrying one are dropped from now on), and the
+  // erasure itself runs on the maintenance thread (RunPendingDeletions; the
+  // CLI calls that directly). docs/privacy.md, "Deletion", lists what it
+  // erases and how a crash midway is resumed.
   Result<query::Json> DataSubjectRequest(privacy::RequestType type, privacy::Regime regime,
                                          std::string_view identifier, const query::Json& detail);
   privacy::RequestQueue& requests() const { return *requests_; }
+  // Carries out every deletion request that is pending or running (one at a
+  // time, in the order received) and marks each completed; the first error
+  // stops the run and leaves its request running, to be resumed by the next
+  // call. Open runs it, so a deletion a crash interrupted resumes before
+  // the engine serves.
+  Status RunPendingDeletions();
+  const privacy::SuppressionList& suppressed() const { return *suppressed_; }
   // The requests as JSON (times formatted, "overdue" for open ones past
   // their deadline).
   static query::Json RequestJson(const privacy::DataSubjectRequest& r, int64_t now_us);
 
-  // Retention (docs/privacy.md): removes the stored events older than
-  // [retention] raw_events_days (none when 0), as of `now_us`. The
-  // maintenance thread runs it every [retention] interval_s.
-  Result<store::RetentionResult> ApplyRetention(int64_t now_us);
+  // Retention (docs/privacy.md), as of `now_us`: removes the stored events
+  // older than [retention] raw_events_days, and erases — as a deletion
+  // request would, but without suppressing their identifiers — every
+  // person whose last event is older than profiles_inactive_days (none
+  // when 0). The maintenance thread runs it every [retention] interval_s.
+  struct InactiveErasure {
+    uint64_t persons = 0;
+    uint64_t events = 0;
+  };
+  struct RetentionRun {
+    store::RetentionResult raw_events;
+    InactiveErasure inactive;
+  };
+  Result<RetentionRun> ApplyRetention(int64_t now_us);
 
   // Analytics (docs/metrics.md): runs query `kind` (funnel, retention,
   // paths, touchpoints, kpis, trends) over the stored events with identities
@@ -318,6 +344,31 @@ class Engine {
   // and the key ring; InvalidArgument naming the key for an unknown policy
   // name or a bad key file.
   Status OpenPrivacy();
+  // Erases everything held about the subject of deletion request `r` and
+  // marks it completed (RunPendingDeletions); safe to run again after a
+  // crash at any point.
+  Status CarryOutDeletion(privacy::DataSubjectRequest* r);
+  // What a deletion erases, in its crash-safe order: the stored events of
+  // `keys` (sorted) or carrying an identifier `carrying` names (may be
+  // empty), the log up to now, profile partials and consent of `keys`,
+  // audience data of `persons` and their aliases, then the persons in the
+  // identity graph; then the state DB is compacted. Each step is
+  // idempotent; crash points "delete:store|log|profile|identity|compact"
+  // follow them.
+  Result<store::EraseResult> EraseData(const std::vector<uint32_t>& persons,
+                                       const std::vector<identity::IdentKey>& keys,
+                                       std::function<bool(const Identifier&)> carrying);
+  // Removes from uploaded list tags every identifier `carrying` names or
+  // one of `persons` holds (EraseData, before the graph forgets them).
+  Status EraseFromListTags(const std::vector<uint32_t>& persons,
+                           const std::function<bool(const Identifier&)>& carrying);
+  // Retention's inactive profiles: erases every person whose newest
+  // last_seen over their keys is before `cutoff_us`.
+  Result<InactiveErasure> EraseInactivePersons(int64_t cutoff_us);
+  // Suppresses the identifiers of `keys` for request `request_id`, with no
+  // event between the gate and the log meanwhile, then waits until every
+  // event that passed the gate before is applied.
+  Status SuppressKeys(const std::vector<identity::IdentKey>& keys, const std::string& request_id);
   // Everything held about person `one_id` (the access request's "data").
   Result<query::Json> PersonalData(uint32_t one_id) const;
   void MaintenanceLoop();
@@ -340,6 +391,14 @@ class Engine {
   std::unique_ptr<privacy::ApiKeys> api_keys_;
   std::unique_ptr<privacy::AuditLog> audit_;
   std::unique_ptr<privacy::RequestQueue> requests_;
+  std::unique_ptr<privacy::SuppressionList> suppressed_;
+  // Ingest holds it shared from the gate until its events are queued in the
+  // log; a deletion holds it exclusively while it adds to the suppression
+  // list, so no event checked against the old list reaches the log after.
+  std::shared_mutex admit_mu_;
+  std::mutex deletion_mu_;                      // one deletion at a time
+  std::atomic<bool> deletions_waiting_{false};  // the maintenance thread runs them
+  std::chrono::steady_clock::time_point deletion_retry_{};
   std::optional<privacy::KeyRing> keys_;  // PII keys: keyed hashes (and, later, encryption)
   privacy::CollectPolicy collect_policy_;
   mutable std::mutex plan_mu_;                         // guards plan_ (the pointer) and violations_

@@ -279,6 +279,11 @@ Result<Engine::TimelinePage> Engine::PersonEvents(uint32_t one_id, const std::st
 }
 
 Result<std::string> Engine::AppendCorrection(Event e) {
+  if (suppressed_->Matches(e)) {
+    return Status::InvalidArgument(
+        "the identifier was erased by a deletion request and is suppressed: nothing about it is "
+        "recorded any more");
+  }
   int64_t now = SystemClock::Default()->NowMicros();
   e.timestamp_us = e.received_us = now;
   e.source = collect::kCorrectionSource;

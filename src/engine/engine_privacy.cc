@@ -163,6 +163,15 @@ Status Engine::OpenPrivacy() {
 }
 
 bool Engine::GateEvent(Event* e, IngestResult* result, ConsentOverlay* overlay) {
+  if (suppressed_->Matches(*e)) {
+    result->rejected.push_back(
+        {-1, "suppressed",
+         "event " + e->message_id +
+             " carries an identifier erased by a deletion request; it is not stored"});
+    CountRejection("suppressed", e->source);
+    CountDecision("collect", "suppressed_identifier", "drop", e->source);
+    return false;
+  }
   if (!CheckTrackingPlan(*e, result)) return false;
   std::vector<privacy::ConsentDecision> own = privacy::DecisionsOf(*e);
   std::vector<privacy::ConsentDecision> all;
@@ -208,20 +217,43 @@ bool Engine::GateEvent(Event* e, IngestResult* result, ConsentOverlay* overlay) 
   return true;
 }
 
-Result<store::RetentionResult> Engine::ApplyRetention(int64_t now_us) {
-  if (config_.retention_raw_events_days <= 0) return store::RetentionResult{};
-  const int64_t cutoff = now_us - int64_t{config_.retention_raw_events_days} * 86400 * 1'000'000;
-  ASSIGN_OR_RETURN(store::RetentionResult r, store_->DropBefore(cutoff));
-  MetricsRegistry::Default()
-      ->GetCounter("quanyu_retention_events_deleted_total",
-                   "Stored events removed by retention ([retention] raw_events_days)",
-                   {{"data_class", "raw_events"}})
-      ->Add(r.events);
-  if (r.segments) {
-    spdlog::info("retention: removed {} events in {} segments older than {} days", r.events,
-                 r.segments, config_.retention_raw_events_days);
+Result<Engine::RetentionRun> Engine::ApplyRetention(int64_t now_us) {
+  RetentionRun run;
+  constexpr int64_t kDayUs = int64_t{86400} * 1'000'000;
+  auto* metrics = MetricsRegistry::Default();
+  if (config_.retention_raw_events_days > 0) {
+    const int64_t cutoff = now_us - config_.retention_raw_events_days * kDayUs;
+    ASSIGN_OR_RETURN(run.raw_events, store_->DropBefore(cutoff));
+    metrics
+        ->GetCounter("quanyu_retention_events_deleted_total",
+                     "Stored events removed by retention ([retention])",
+                     {{"data_class", "raw_events"}})
+        ->Add(run.raw_events.events);
+    if (run.raw_events.segments) {
+      spdlog::info("retention: removed {} events in {} segments older than {} days",
+                   run.raw_events.events, run.raw_events.segments,
+                   config_.retention_raw_events_days);
+    }
   }
-  return r;
+  if (config_.retention_profiles_inactive_days > 0) {
+    const int64_t cutoff = now_us - config_.retention_profiles_inactive_days * kDayUs;
+    ASSIGN_OR_RETURN(run.inactive, EraseInactivePersons(cutoff));
+    metrics
+        ->GetCounter("quanyu_retention_events_deleted_total",
+                     "Stored events removed by retention ([retention])",
+                     {{"data_class", "inactive_profiles"}})
+        ->Add(run.inactive.events);
+    metrics
+        ->GetCounter("quanyu_retention_persons_deleted_total",
+                     "Persons erased by retention ([retention] profiles_inactive_days)")
+        ->Add(run.inactive.persons);
+    if (run.inactive.persons) {
+      spdlog::info("retention: erased {} persons inactive for {} days ({} events)",
+                   run.inactive.persons, config_.retention_profiles_inactive_days,
+                   run.inactive.events);
+    }
+  }
+  return run;
 }
 
 privacy::ConsentState Engine::ConsentOf(uint32_t one_id) const {

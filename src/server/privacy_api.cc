@@ -231,7 +231,7 @@ HttpResponse RequestsRoute(Engine* engine, const HttpRequest& r) {
         Status::NotFound("no API route for " + r.method + " " + r.path + " (use GET or POST)"));
   }
   constexpr std::string_view kShape =
-      "{\"type\": \"access\"|\"correct\"|\"withdraw\", \"identifier\": "
+      "{\"type\": \"access\"|\"delete\"|\"correct\"|\"withdraw\", \"identifier\": "
       "\"NAMESPACE[:SCOPE]:VALUE\", \"regime\": \"pipl\"|\"gdpr\"|\"ccpa\", \"traits\": {...} "
       "(correct), \"consent\": {...} (withdraw, optional)}";
   json body = json::parse(r.body, nullptr, false);
@@ -263,7 +263,10 @@ HttpResponse RequestsRoute(Engine* engine, const HttpRequest& r) {
   auto answer =
       engine->DataSubjectRequest(*type, *regime, body["identifier"].get<std::string>(), detail);
   if (!answer.ok()) return ErrorResponse(answer.status());
-  return JsonResponse(201, answer->dump(-1, ' ', false, json::error_handler_t::replace));
+  // A deletion is accepted and runs in the background: poll
+  // GET /api/v1/privacy/requests/{id} until it is "completed".
+  const int code = *type == privacy::RequestType::kDelete ? 202 : 201;
+  return JsonResponse(code, answer->dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
 }  // namespace
