@@ -189,6 +189,28 @@ TEST_F(ServerAudienceTest, PreviewTextAndTreeAgreeAndErrorsAre400) {
   EXPECT_NE(get.body.find("use POST"), std::string::npos) << get.body;
 }
 
+// consent.* conditions read what the consent ledger reads: a decision made
+// through POST /api/v1/consent, a withdrawal request, Sensors-style
+// "$consent" and Segment's categoryPreferences on any event, by purpose,
+// channel or consent-manager category name.
+TEST_F(ServerAudienceTest, ConsentConditionsSeeEveryWayConsentIsRecorded) {
+  ASSERT_EQ(PreviewCount("consent.marketing = true"), 1u);  // the fixture's categoryPreferences
+  Call("POST", "/api/v1/consent",
+       {{"identifier", "user_id:u3"}, {"purposes", {{"marketing", "granted"}}},
+        {"channels", {{"sms", "denied"}}}},
+       201);
+  EXPECT_EQ(PreviewCount("consent.marketing = true"), 2u);
+  EXPECT_EQ(PreviewCount("consent.advertising = true"), 2u) << "a category name of the purpose";
+  EXPECT_EQ(PreviewCount("consent.sms = false"), 1u);
+  Ingest(R"({"type":"track","anonymousId":"a4","event":"Page Liked","messageId":"c-a4",
+             "properties":{"$consent":{"purposes":{"marketing":true}}}})");
+  EXPECT_EQ(PreviewCount("consent.marketing = true"), 3u);
+  Call("POST", "/api/v1/privacy/requests", {{"type", "withdraw"}, {"identifier", "user_id:u3"}},
+       201);
+  EXPECT_EQ(PreviewCount("consent.marketing = true"), 2u);
+  EXPECT_EQ(PreviewCount("consent.marketing = false"), 2u) << "u3 withdrew; the fixture's refusal";
+}
+
 TEST_F(ServerAudienceTest, CreateGetListUpdateDelete) {
   json created = Call("POST", "/api/v1/audiences",
                       {{"name", "shanghai"},

@@ -7,7 +7,7 @@
 //   trait.*      profile traits as folded now (AudienceData::ForEachTrait)
 //   computed.*, rfm.*, predicted.*   values materialized by their jobs
 //                (AudienceData::ForEachStoredAttribute)
-//   consent.*    the latest "Consent Updated" choice (a store scan)
+//   consent.*    the latest consent decision, as the ledger reads it (a store scan)
 //   did / sequence   store scans over the condition's window
 //   audience("x")    x's definition, evaluated in place (cycles rejected)
 // Each leaf's bitmap is cached under its canonical form, the minute a

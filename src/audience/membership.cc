@@ -152,10 +152,15 @@ void Audiences::RealtimeLoop() {
 
 std::vector<AudienceRecord> Audiences::AffectedBy(const std::vector<Noted>& batches) const {
   std::set<std::string_view> names;
-  bool traits = false;
+  bool traits = false, consent = false;
   for (const Noted& b : batches) {
     traits |= !b.merges.empty();  // the merged persons' every condition may change
     for (const Event& e : *b.events) {
+      // Consent rides on any event (context.consent, "$consent"): the same
+      // cheap test the ledger's reader starts with.
+      consent = consent || e.context_json.find("\"consent\"") != std::string::npos ||
+                e.properties_json.find("\"$consent\"") != std::string::npos ||
+                e.traits_json.find("\"$consent\"") != std::string::npos;
       if (NamesOnly(e.type)) {
         names.insert(e.name);
       } else {
@@ -163,7 +168,6 @@ std::vector<AudienceRecord> Audiences::AffectedBy(const std::vector<Noted>& batc
       }
     }
   }
-  const bool consent = names.count("Consent Updated") > 0;
   std::vector<AudienceRecord> out;
   std::shared_lock lock(mu_);
   for (const auto& [name, r] : audiences_) {

@@ -38,7 +38,7 @@ bool AdmitsNewPersons(const Node& n) {
   }
 }
 
-// Whether `n` has a consent.* condition (its events are "Consent Updated").
+// Whether `n` has a consent.* condition (decided by events carrying consent).
 bool UsesConsent(const Node& n) {
   if (n.kind == Node::kAttribute) return n.ns == Namespace::kConsent;
   for (const Node& c : n.children) {

@@ -16,7 +16,7 @@ bool Holds(const Bound& b, double x);
 // may join, whatever their events.
 bool AdmitsNewPersons(const Node& n);
 
-// Whether `n` has a consent.* condition (its events are "Consent Updated").
+// Whether `n` has a consent.* condition (decided by events carrying consent).
 bool UsesConsent(const Node& n);
 
 }  // namespace quanyu::audience::internal

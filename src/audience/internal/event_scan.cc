@@ -6,11 +6,13 @@
 #include <bit>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "audience/internal/attribute_compare.h"
 #include "audience/internal/dependencies.h"
 #include "audience/window.h"
+#include "privacy/consent.h"
 #include "query/fields.h"
 #include "query/filter.h"
 
@@ -102,7 +104,8 @@ class DidFolder {
     }
   }
   bool Satisfied(uint64_t count, double sum) const {
-    return Holds(node_->count, static_cast<double>(count)) && (!with_sum() || Holds(node_->sum, sum));
+    return Holds(node_->count, static_cast<double>(count)) &&
+           (!with_sum() || Holds(node_->sum, sum));
   }
 
  private:
@@ -123,9 +126,10 @@ class DidState final : public LeafState {
   void Fold(const store::ColumnBatch& b) override { folder_.Fold(b, &range_, &tally_, nullptr); }
   void Decide(const Roaring& persons, Roaring* bits) const override {
     for (uint32_t id : persons) {
-      const bool in = id < tally_.count.size()
-                          ? folder_.Satisfied(tally_.count[id], tally_.with_sum ? tally_.sum[id] : 0)
-                          : folder_.Satisfied(0, 0);
+      const bool in =
+          id < tally_.count.size()
+              ? folder_.Satisfied(tally_.count[id], tally_.with_sum ? tally_.sum[id] : 0)
+              : folder_.Satisfied(0, 0);
       if (in) {
         bits->add(id);
       } else {
@@ -190,7 +194,8 @@ class StepCollector {
     cols->Add(store::Column::kTimestamp);
     for (const auto& m : matchers_) m.AddColumns(cols);
   }
-  void Collect(const store::ColumnBatch& b, const query::TimeRange* range, std::vector<StepRow>* out) {
+  void Collect(const store::ColumnBatch& b, const query::TimeRange* range,
+               std::vector<StepRow>* out) {
     bool any = false;
     for (auto& m : matchers_) {
       m.Prepare(b);
@@ -224,7 +229,8 @@ bool Chains(const StepRow* rows, size_t n, size_t steps, int64_t gap_us) {
       if (!(rows[i].mask >> s & 1)) continue;
       if (s == 0) {
         latest[0] = rows[i].ts;
-      } else if (latest[s - 1] != INT64_MIN && (gap_us == 0 || rows[i].ts - latest[s - 1] <= gap_us)) {
+      } else if (latest[s - 1] != INT64_MIN &&
+                 (gap_us == 0 || rows[i].ts - latest[s - 1] <= gap_us)) {
         latest[s] = rows[i].ts;
       }
     }
@@ -246,7 +252,7 @@ class SequenceState final : public LeafState {
     collector_.Collect(b, &range_, &fresh);
     for (const StepRow& r : fresh) added_[r.one_id].push_back(r);
     added_rows_ += fresh.size();
-    if (added_rows_ > std::max<size_t>(4096, rows_.size() / 4)) {  // fold the additions in
+    if (added_rows_ > std::max<size_t>(4096, rows_.size() / 4)) {          // fold the additions in
       std::erase_if(rows_, [](const StepRow& r) { return r.mask == 0; });  // merged away
       for (auto& [id, v] : added_) rows_.insert(rows_.end(), v.begin(), v.end());
       std::sort(rows_.begin(), rows_.end(), StepRowBefore);
@@ -257,8 +263,9 @@ class SequenceState final : public LeafState {
   void Decide(const Roaring& persons, Roaring* bits) const override {
     std::vector<StepRow> mine;
     for (uint32_t id : persons) {
-      auto [lo, hi] = std::equal_range(rows_.begin(), rows_.end(), StepRow{id, 0, 0},
-                                       [](const StepRow& a, const StepRow& b) { return a.one_id < b.one_id; });
+      auto [lo, hi] =
+          std::equal_range(rows_.begin(), rows_.end(), StepRow{id, 0, 0},
+                           [](const StepRow& a, const StepRow& b) { return a.one_id < b.one_id; });
       mine.assign(lo, hi);
       if (auto it = added_.find(id); it != added_.end()) {
         mine.insert(mine.end(), it->second.begin(), it->second.end());
@@ -274,8 +281,9 @@ class SequenceState final : public LeafState {
   void Merge(uint32_t survivor, uint32_t absorbed) override {
     // The absorbed rows move to the survivor's additions; in rows_ they stay
     // in place (its order is by one_id) with no step left.
-    auto [lo, hi] = std::equal_range(rows_.begin(), rows_.end(), StepRow{absorbed, 0, 0},
-                                     [](const StepRow& a, const StepRow& b) { return a.one_id < b.one_id; });
+    auto [lo, hi] =
+        std::equal_range(rows_.begin(), rows_.end(), StepRow{absorbed, 0, 0},
+                         [](const StepRow& a, const StepRow& b) { return a.one_id < b.one_id; });
     std::vector<StepRow>& to = added_[survivor];
     for (auto it = lo; it != hi; ++it) {
       if (it->mask == 0) continue;
@@ -299,8 +307,8 @@ class SequenceState final : public LeafState {
   const Node node_;
   const query::TimeRange range_;
   StepCollector collector_;
-  std::vector<StepRow> rows_;                         // sorted by StepRowBefore
-  std::map<uint32_t, std::vector<StepRow>> added_;   // rows applied since, by person
+  std::vector<StepRow> rows_;                       // sorted by StepRowBefore
+  std::map<uint32_t, std::vector<StepRow>> added_;  // rows applied since, by person
   size_t added_rows_ = 0;
 };
 
@@ -316,42 +324,69 @@ void Choose(Choice* c, int64_t ts, bool granted) {
   if (ts > c->ts || (ts == c->ts && !granted)) *c = {ts, static_cast<int8_t>(granted)};
 }
 
+// Reads the choices for consent.CATEGORY the way the consent ledger does
+// (privacy::DecisionsOf): Segment context.consent — categoryPreferences,
+// and Quanyu's "purposes" / "channels" — on any event, and Sensors'
+// "$consent" in properties or traits; so decisions made through POST
+// /api/v1/consent, a withdrawal request or Sensors count too. CATEGORY is a
+// purpose, a channel or a consent-manager category name
+// (privacy::TopicNamed); a name it does not know is read as a raw
+// categoryPreferences key.
 class ConsentFolder {
  public:
-  explicit ConsentFolder(std::string category) : category_(std::move(category)) {}
+  explicit ConsentFolder(std::string category)
+      : category_(std::move(category)), topic_(privacy::TopicNamed(category_)) {}
   static void AddColumns(store::ColumnSet* cols) {
-    cols->Add(store::Column::kName);
     cols->Add(store::Column::kContext);
+    cols->Add(store::Column::kProperties);
+    cols->Add(store::Column::kTraits);
     cols->Add(store::Column::kTimestamp);
   }
   void Fold(const store::ColumnBatch& b, std::vector<Choice>* latest) {
-    const auto& dict = b.Dictionary(store::Column::kName);
-    uint32_t code = UINT32_MAX;
-    for (size_t i = 0; i < dict.size(); ++i) {
-      if (dict[i] == "Consent Updated") code = static_cast<uint32_t>(i);
-    }
-    if (code == UINT32_MAX) return;
-    const uint32_t* codes = b.Codes(store::Column::kName);
     const int64_t* ts = b.Int64s(store::Column::kTimestamp);
+    Event e;
     for (size_t r = 0; r < b.size(); ++r) {
-      if (codes[r] != code) continue;
       const uint32_t id = b.OneId(r);
       if (id == 0) continue;
-      simdjson::padded_string json(b.String(store::Column::kContext, r));
-      simdjson::ondemand::document doc;
-      bool granted = false;
-      if (parser_.iterate(json).get(doc) != simdjson::SUCCESS) continue;
-      if (doc.at_pointer("/consent/categoryPreferences/" + category_).get_bool().get(granted) !=
-          simdjson::SUCCESS) {
+      // Almost no event carries consent: a substring test before any parse.
+      std::string_view context = b.String(store::Column::kContext, r);
+      std::string_view properties = b.String(store::Column::kProperties, r);
+      std::string_view traits = b.String(store::Column::kTraits, r);
+      const bool in_context = context.find("\"consent\"") != std::string_view::npos;
+      if (!in_context && properties.find("\"$consent\"") == std::string_view::npos &&
+          traits.find("\"$consent\"") == std::string_view::npos) {
         continue;
       }
+      int8_t granted = -1;
+      if (topic_) {
+        e.timestamp_us = ts[r];
+        e.context_json.assign(context);
+        e.properties_json.assign(properties);
+        e.traits_json.assign(traits);
+        for (const auto& d : privacy::DecisionsOf(e)) {
+          if (d.topic != *topic_) continue;
+          const bool yes = d.status == privacy::ConsentStatus::kGranted;
+          if (granted < 0 || !yes) granted = yes;  // within one event a refusal wins
+        }
+      } else if (in_context) {
+        simdjson::padded_string json(context);
+        simdjson::ondemand::document doc;
+        bool value = false;
+        if (parser_.iterate(json).get(doc) == simdjson::SUCCESS &&
+            doc.at_pointer("/consent/categoryPreferences/" + category_).get_bool().get(value) ==
+                simdjson::SUCCESS) {
+          granted = value;
+        }
+      }
+      if (granted < 0) continue;
       if (id >= latest->size()) latest->resize(std::max<size_t>(id + 1, latest->size() * 2));
-      Choose(&(*latest)[id], ts[r], granted);
+      Choose(&(*latest)[id], ts[r], granted == 1);
     }
   }
 
  private:
   std::string category_;
+  std::optional<privacy::Topic> topic_;
   simdjson::ondemand::parser parser_;
 };
 

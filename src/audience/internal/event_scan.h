@@ -72,7 +72,7 @@ Result<LeafResult> EvaluateSequence(const Node& n, const query::QueryContext& q,
 Result<LeafResult> EvaluateConsent(const Node& n, const query::QueryContext& q, int64_t now_us,
                                    const Roaring& universe);
 
-// The latest "Consent Updated" choice of each person for `category`
+// The latest consent decision (as the ledger reads events) of each person for `category`
 // (context.consent.categoryPreferences.CATEGORY, a boolean; events without
 // it are ignored): fn(one_id, granted), in one_id order.
 Status ForEachConsent(const query::QueryContext& q, std::string_view category,
