@@ -4,20 +4,57 @@
 // privacy::DecisionsOf (does the event carry consent?) and
 // privacy::GateAtCollect with the default policy (analytics, child age,
 // sensitive-property scan); then FoldDecisions of a person with a few
-// decisions (what a person with consent on record adds). Run, not asserted
-// (bench/RESULTS.md).
+// decisions (what a person with consent on record adds); then the
+// suppression-list check (one keyed hash per identifier of the event) with
+// 1,000 deleted persons on the list. Run, not asserted (bench/RESULTS.md).
 //
 //   privacy_bench [persons] [repeat]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #include <vector>
 
 #include "privacy/consent.h"
 #include "privacy/gate.h"
+#include "privacy/suppression.h"
 #include "sim/sim.h"
+
+namespace {
+
+// The suppression list's persistence, in memory (the bench times lookups).
+class MemoryKv final : public quanyu::KvStore {
+ public:
+  quanyu::Result<std::string> Get(std::string_view key) const override {
+    auto it = kv_.find(std::string(key));
+    if (it == kv_.end()) return quanyu::Status::NotFound("absent");
+    return it->second;
+  }
+  quanyu::Status ScanPrefix(std::string_view prefix, const quanyu::KvScanFn& fn) const override {
+    for (auto it = kv_.lower_bound(std::string(prefix));
+         it != kv_.end() && it->first.starts_with(prefix); ++it) {
+      RETURN_IF_ERROR(fn(it->first, it->second));
+    }
+    return quanyu::Status::OK();
+  }
+  quanyu::Status Write(const quanyu::KvWriteBatch& batch) override {
+    for (const auto& op : batch.ops()) {
+      if (op.is_delete) {
+        kv_.erase(op.key);
+      } else {
+        kv_[op.key] = op.value;
+      }
+    }
+    return quanyu::Status::OK();
+  }
+
+ private:
+  std::map<std::string, std::string> kv_;
+};
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using Clock = std::chrono::steady_clock;
@@ -71,6 +108,28 @@ int main(int argc, char** argv) {
   }
   const double fold_ns =
       std::chrono::duration<double, std::nano>(Clock::now() - fold_start).count() / folds;
+  // The suppression list with 1,000 deleted persons' identifiers.
+  auto ring = quanyu::privacy::KeyRing::Generate();
+  MemoryKv kv;
+  auto list = quanyu::privacy::SuppressionList::Open(&kv, &*ring);
+  std::vector<quanyu::privacy::SuppressionList::Hash> deleted;
+  for (size_t i = 0; i < events.size() && deleted.size() < 1000; i += events.size() / 1000 + 1) {
+    for (const auto& id : events[i].identifiers) deleted.push_back((*list)->HashOf(id));
+  }
+  (void)(*list)->Add(deleted, "bench");
+  std::vector<double> suppress_ns;
+  size_t suppressed = 0, identifiers = 0;
+  for (int r = 0; r < repeat; ++r) {
+    suppressed = identifiers = 0;
+    const auto start = Clock::now();
+    for (const auto& e : events) {
+      suppressed += (*list)->Matches(e);
+      identifiers += e.identifiers.size();
+    }
+    suppress_ns.push_back(std::chrono::duration<double, std::nano>(Clock::now() - start).count() /
+                          static_cast<double>(events.size()));
+  }
+  std::sort(suppress_ns.begin(), suppress_ns.end());
   std::printf("events           %zu (%lld persons)\n", events.size(),
               static_cast<long long>(result->persons));
   std::printf("carrying consent %zu; sensitive properties stripped %zu; dropped %zu\n", carrying,
@@ -78,5 +137,10 @@ int main(int argc, char** argv) {
   std::printf("gate per event   best %.0f ns, median %.0f ns (%d runs)\n", gate_ns.front(),
               gate_ns[gate_ns.size() / 2], repeat);
   std::printf("fold of 4 decisions %.0f ns (%zu)\n", fold_ns, granted);
+  std::printf(
+      "suppression check per event best %.0f ns, median %.0f ns (%zu hashes listed; %.2f "
+      "identifiers per event; %zu events suppressed)\n",
+      suppress_ns.front(), suppress_ns[suppress_ns.size() / 2], (*list)->size(),
+      static_cast<double>(identifiers) / static_cast<double>(events.size()), suppressed);
   return 0;
 }

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -79,6 +80,30 @@ TEST(PrivacyCryptoTest, KeyedHashMatchesTheDocumentedDerivation) {
   KeyRing ring = MustParse(std::string("1 ") + kCountingKeyHex);
   EXPECT_EQ(Hex(KeyedHash(ring, "suppression", "alice@example.com")),
             "6fb56d93b6518d0e2d9c37c5e053dd08754720ed288f3fecf23ca1f3c25e5623");
+}
+
+// The prepared hasher gives KeyedHash's hashes, for any value, from many
+// threads at once.
+TEST(PrivacyCryptoTest, KeyedHasherMatchesKeyedHashAcrossThreads) {
+  KeyRing ring = MustParse(std::string("1 ") + kCountingKeyHex);
+  KeyedHasher hasher(ring, "suppression");
+  EXPECT_EQ(Hex(hasher.Hash("alice@example.com")),
+            "6fb56d93b6518d0e2d9c37c5e053dd08754720ed288f3fecf23ca1f3c25e5623");
+  KeyedHasher other_domain(ring, "dsr");
+  EXPECT_NE(other_domain.Hash("alice@example.com"), hasher.Hash("alice@example.com"));
+  std::vector<std::thread> threads;
+  std::atomic<int> mismatches{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 2000; ++i) {
+        const std::string v = "phone:+86139" + std::to_string(t * 100000 + i);
+        if (hasher.Hash(v) != KeyedHash(ring, "suppression", v)) ++mismatches;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(mismatches.load(), 0);
+  EXPECT_EQ(hasher.Hash(""), KeyedHash(ring, "suppression", ""));
 }
 
 TEST(PrivacyCryptoTest, DecryptsAValueSealedByAnIndependentImplementation) {

@@ -454,6 +454,51 @@ std::array<uint8_t, 32> KeyedHash(const KeyRing& ring, std::string_view domain,
   return Mac(ring.index_key_, {length, Bytes(domain), Bytes(value)});
 }
 
+struct KeyedHasher::State {
+  EVP_MAC_CTX* ready = nullptr;  // keyed, with the domain prefix fed
+  ~State() { EVP_MAC_CTX_free(ready); }
+};
+
+KeyedHasher::KeyedHasher(const KeyRing& ring, std::string_view domain)
+    : state_(std::make_unique<State>()) {
+  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                         OSSL_PARAM_construct_end()};
+  uint8_t length[8];
+  for (int i = 0; i < 8; ++i)
+    length[i] = static_cast<uint8_t>(uint64_t{domain.size()} >> (56 - 8 * i));
+  state_->ready = mac ? EVP_MAC_CTX_new(mac) : nullptr;
+  const bool ok =
+      state_->ready &&
+      EVP_MAC_init(state_->ready, ring.index_key_.data(), ring.index_key_.size(), params) == 1 &&
+      EVP_MAC_update(state_->ready, length, sizeof length) == 1 &&
+      EVP_MAC_update(state_->ready, reinterpret_cast<const uint8_t*>(domain.data()),
+                     domain.size()) == 1;
+  if (!ok) {
+    std::fprintf(stderr, "quanyu: HMAC-SHA-256 setup failed in OpenSSL: %s\n",
+                 OpenSslError().c_str());
+    std::abort();
+  }
+}
+
+KeyedHasher::~KeyedHasher() = default;
+
+std::array<uint8_t, 32> KeyedHasher::Hash(std::string_view value) const {
+  std::unique_ptr<EVP_MAC_CTX, Free<EVP_MAC_CTX_free>> ctx(EVP_MAC_CTX_dup(state_->ready));
+  KeyBytes out{};
+  size_t len = 0;
+  const bool ok = ctx &&
+                  EVP_MAC_update(ctx.get(), reinterpret_cast<const uint8_t*>(value.data()),
+                                 value.size()) == 1 &&
+                  EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) == 1 && len == out.size();
+  if (!ok) {
+    std::fprintf(stderr, "quanyu: HMAC-SHA-256 failed in OpenSSL: %s\n", OpenSslError().c_str());
+    std::abort();
+  }
+  return out;
+}
+
 std::string Hex(std::span<const uint8_t> bytes) {
   std::string out;
   out.reserve(2 * bytes.size());

@@ -36,8 +36,11 @@ Result<std::unique_ptr<SuppressionList>> SuppressionList::Open(KvStore* db, cons
   return list;
 }
 
+SuppressionList::SuppressionList(KvStore* db, const KeyRing* ring)
+    : db_(db), ring_(ring), hasher_(*ring, kDomain) {}
+
 SuppressionList::Hash SuppressionList::HashOf(std::string_view identifier_text) const {
-  return KeyedHash(*ring_, kDomain, identifier_text);
+  return hasher_.Hash(identifier_text);
 }
 
 SuppressionList::Hash SuppressionList::HashOf(const Identifier& id) const {

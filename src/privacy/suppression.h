@@ -60,10 +60,11 @@ class SuppressionList {
       return v;
     }
   };
-  SuppressionList(KvStore* db, const KeyRing* ring) : db_(db), ring_(ring) {}
+  SuppressionList(KvStore* db, const KeyRing* ring);
 
   KvStore* const db_;
   const KeyRing* const ring_;
+  const KeyedHasher hasher_;  // KeyedHash(*ring_, "suppression", ·)
   mutable std::shared_mutex mu_;
   std::unordered_map<Hash, std::string, HashOfHash> request_of_;  // hash -> request id
   std::atomic<size_t> size_{0};
