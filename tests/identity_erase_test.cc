@@ -13,6 +13,7 @@
 
 #include "identity/graph.h"
 #include "identity/interner.h"
+#include "map_kv.h"
 
 namespace quanyu::identity {
 namespace {
@@ -44,31 +45,7 @@ IdentKey ApplyOne(IdentityGraph* g, Event e) {
   return one[0].identity_key;
 }
 
-class MapKv : public KvReader {
- public:
-  std::map<std::string, std::string> data;
-  void Write(const KvWriteBatch& b) {
-    for (const auto& op : b.ops()) {
-      if (op.is_delete) {
-        data.erase(op.key);
-      } else {
-        data[op.key] = op.value;
-      }
-    }
-  }
-  Result<std::string> Get(std::string_view key) const override {
-    auto it = data.find(std::string(key));
-    if (it == data.end()) return Status::NotFound("no " + std::string(key));
-    return it->second;
-  }
-  Status ScanPrefix(std::string_view prefix, const KvScanFn& fn) const override {
-    for (auto it = data.lower_bound(std::string(prefix));
-         it != data.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
-      RETURN_IF_ERROR(fn(it->first, it->second));
-    }
-    return Status::OK();
-  }
-};
+using ::quanyu::testing::MapKv;
 
 // Keys and values of a batch or a store that contain `needle`.
 std::vector<std::string> Holding(const KvWriteBatch& b, std::string_view needle) {

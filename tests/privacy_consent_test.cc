@@ -6,6 +6,7 @@
 
 #include "privacy/consent.h"
 #include "privacy/gate.h"
+#include "map_kv.h"
 
 namespace quanyu::privacy {
 namespace {
@@ -109,31 +110,7 @@ TEST(ConsentFold, AtEqualTimesTheRefusalWinsWhateverTheOrder) {
   EXPECT_TRUE(FoldDecisions({b, a}).refused(Topic::kMarketing));
 }
 
-class MapKv : public KvReader {
- public:
-  std::map<std::string, std::string> data;
-  void Write(const KvWriteBatch& b) {
-    for (const auto& op : b.ops()) {
-      if (op.is_delete) {
-        data.erase(op.key);
-      } else {
-        data[op.key] = op.value;
-      }
-    }
-  }
-  Result<std::string> Get(std::string_view key) const override {
-    auto it = data.find(std::string(key));
-    if (it == data.end()) return Status::NotFound("no key");
-    return it->second;
-  }
-  Status ScanPrefix(std::string_view prefix, const KvScanFn& fn) const override {
-    for (auto it = data.lower_bound(std::string(prefix));
-         it != data.end() && it->first.starts_with(prefix); ++it) {
-      RETURN_IF_ERROR(fn(it->first, it->second));
-    }
-    return Status::OK();
-  }
-};
+using ::quanyu::testing::MapKv;
 
 TEST(ConsentLedger, FoldsOverKeysIgnoresReplaysAndPersists) {
   ConsentLedger ledger;

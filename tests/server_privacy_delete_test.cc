@@ -94,6 +94,17 @@ class ServerPrivacyDeleteTest : public ::testing::Test {
     return sum;
   }
 
+  // The request once it is no longer running (or after 30 s).
+  json AwaitRequest(const std::string& id) {
+    json r;
+    for (int i = 0; i < 600; ++i) {
+      r = Admin("GET", "/api/v1/privacy/requests/" + id);
+      if (r["status"] != "running") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return r;
+  }
+
   static std::string VictimEvents(const std::string& suffix) {
     return R"(
       {"type":"identify","userId":"victim-u-7731","anonymousId":"victim-dev-5512",
@@ -146,12 +157,7 @@ TEST_F(ServerPrivacyDeleteTest, DeletionLeavesNoTraceInAnyFileAndSuppressesResen
   ASSERT_TRUE(accepted.contains("request")) << accepted;
   EXPECT_EQ(accepted["request"]["status"], "running") << accepted;
   const std::string id = accepted["request"]["id"];
-  json done;
-  for (int i = 0; i < 600; ++i) {
-    done = Admin("GET", "/api/v1/privacy/requests/" + id);
-    if (done["status"] != "running") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  json done = AwaitRequest(id);
   ASSERT_EQ(done["status"], "completed") << done;
   EXPECT_NE(done["outcome"].get<std::string>().find("erased 6 stored events"), std::string::npos)
       << done;
@@ -215,12 +221,7 @@ TEST_F(ServerPrivacyDeleteTest, DeletingAnUnknownIdentifierSuppressesItAndErases
   json accepted = Admin("POST", "/api/v1/privacy/requests",
                         {{"type", "delete"}, {"identifier", "email:ghost@example.com"}}, 202);
   const std::string id = accepted["request"]["id"];
-  json done;
-  for (int i = 0; i < 600; ++i) {
-    done = Admin("GET", "/api/v1/privacy/requests/" + id);
-    if (done["status"] != "running") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  json done = AwaitRequest(id);
   EXPECT_EQ(done["status"], "completed") << done;
   EXPECT_TRUE(done["one_id"].is_null()) << done;
   // The ghost's events are refused from now on; others' still flow.
