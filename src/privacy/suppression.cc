@@ -37,7 +37,7 @@ Result<std::unique_ptr<SuppressionList>> SuppressionList::Open(KvStore* db, cons
 }
 
 SuppressionList::SuppressionList(KvStore* db, const KeyRing* ring)
-    : db_(db), ring_(ring), hasher_(*ring, kDomain) {}
+    : db_(db), hasher_(*ring, kDomain) {}
 
 SuppressionList::Hash SuppressionList::HashOf(std::string_view identifier_text) const {
   return hasher_.Hash(identifier_text);

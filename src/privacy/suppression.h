@@ -31,8 +31,8 @@ class SuppressionList {
  public:
   using Hash = std::array<uint8_t, 32>;
 
-  // Loads the list from `db`; `ring` (which must outlive the list) keys the
-  // hashes. Corruption on a malformed record.
+  // Loads the list from `db`; `ring` keys the hashes (it is read once,
+  // here). Corruption on a malformed record.
   static Result<std::unique_ptr<SuppressionList>> Open(KvStore* db, const KeyRing* ring);
 
   Hash HashOf(const Identifier& id) const;
@@ -63,8 +63,7 @@ class SuppressionList {
   SuppressionList(KvStore* db, const KeyRing* ring);
 
   KvStore* const db_;
-  const KeyRing* const ring_;
-  const KeyedHasher hasher_;  // KeyedHash(*ring_, "suppression", ·)
+  const KeyedHasher hasher_;  // KeyedHash(ring, "suppression", ·)
   mutable std::shared_mutex mu_;
   std::unordered_map<Hash, std::string, HashOfHash> request_of_;  // hash -> request id
   std::atomic<size_t> size_{0};
