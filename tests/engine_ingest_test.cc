@@ -237,8 +237,12 @@ TEST(ImporterTest, CsvImportWithMapping) {
   EXPECT_DOUBLE_EQ(*stored[0].revenue, 199.5);
   EXPECT_EQ(FormatTimestamp(stored[0].timestamp_us), "2026-10-01T10:00:00.000Z");
   bool has_phone = false;
-  for (const auto& id : stored[0].identifiers)
-    has_phone |= id.ns == "phone" && id.value == "+8613800138000";
+  for (const auto& id : stored[0].identifiers) {
+    if (id.ns != "phone") continue;
+    EXPECT_TRUE(privacy::IsPiiToken(id.value)) << id.value;  // stored tokenized
+    auto plain = (*engine)->RevealIdentifier(id);
+    has_phone |= plain.ok() && plain->value == "+8613800138000";
+  }
   EXPECT_TRUE(has_phone);
 }
 

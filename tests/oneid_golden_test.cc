@@ -160,7 +160,10 @@ std::string Persons(const Engine& engine, size_t* count = nullptr) {
   for (uint32_t p = 1; p <= stats.persons + stats.aliases; ++p) {
     auto d = engine.identity().Describe(p);
     if (!d || d->one_id != p) continue;
-    std::vector<std::string> ids = d->identifiers;
+    // Phones are tokenized at rest (privacy/pii.h), under each data
+    // directory's own key: compare plaintexts.
+    std::vector<std::string> ids;
+    for (const auto& id : d->identifiers) ids.push_back(engine.RevealPii(id, false, false));
     std::sort(ids.begin(), ids.end());
     std::string line;
     for (const auto& id : ids) line += (line.empty() ? "" : " ") + id;

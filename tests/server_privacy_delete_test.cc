@@ -129,7 +129,7 @@ class ServerPrivacyDeleteTest : public ::testing::Test {
 TEST_F(ServerPrivacyDeleteTest, DeletionLeavesNoTraceInAnyFileAndSuppressesResentEvents) {
   const std::string other = R"(
     {"type":"identify","userId":"other-u-4242","anonymousId":"other-dev-1","messageId":"o-1",
-     "traits":{"city":"Chengdu"}},
+     "traits":{"city":"Chengdu","phone":"+8613800004242"}},
     {"type":"track","userId":"other-u-4242","event":"Order Completed","messageId":"o-2",
      "properties":{"order_id":"ORD-OTHER-31337","revenue":12}})";
   // Part of the data reaches segments (checkpointed, the log truncated),
@@ -150,6 +150,22 @@ TEST_F(ServerPrivacyDeleteTest, DeletionLeavesNoTraceInAnyFileAndSuppressesResen
   json before = Admin("GET", "/api/v1/profiles?identifier=user_id:victim-u-7731");
   EXPECT_EQ(before["traits"]["city"], "Hangzhou-victim") << before;
   const uint32_t victim = before["one_id"].get<uint32_t>();
+  // The vault records (privacy/pii.h) that hold the victim's phone, email
+  // and name encrypted, and the other person's phone: the deletion must
+  // take the victim's out of every file and leave the other's.
+  auto record_keys = [&](std::string_view identifier) {
+    auto one_id = served_.engine->LookupPerson(identifier);
+    EXPECT_TRUE(one_id.ok()) << identifier;
+    std::vector<std::string> tokens, keys;
+    if (one_id.ok()) privacy::CollectPiiTokens(*served_.engine->ProfileJson(*one_id), &tokens);
+    // The 16 bytes after "pii/": RocksDB stores a key's shared prefix once.
+    for (const auto& t : tokens) keys.push_back(privacy::PiiVault::RecordKeyOf(t)->substr(4));
+    return keys;
+  };
+  const std::vector<std::string> victim_records = record_keys("user_id:victim-u-7731");
+  const std::vector<std::string> other_records = record_keys("user_id:other-u-4242");
+  EXPECT_GE(victim_records.size(), 3u) << "phone, email and name at least";
+  EXPECT_EQ(other_records.size(), 2u) << "the other person's phone (identifier and trait)";
 
   // The request is accepted at once and completes in the background.
   json accepted = Admin("POST", "/api/v1/privacy/requests",
@@ -204,6 +220,12 @@ TEST_F(ServerPrivacyDeleteTest, DeletionLeavesNoTraceInAnyFileAndSuppressesResen
     in_state = in_state || hit.starts_with("state/");
   }
   EXPECT_TRUE(in_segments && in_state) << ::testing::PrintToString(control);
+  // Encrypted form: the victim's vault records are gone from every file;
+  // the other person's record is still found (in the state DB).
+  EXPECT_EQ(FilesHolding(dir_.path(), victim_records), std::vector<std::string>{});
+  std::vector<std::string> other_record_files = FilesHolding(dir_.path(), other_records);
+  ASSERT_FALSE(other_record_files.empty());
+  EXPECT_TRUE(other_record_files.front().starts_with("state/"));
 
   // After a restart the suppression still holds and nothing came back.
   Start();

@@ -68,6 +68,8 @@ void Run(const Flags& f, const Result<Json>& body, const Operation& op) {
                                   "and /api/v1/rfm endpoints");
   if (!engine.ok()) return Fail(engine.status());
   auto text = op(**engine, *body);
+  // Personal data is tokenized at rest; the operator sees the plaintext.
+  if (text.ok()) *text = (*engine)->RevealPii(*text);
   Status closed = (*engine)->Close();
   if (!text.ok()) return Fail(text.status());
   if (!closed.ok()) return Fail(closed);
@@ -198,7 +200,9 @@ Result<std::string> ExportOperation(Engine& e, const Flags& f, const Json& body)
     if (file.empty() || file.find('/') != std::string::npos || file == "." || file == "..") {
       return Status::Internal("the export named a file \"" + file + "\" outside --out");
     }
-    const std::string content = content_json.get<std::string>();
+    // The files leave Quanyu: plaintext (CSV cells as JSON text are not
+    // escaped further).
+    const std::string content = e.RevealPii(content_json.get<std::string>(), false, false);
     const std::string path = (std::filesystem::path(f.out) / file).string();
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out << content;

@@ -34,6 +34,7 @@ void RegisterModel(CLI::App& app);
 void RegisterKey(CLI::App& app);
 void RegisterDsr(CLI::App& app);
 void RegisterRetention(CLI::App& app);
+void RegisterPrivacyKey(CLI::App& app);
 
 // The exit code set by the command that ran (0 by default).
 int ExitCode();

@@ -129,6 +129,7 @@ void RegisterExport(CLI::App& app) {
         collect::AppendSegmentJson(e, &text);
         text.push_back('\n');
       }
+      text = (*engine)->RevealPii(text);  // an export leaves Quanyu in plaintext
       n += batch.size();
       if (std::fwrite(text.data(), 1, text.size(), out) != text.size()) {
         return Status::IOError("write failed");

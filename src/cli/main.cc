@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   quanyu::cli::RegisterKey(app);
   quanyu::cli::RegisterDsr(app);
   quanyu::cli::RegisterRetention(app);
+  quanyu::cli::RegisterPrivacyKey(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -154,8 +154,10 @@ void RegisterDsr(CLI::App& app) {
           ASSIGN_OR_RETURN(auto done, e.requests().Get(answer["request"]["id"].get<std::string>()));
           answer["request"] = Engine::RequestJson(done, SystemClock::Default()->NowMicros());
         }
-        std::printf("%s\n",
-                    answer.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+        // Personal data is tokenized at rest; the answer carries the plaintext.
+        std::printf("%s\n", e.RevealPii(answer.dump(2, ' ', false,
+                                                    nlohmann::json::error_handler_t::replace))
+                                .c_str());
         return Status::OK();
       });
     });
@@ -213,6 +215,56 @@ void RegisterRetention(CLI::App& app) {
                     .dump()
                     .c_str());
     if (!closed.ok()) Fail(closed);
+  });
+}
+
+void RegisterPrivacyKey(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "privacy-key",
+      "The key ring that encrypts personal data at rest: status, rotate (docs/privacy.md)");
+  cmd->require_subcommand(1);
+  auto f = std::make_shared<KeyFlags>();
+  constexpr std::string_view kServed = "the data directory (stop `quanyu serve` first)";
+
+  auto* status = cmd->add_subcommand(
+      "status", "Print the key ids, the current key and how many values each seals");
+  AddCommon(status, f.get());
+  status->callback([f, kServed] {
+    WithEngine(*f, kServed, [&](Engine& e) -> Status {
+      ASSIGN_OR_RETURN(auto counts, e.vault().CountByKey());
+      nlohmann::json by_key = nlohmann::json::object();
+      for (const auto& [id, n] : counts) by_key[std::to_string(id)] = n;
+      nlohmann::json ids = nlohmann::json::array();
+      for (const auto& k : e.key_ring().keys()) ids.push_back(k.id);
+      nlohmann::json out{{"key_source", e.key_file().empty() ? "QUANYU_PRIVACY_KEY" : e.key_file()},
+                         {"keys", ids},
+                         {"current", e.key_ring().current().id},
+                         {"values", e.vault().size()},
+                         {"values_by_key", by_key}};
+      std::printf("%s\n", out.dump(2).c_str());
+      return Status::OK();
+    });
+  });
+
+  auto* rotate = cmd->add_subcommand(
+      "rotate",
+      "Add a new key to the key file, re-encrypt every stored value under it and compact the old "
+      "ciphertexts away (lookup hashes do not change)");
+  AddCommon(rotate, f.get());
+  rotate->callback([f, kServed] {
+    WithEngine(*f, kServed, [&](Engine& e) -> Status {
+      ASSIGN_OR_RETURN(Engine::KeyRotation r, e.RotateKey());
+      std::printf(
+          "%s\n",
+          nlohmann::json{{"key_id", r.key_id}, {"resealed", r.resealed}, {"key_file", r.key_file}}
+              .dump(2)
+              .c_str());
+      std::fprintf(stderr,
+                   "rotated to key %d; %zu values re-encrypted; keep a copy of %s (it holds the "
+                   "old keys too)\n",
+                   r.key_id, r.resealed, r.key_file.c_str());
+      return Status::OK();
+    });
   });
 }
 

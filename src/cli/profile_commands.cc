@@ -49,6 +49,7 @@ void Run(const Flags& f, const std::function<Result<std::string>(Engine*)>& op) 
   auto engine = OpenDataDirectory(*config, "the /api/v1/profiles and /api/v1/identity endpoints");
   if (!engine.ok()) return FailWith(engine.status());
   auto document = op(engine->get());
+  if (document.ok()) *document = (*engine)->RevealPii(*document);  // tokenized at rest
   Status closed = (*engine)->Close();
   if (!document.ok()) return FailWith(document.status());
   if (!closed.ok()) return FailWith(closed);

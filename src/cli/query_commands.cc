@@ -438,16 +438,19 @@ void RunQueryCommand(const std::string& kind, const QueryFlags& f) {
   auto engine = OpenDataDirectory(*config, "POST /api/v1/query/" + kind);
   if (!engine.ok()) return Fail(engine.status());
   auto answer = (*engine)->Query(kind, *body);
+  std::string text;
+  if (answer.ok()) {
+    std::optional<std::string> tables;
+    if (format == "table") tables = RenderTables(kind, *answer, *body);
+    // Personal data is tokenized at rest; the operator sees the plaintext.
+    text = tables ? (*engine)->RevealPii(*tables, false, false)
+                  : (*engine)->RevealPii(
+                        answer->dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
+  }
   Status closed = (*engine)->Close();
   if (!answer.ok()) return Fail(answer.status());
   if (!closed.ok()) return Fail(closed);
-  if (format == "table") {
-    if (auto tables = RenderTables(kind, *answer, *body)) {
-      std::fputs(tables->c_str(), stdout);
-      return;
-    }
-  }
-  std::printf("%s\n", answer->dump(2, ' ', false, Json::error_handler_t::replace).c_str());
+  std::fputs(text.c_str(), stdout);
 }
 
 }  // namespace

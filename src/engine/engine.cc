@@ -202,15 +202,23 @@ void Engine::Ingest(IngestRequest request, IngestCallback done) {
   events->reserve(request.parsed.events.size());
   int64_t now = SystemClock::Default()->NowMicros();
   ConsentOverlay overlay;
+  privacy::PiiVault::Pending pii;
   std::shared_lock admit(admit_mu_);  // until the events are queued in the log
   for (auto& e : request.parsed.events) {
     normalizer_.Normalize(&e, *source);
-    if (!Admissible(&e, &result, &overlay)) continue;
+    if (!Admissible(&e, &result, &overlay, &pii)) continue;
     if (!dedupe_->Insert(e.source, e.message_id, now)) {
       ++result.duplicates;
       continue;
     }
     events->push_back(std::move(e));
+  }
+  // The plaintexts behind new tokens are durable before the events are.
+  if (Status sealed = vault_->Commit(&pii); !sealed.ok()) {
+    for (const auto& e : *events) dedupe_->Erase(e.source, e.message_id);
+    CountRejection("vault_error", source->name, events->size());
+    result.status = sealed;
+    return done(std::move(result));
   }
   if (result.duplicates) {
     MetricsRegistry::Default()
@@ -278,7 +286,8 @@ void Engine::ResolveIdentity(std::vector<Event>* events, uint64_t lsn) {
   identity_lsn_ = std::max(identity_lsn_, lsn);
 }
 
-bool Engine::Admissible(Event* event, IngestResult* result, ConsentOverlay* overlay) {
+bool Engine::Admissible(Event* event, IngestResult* result, ConsentOverlay* overlay,
+                        privacy::PiiVault::Pending* pending) {
   const Event& e = *event;
   auto reject = [&](const char* reason, std::string message) {
     result->rejected.push_back({-1, reason, std::move(message)});
@@ -296,7 +305,15 @@ bool Engine::Admissible(Event* event, IngestResult* result, ConsentOverlay* over
                       ": identity_split is an admin correction "
                       "(POST /api/v1/identity/split), not an event a source sends");
   }
-  return GateEvent(event, result, overlay);
+  // Identifiers first: the gate matches them, as the graph and the
+  // suppression list hold them, tokenized. Only an admitted event's
+  // plaintexts join `pending` (a suppressed identifier's must not come back).
+  privacy::PiiVault::Pending own;
+  privacy::TokenizeIdentifiers(*vault_, &own, event);
+  if (!GateEvent(event, result, overlay)) return false;
+  privacy::TokenizePayload(*vault_, &own, event);
+  pending->Absorb(std::move(own));
+  return true;
 }
 
 IngestResult Engine::IngestSync(IngestRequest request) {
@@ -343,15 +360,22 @@ IngestResult Engine::BulkLoad(const collect::SourceInfo& source, std::vector<Eve
   std::vector<Event> fresh;
   fresh.reserve(events.size());
   ConsentOverlay overlay;
+  privacy::PiiVault::Pending pii;
   std::shared_lock admit(admit_mu_);
   for (auto& e : events) {
     normalizer_.Normalize(&e, source);
-    if (!Admissible(&e, &result, &overlay)) continue;
+    if (!Admissible(&e, &result, &overlay, &pii)) continue;
     if (!dedupe_->Insert(e.source, e.message_id, now)) {
       ++result.duplicates;
       continue;
     }
     fresh.push_back(std::move(e));
+  }
+  if (Status sealed = vault_->Commit(&pii); !sealed.ok()) {
+    for (const auto& e : fresh) dedupe_->Erase(e.source, e.message_id);
+    CountRejection("vault_error", source.name, fresh.size());
+    result.status = sealed;
+    return result;
   }
   result.accepted = fresh.size();
   CountAccepted(source.name, fresh.size(), 0);

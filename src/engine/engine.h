@@ -43,6 +43,7 @@
 #include "privacy/consent.h"
 #include "privacy/crypto.h"
 #include "privacy/gate.h"
+#include "privacy/pii.h"
 #include "privacy/requests.h"
 #include "privacy/suppression.h"
 #include "privacy/tracking_plan.h"
@@ -133,8 +134,39 @@ class Engine {
   //
   // Parses and normalizes "NAMESPACE[:SCOPE]:VALUE" (e.g. "phone:+8613800138000",
   // "wechat_openid:wx123:oAbc"): InvalidArgument if malformed, junk or not a
-  // valid value of its namespace.
-  Result<Identifier> ParseIdentifier(std::string_view text) const;
+  // valid value of its namespace. A direct identifier's value comes back as
+  // its token (privacy/pii.h), as the graph holds it; with `keep`, its
+  // plaintext is queued there for the vault (AppendCorrection commits it),
+  // for identifiers an event is about to record.
+  Result<Identifier> ParseIdentifier(std::string_view text,
+                                     privacy::PiiVault::Pending* keep = nullptr) const;
+  // Personal data at rest (docs/privacy.md): `text` (JSON unless `json` is
+  // false) with every PII token revealed as its plaintext, or masked.
+  std::string RevealPii(std::string_view text, bool mask = false, bool json = true,
+                        size_t* revealed = nullptr) const;
+  // `id` with a tokenized value replaced by its plaintext; NotFound if the
+  // value was erased.
+  Result<Identifier> RevealIdentifier(Identifier id) const;
+  const privacy::PiiVault& vault() const { return *vault_; }
+  const privacy::KeyRing& key_ring() const { return *keys_; }
+  // The key file the ring came from; "" when from QUANYU_PRIVACY_KEY.
+  const std::string& key_file() const { return key_file_; }
+  // `text` with the emails and phone numbers in it tokenized and their
+  // plaintexts committed to the vault (for free text the engine stores, such
+  // as an audit entry's path).
+  Result<std::string> ProtectText(std::string_view text);
+  // Commits plaintexts queued by ParseIdentifier(text, keep) for state that
+  // holds their tokens outside an event (list tags).
+  Status KeepPii(privacy::PiiVault::Pending* keep) { return vault_->Commit(keep); }
+  // Adds a key to the ring and re-encrypts every vault record under it
+  // (`quanyu key rotate`). InvalidArgument when the ring came from
+  // QUANYU_PRIVACY_KEY (rotate the file, then the variable, by hand).
+  struct KeyRotation {
+    uint8_t key_id = 0;     // the new current key
+    size_t resealed = 0;    // vault records re-encrypted
+    std::string key_file;   // where the new ring was written
+  };
+  Result<KeyRotation> RotateKey();
   // The person holding an identifier; NotFound if unknown.
   Result<uint32_t> LookupPerson(std::string_view identifier) const;
   // The live one_id for an id or alias; NotFound if never allocated.
@@ -325,14 +357,19 @@ class Engine {
   // Writes the identity graph and profiles changed since the last call with
   // the LSN they cover. REQUIRES: maintenance_mu_ held.
   Status CheckpointIdentity();
-  Result<std::string> AppendCorrection(Event e);
+  // Appends an event the engine itself writes (consent, corrections,
+  // identity splits), after tokenizing its personal data and committing it
+  // and `keep` (from ParseIdentifier) to the vault.
+  Result<std::string> AppendCorrection(Event e, privacy::PiiVault::Pending* keep = nullptr);
   // Consent decisions of earlier events of the same request, by identifier,
   // so a withdrawal and the events after it in one batch are gated together.
   using ConsentOverlay = std::unordered_map<std::string, std::vector<privacy::ConsentDecision>>;
   // False (and a rejection added and counted) for an event that must not be
   // stored: no usable identifier, a type only the engine itself writes, or a
   // privacy rule (GateEvent). May strip sensitive properties from `e`.
-  bool Admissible(Event* e, IngestResult* result, ConsentOverlay* overlay);
+  // Tokenizes its direct identifiers, queueing new plaintexts in `pending`.
+  bool Admissible(Event* e, IngestResult* result, ConsentOverlay* overlay,
+                  privacy::PiiVault::Pending* pending);
   // The tracking plan, then the privacy gate at collect
   // (privacy::GateAtCollect) with the consent of every person the event's
   // identifiers belong to now plus `overlay`.
@@ -399,7 +436,9 @@ class Engine {
   std::mutex deletion_mu_;                      // one deletion at a time
   std::atomic<bool> deletions_waiting_{false};  // the maintenance thread runs them
   std::chrono::steady_clock::time_point deletion_retry_{};
-  std::optional<privacy::KeyRing> keys_;  // PII keys: keyed hashes (and, later, encryption)
+  std::optional<privacy::KeyRing> keys_;  // PII keys: keyed hashes and the vault's encryption
+  std::string key_file_;                  // where keys_ came from; "" = QUANYU_PRIVACY_KEY
+  std::unique_ptr<privacy::PiiVault> vault_;
   privacy::CollectPolicy collect_policy_;
   mutable std::mutex plan_mu_;                         // guards plan_ (the pointer) and violations_
   std::shared_ptr<const privacy::TrackingPlan> plan_;  // nullptr = no plan

@@ -65,7 +65,8 @@ Result<Json> Engine::PersonalData(uint32_t one_id) const {
 
 Result<Json> Engine::DataSubjectRequest(privacy::RequestType type, privacy::Regime regime,
                                         std::string_view identifier, const Json& detail) {
-  ASSIGN_OR_RETURN(Identifier id, ParseIdentifier(identifier));
+  privacy::PiiVault::Pending keep;  // committed only if an event records the identifier
+  ASSIGN_OR_RETURN(Identifier id, ParseIdentifier(identifier, &keep));
   // What each type needs is checked before anything is queued.
   std::string traits, consent;
   if (type == privacy::RequestType::kCorrect) {
@@ -143,7 +144,7 @@ Result<Json> Engine::DataSubjectRequest(privacy::RequestType type, privacy::Regi
         e.type = EventType::kIdentify;
         e.traits_json = traits;
         e.identifiers.push_back(id);
-        ASSIGN_OR_RETURN(std::string message_id, AppendCorrection(std::move(e)));
+        ASSIGN_OR_RETURN(std::string message_id, AppendCorrection(std::move(e), &keep));
         r.outcome =
             "corrected " + std::to_string(detail.size()) + " traits (event " + message_id + ")";
         return Status::OK();
@@ -266,7 +267,22 @@ Result<store::EraseResult> Engine::EraseData(const std::vector<uint32_t>& person
   erase.identity_keys = keys;
   erase.identifier_matches = carrying;
   std::vector<std::pair<std::string, std::string>> message_ids;
-  erase.on_erased = [&](const Event& e) { message_ids.emplace_back(e.source, e.message_id); };
+  // The vault records of every token in the persons' identifiers, profiles
+  // and erased events go before the rewrite is committed, so a run resumed
+  // after a crash still finds them all.
+  std::vector<std::string> tokens;
+  for (uint32_t p : persons) {
+    if (auto profile = ProfileJson(p); profile.ok()) privacy::CollectPiiTokens(*profile, &tokens);
+  }
+  erase.on_erased = [&](const Event& e) {
+    message_ids.emplace_back(e.source, e.message_id);
+    privacy::CollectPiiTokens(e, &tokens);
+  };
+  erase.before_commit = [&]() -> Status {
+    std::sort(tokens.begin(), tokens.end());
+    tokens.erase(std::unique(tokens.begin(), tokens.end()), tokens.end());
+    return vault_->Erase(tokens);
+  };
   ASSIGN_OR_RETURN(store::EraseResult erased, store_->EraseRows(erase));
   for (const auto& [source, id] : message_ids) dedupe_->Erase(source, id);
   CrashPoint("delete:store");

@@ -100,7 +100,8 @@ bool DecodeCursor(const std::string& c, int64_t* ts, std::string* message_id) {
 
 }  // namespace
 
-Result<Identifier> Engine::ParseIdentifier(std::string_view text) const {
+Result<Identifier> Engine::ParseIdentifier(std::string_view text,
+                                           privacy::PiiVault::Pending* keep) const {
   auto colon = text.find(':');
   if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) {
     return Status::InvalidArgument("identifier \"" + std::string(text) +
@@ -120,17 +121,22 @@ Result<Identifier> Engine::ParseIdentifier(std::string_view text) const {
     }
   }
   id.value = std::string(rest);
+  if (privacy::IsPiiToken(id.value)) return id;  // as the graph holds it
   if (!normalizer_.identifiers().Normalize(&id)) {
     return Status::InvalidArgument("\"" + std::string(text) +
                                    "\" is not a usable identifier (junk or invalid " + id.ns + ")");
   }
-  return id;
+  Event holder;
+  holder.identifiers.push_back(std::move(id));
+  privacy::PiiVault::Pending ignored;
+  privacy::TokenizeIdentifiers(*vault_, keep ? keep : &ignored, &holder);
+  return std::move(holder.identifiers.front());
 }
 
 Result<uint32_t> Engine::LookupPerson(std::string_view identifier) const {
   ASSIGN_OR_RETURN(Identifier id, ParseIdentifier(identifier));
   uint32_t p = identity_->Lookup(id);
-  if (p == 0) return Status::NotFound("no person holds " + id.ToString());
+  if (p == 0) return Status::NotFound("no person holds " + std::string(identifier));
   return p;
 }
 
@@ -278,7 +284,11 @@ Result<Engine::TimelinePage> Engine::PersonEvents(uint32_t one_id, const std::st
   return page;
 }
 
-Result<std::string> Engine::AppendCorrection(Event e) {
+Result<std::string> Engine::AppendCorrection(Event e, privacy::PiiVault::Pending* keep) {
+  privacy::PiiVault::Pending pii;
+  privacy::PiiVault::Pending* pending = keep ? keep : &pii;
+  privacy::TokenizeIdentifiers(*vault_, pending, &e);
+  privacy::TokenizePayload(*vault_, pending, &e);
   if (suppressed_->Matches(e)) {
     return Status::InvalidArgument(
         "the identifier was erased by a deletion request and is suppressed: nothing about it is "
@@ -287,6 +297,7 @@ Result<std::string> Engine::AppendCorrection(Event e) {
   int64_t now = SystemClock::Default()->NowMicros();
   e.timestamp_us = e.received_us = now;
   e.source = collect::kCorrectionSource;
+  RETURN_IF_ERROR(vault_->Commit(pending));
   e.message_id = normalizer_.GenerateMessageId(e);
   std::string message_id = e.message_id;
   if (!dedupe_->Insert(e.source, e.message_id, now)) {
@@ -305,7 +316,8 @@ Result<std::string> Engine::AppendCorrection(Event e) {
 
 Result<std::string> Engine::Unbind(std::string_view identifier) {
   ASSIGN_OR_RETURN(Identifier id, ParseIdentifier(identifier));
-  if (identity_->Lookup(id) == 0) return Status::NotFound("no person holds " + id.ToString());
+  if (identity_->Lookup(id) == 0)
+    return Status::NotFound("no person holds " + std::string(identifier));
   Event e;
   e.type = EventType::kIdUnbind;
   e.name = "$UnbindID";

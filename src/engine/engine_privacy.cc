@@ -140,7 +140,9 @@ Status Engine::OpenPrivacy() {
     auto ring = privacy::KeyRing::Load(path);
     if (!ring.ok()) return ring.status().WithContext("[privacy] key_file " + path);
     keys_ = std::move(*ring);
+    key_file_ = path;
   }
+  ASSIGN_OR_RETURN(vault_, privacy::PiiVault::Open(state_.get(), *keys_));
   // The tracking plan: the one set through the API, else the config's file.
   if (auto stored = state_->Get(kTrackingPlanKey); stored.ok()) {
     RETURN_IF_ERROR(
@@ -264,7 +266,8 @@ privacy::ConsentState Engine::ConsentOf(uint32_t one_id) const {
 
 Result<std::string> Engine::RecordConsent(std::string_view identifier,
                                           const std::string& consent_json) {
-  ASSIGN_OR_RETURN(Identifier id, ParseIdentifier(identifier));
+  privacy::PiiVault::Pending keep;
+  ASSIGN_OR_RETURN(Identifier id, ParseIdentifier(identifier, &keep));
   Event e;
   e.type = EventType::kTrack;
   e.name = "Consent Updated";
@@ -283,7 +286,7 @@ Result<std::string> Engine::RecordConsent(std::string_view identifier,
         "third_party_sharing, cross_border_transfer; channels are sms, email, wechat, wecom, "
         "push, phone; values are granted, denied, withdrawn or a boolean");
   }
-  return AppendCorrection(std::move(e));
+  return AppendCorrection(std::move(e), &keep);
 }
 
 std::string Engine::ConsentJson(const privacy::ConsentState& state) {
@@ -308,6 +311,43 @@ std::string Engine::ConsentJson(const privacy::ConsentState& state) {
   json history = json::array();
   for (const auto& d : state.history) history.push_back(decision_json(d));
   return json{{"purposes", purposes}, {"channels", channels}, {"history", history}}.dump();
+}
+
+std::string Engine::RevealPii(std::string_view text, bool mask, bool json, size_t* revealed) const {
+  return vault_->RevealText(text, {.mask = mask, .json_escape = json}, revealed);
+}
+
+Result<std::string> Engine::ProtectText(std::string_view text) {
+  privacy::PiiVault::Pending pending;
+  std::string out = privacy::TokenizeText(*vault_, &pending, text);
+  RETURN_IF_ERROR(vault_->Commit(&pending));
+  return out;
+}
+
+Result<Identifier> Engine::RevealIdentifier(Identifier id) const {
+  if (privacy::IsPiiToken(id.value)) {
+    ASSIGN_OR_RETURN(id.value, vault_->Reveal(id.value));
+  }
+  return id;
+}
+
+Result<Engine::KeyRotation> Engine::RotateKey() {
+  if (key_file_.empty()) {
+    return Status::InvalidArgument(
+        "the key ring comes from QUANYU_PRIVACY_KEY: rotate a key file instead (put the ring in "
+        "a file, point [privacy] key_file at it and unset the variable)");
+  }
+  std::lock_guard deletion(deletion_mu_);  // no erasure while records move
+  privacy::KeyRing next = *keys_;
+  ASSIGN_OR_RETURN(privacy::Key fresh, next.Rotate());
+  // The file first: from then on it opens records sealed under either key,
+  // so a crash anywhere below leaves a readable vault.
+  RETURN_IF_ERROR(privacy::WriteKeyFile(next, key_file_));
+  ASSIGN_OR_RETURN(privacy::PiiVault::ResealStats stats, vault_->Reseal(next));
+  keys_ = std::move(next);
+  // The records sealed under the old key leave the files with compaction.
+  RETURN_IF_ERROR(state_->CompactAll());
+  return KeyRotation{fresh.id, stats.values, key_file_};
 }
 
 privacy::UseDecision Engine::MayUse(uint32_t one_id, const privacy::Use& use,

@@ -5,26 +5,17 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "privacy/pii.h"
+
 namespace quanyu::privacy {
 namespace {
 
 using ojson = nlohmann::ordered_json;
 
-constexpr std::array<std::string_view, 3> kDirectNamespaces = {"phone", "email", "taobao_nick"};
-constexpr std::array<std::string_view, 17> kPersonalKeys = {
-    "name",    "real_name", "first_name", "last_name",      "firstName",      "lastName",
-    "address", "street",    "id_card",    "id_card_number", "birthday",       "phone",
-    "mobile",  "email",     "$name",      "$phone",         "passport_number"};
-
-bool IsEmail(std::string_view v) {
-  auto at = v.find('@');
-  return at != std::string_view::npos && at > 0 && v.find('.', at) != std::string_view::npos &&
-         v.find(' ') == std::string_view::npos;
-}
-
-bool IsE164(std::string_view v) {
-  if (v.size() < 8 || v.size() > 16 || v[0] != '+') return false;
-  return std::all_of(v.begin() + 1, v.end(), [](char c) { return c >= '0' && c <= '9'; });
+// Personal keys (pii.h) and a birthday: masked for roles that may not see
+// them, though only the former are tokenized at rest.
+bool IsMaskedKey(std::string_view key) {
+  return IsPersonalKey(key) || key == "birthday" || key == "$birthday";
 }
 
 std::string MaskPhone(std::string_view v) {
@@ -48,23 +39,21 @@ std::string MaskEmail(std::string_view v) {
 void MaskString(std::string_view key, std::string* s) {
   std::string_view v = *s;
   // "ns:value" / "ns:scope:value" identifiers of a direct namespace.
-  for (auto ns : kDirectNamespaces) {
-    if (v.size() > ns.size() + 1 && v.starts_with(ns) && v[ns.size()] == ':') {
-      std::string_view value = v.substr(ns.size() + 1);
-      *s = std::string(ns) + ":" + MaskValue(ns, value);
-      return;
-    }
+  const size_t colon = v.find(':');
+  if (colon != std::string_view::npos && colon + 1 < v.size() &&
+      IsDirectNamespace(v.substr(0, colon))) {
+    std::string ns(v.substr(0, colon));
+    *s = ns + ":" + MaskValue(ns, v.substr(colon + 1));
+    return;
   }
-  if (std::find(kPersonalKeys.begin(), kPersonalKeys.end(), key) != kPersonalKeys.end()) {
-    std::string kind = IsEmail(v)                                               ? "email"
-                       : (key == "phone" || key == "mobile" || key == "$phone") ? "phone"
-                                                                                : "";
+  if (IsMaskedKey(key)) {
+    std::string kind = LooksLikeEmail(v) ? "email" : LooksLikePhone(v) ? "phone" : "";
     *s = MaskValue(kind, v);
     return;
   }
-  if (IsEmail(v)) {
+  if (LooksLikeEmail(v)) {
     *s = MaskEmail(v);
-  } else if (IsE164(v)) {
+  } else if (LooksLikePhone(v)) {
     *s = MaskPhone(v);
   }
 }
@@ -76,8 +65,7 @@ void Walk(std::string_view key, ojson* j) {
     for (auto& x : *j) Walk(key, &x);
   } else if (j->is_string()) {
     MaskString(key, &j->get_ref<std::string&>());
-  } else if (j->is_number() &&
-             std::find(kPersonalKeys.begin(), kPersonalKeys.end(), key) != kPersonalKeys.end()) {
+  } else if (j->is_number() && IsMaskedKey(key)) {
     *j = "***";  // a phone number sent as a number
   }
 }
@@ -85,7 +73,7 @@ void Walk(std::string_view key, ojson* j) {
 }  // namespace
 
 std::string MaskValue(std::string_view kind, std::string_view value) {
-  if (kind == "email" || (kind != "phone" && IsEmail(value))) return MaskEmail(value);
+  if (kind == "email" || (kind != "phone" && LooksLikeEmail(value))) return MaskEmail(value);
   if (kind == "phone") return MaskPhone(value);
   return "***";
 }

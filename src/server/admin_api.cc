@@ -197,24 +197,37 @@ void Router::HandleApi(HttpRequest& r, Respond respond) {
         Status::PermissionDenied("role " + std::string(privacy::RoleName(principal->role)) +
                                  " may not " + r.method + " " + r.path)));
   }
-  if (access.mask_pii || access.pii_access || access.admin_action) {
-    // Answer through a wrapper that masks personal data for this role and
+  {
+    // Answer through a wrapper that reveals the personal data tokenized at
+    // rest (privacy/pii.h), masks it for roles that may not see it, and
     // records the access in the audit log.
     respond = [this, respond = std::move(respond), access, who = *principal, method = r.method,
                path = r.path](HttpResponse answer) {
-      if (access.mask_pii && answer.content_type == "application/json" && answer.status < 300) {
+      const bool json = answer.content_type == "application/json";
+      size_t revealed = 0;
+      if (answer.body.find(privacy::kPiiTokenPrefix) != std::string::npos) {
+        answer.body = engine_->RevealPii(answer.body, access.mask_pii, json, &revealed);
+      }
+      if (access.mask_pii && json && answer.status < 300) {
         answer.body = privacy::MaskPiiJson(answer.body);
       }
-      if (access.pii_access || access.admin_action) {
+      const bool pii_seen = access.pii_access || (revealed > 0 && !access.mask_pii);
+      if (pii_seen || access.admin_action) {
         privacy::AuditEntry e;
         e.time_us = SystemClock::Default()->NowMicros();
         e.key_id = who.key_id;
         e.role = std::string(privacy::RoleName(who.role));
-        e.action = access.pii_access ? "pii_access" : "admin_action";
+        e.action = pii_seen ? "pii_access" : "admin_action";
         e.method = method;
-        e.path = path;
         e.status = answer.status;
-        Status st = engine_->audit().Append(std::move(e));
+        // A path may name a person ("/api/v1/profiles/email:..."): stored
+        // tokenized, like every direct identifier at rest.
+        auto protected_path = engine_->ProtectText(path);
+        Status st = protected_path.status();
+        if (st.ok()) {
+          e.path = std::move(*protected_path);
+          st = engine_->audit().Append(std::move(e));
+        }
         if (!st.ok()) {
           // An access that cannot be recorded is not given.
           answer = ErrorResponse(Status::Unavailable("audit log write failed: " + st.ToString()));

@@ -63,8 +63,11 @@ std::vector<Identifier> IdentifiersOf(const Engine& engine, uint32_t one_id) {
   auto d = engine.identity().Describe(one_id);
   if (!d) return out;
   for (const std::string& text : d->identifiers) {
+    // Ad platforms match on the hashes of the plaintext values.
     auto id = engine.ParseIdentifier(text);
-    if (id.ok()) out.push_back(std::move(*id));
+    if (!id.ok()) continue;
+    auto plain = engine.RevealIdentifier(std::move(*id));
+    if (plain.ok()) out.push_back(std::move(*plain));
   }
   return out;
 }

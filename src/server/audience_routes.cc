@@ -207,12 +207,14 @@ Result<Json> PutTag(Engine& engine, const Json& body) {
     }
     if (!body["identifiers"].is_array()) return Status::InvalidArgument("identifiers must be an array");
     t.is_list = true;
+    privacy::PiiVault::Pending keep;  // the list holds tokens; the vault the plaintexts
     for (const auto& v : body["identifiers"]) {
       if (!v.is_string()) return Status::InvalidArgument("identifiers must be strings \"ns:value\"");
-      auto id = engine.ParseIdentifier(v.get<std::string>());
+      auto id = engine.ParseIdentifier(v.get<std::string>(), &keep);
       if (!id.ok()) return id.status().WithContext("identifiers[" + std::to_string(t.identifiers.size()) + "]");
       t.identifiers.push_back(id->ToString());
     }
+    RETURN_IF_ERROR(engine.KeepPii(&keep));
   } else {
     ASSIGN_OR_RETURN(t.rule, DefinitionOf(body));
   }

@@ -691,7 +691,10 @@ Result<EraseResult> EventStoreImpl::EraseRows(const EraseRequest& req) {
     }
   }
   EraseResult result;
-  if (hit.empty()) return result;
+  if (hit.empty()) {
+    if (req.before_commit) RETURN_IF_ERROR(req.before_commit());
+    return result;
+  }
   // Each hit segment is rewritten as one segment of the same day without
   // the named rows (rows keep their order).
   uint64_t first_seq;
@@ -757,6 +760,12 @@ Result<EraseResult> EventStoreImpl::EraseRows(const EraseRequest& req) {
     return std::binary_search(seqs.begin(), seqs.end(), e.seq);
   });
   for (const auto& seg : outputs) next.segments.push_back(seg->entry);
+  if (req.before_commit) {
+    if (Status s = req.before_commit(); !s.ok()) {
+      remove_outputs();
+      return s;
+    }
+  }
   // The catalog of what stays, before the manifest (see DropBefore).
   auto catalog = internal::RecoverCatalog(options_.dir, live, std::max(1, options_.scan_threads));
   if (!catalog.ok()) {

@@ -145,6 +145,10 @@ struct EraseRequest {
   std::vector<std::string> identifiers;  // sorted ascending
   std::function<bool(const Identifier&)> identifier_matches;
   std::function<void(const Event&)> on_erased;
+  // When set, called once every erased row has been seen by on_erased and
+  // before the rewrite is committed (also when no row matched); an error
+  // abandons the erasure with nothing changed.
+  std::function<Status()> before_commit;
 };
 struct EraseResult {
   uint64_t segments_rewritten = 0;
