@@ -74,7 +74,7 @@ if [[ ! -f $TSV || $EXPORT -nt $TSV || $DATA/.complete -nt $TSV ]]; then
   "$EXPORT" --data="$DATA" --output="$TSV.tmp"
   mv "$TSV.tmp" "$TSV"
 fi
-START_US=$(node -e "console.log(JSON.parse(require('fs').readFileSync(process.argv[1])).options.start_us)" "$DATA/sim_truth.json")
+START_US=$(node -e "console.log(JSON.parse(require('fs').readFileSync(process.argv[1])).options.start_us)" "$DATA.sim_truth.json")
 START_S=$((START_US / 1000000))
 # Retention weeks are ISO weeks (Monday), as Quanyu's retention query counts
 # them: the peers count weeks from the Monday on or before the sim's start.

@@ -17,6 +17,11 @@ class Engine;
 
 namespace quanyu::cli {
 
+// Where `quanyu sim --data DIR` and the demo write the simulator's ground
+// truth: beside the data directory ("DIR.sim_truth.json"), never in it, as
+// it names every simulated person in plaintext.
+std::string DefaultTruthPath(const std::string& data_dir);
+
 void RegisterServe(CLI::App& app);
 void RegisterSource(CLI::App& app);
 void RegisterImport(CLI::App& app);

@@ -65,4 +65,10 @@ Result<nlohmann::json> ReadJsonArgument(const std::string& flag, const std::stri
   }
 }
 
+std::string DefaultTruthPath(const std::string& data_dir) {
+  std::string d = data_dir;
+  while (d.size() > 1 && d.back() == '/') d.pop_back();
+  return d + ".sim_truth.json";
+}
+
 }  // namespace quanyu::cli

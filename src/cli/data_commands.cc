@@ -187,7 +187,7 @@ void RegisterSim(CLI::App& app) {
   auto* output = cmd->add_option("--output,-o", f->output, "Write Segment JSONL here (- = stdout)");
   data->excludes(output);
   cmd->add_option("--truth", f->truth,
-                  "Ground truth JSON (default DATA/sim_truth.json or OUTPUT.truth.json)");
+                  "Ground truth JSON (default DATA.sim_truth.json beside the data directory, or OUTPUT.truth.json)");
   cmd->add_option("--spend", f->spend, "Also write the ad spend CSV here");
   cmd->callback([f] {
     if (f->data.empty() && f->output.empty()) {
@@ -196,7 +196,7 @@ void RegisterSim(CLI::App& app) {
     SimRunOptions options = f->options;
     options.spend_path = f->spend;
     if (!f->data.empty()) {
-      options.truth_path = f->truth.empty() ? f->data + "/sim_truth.json" : f->truth;
+      options.truth_path = f->truth.empty() ? DefaultTruthPath(f->data) : f->truth;
       auto config = LoadEffectiveConfig("", f->data);
       if (!config.ok()) return Fail(config.status());
       auto engine = Engine::Open(*config);

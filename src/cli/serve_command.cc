@@ -172,7 +172,7 @@ void RegisterDemo(CLI::App& app) {
       so.sim.persons = flags->persons;
       so.sim.days = flags->days;
       so.sim.seed = flags->seed;
-      so.truth_path = flags->data + "/sim_truth.json";
+      so.truth_path = DefaultTruthPath(flags->data);
       auto r = RunSimIntoEngine(e, so);
       if (!r.ok()) return Fail(r.status());
       // Predictions from the first minute (docs/models.md), with defaults.
