@@ -122,36 +122,40 @@ bool In(const std::array<std::string_view, N>& list, std::string_view key) {
   return std::find(list.begin(), list.end(), key) != list.end();
 }
 
-template <size_t N>
-bool MentionsKey(std::string_view text, const std::array<std::string_view, N>& list) {
-  for (auto k : list) {
-    size_t at = text.find(k);
-    while (at != std::string_view::npos) {
-      if (at > 0 && text[at - 1] == '"' && at + k.size() < text.size() &&
-          text[at + k.size()] == '"')
-        return true;
-      at = text.find(k, at + 1);
-    }
+// True if a quoted string of `text` (a key, or a value: an over-
+// approximation) is a contact key, or a personal key when asked. One pass.
+bool MentionsKey(std::string_view text, bool personal_keys) {
+  for (size_t open = text.find('"'); open != std::string_view::npos;) {
+    const size_t close = text.find('"', open + 1);
+    if (close == std::string_view::npos) return false;
+    std::string_view quoted = text.substr(open + 1, close - open - 1);
+    if (quoted.size() >= 3 && quoted.size() <= 15 &&
+        (IsContactKey(quoted) || (personal_keys && In(kPersonalKeys, quoted))))
+      return true;
+    open = text.find('"', close + 1);
   }
   return false;
 }
 
 // A cheap over-approximation of "the JSON text may hold something to
-// tokenize": an '@', a "+digit", a run of 8 or more digits, or a key of the
-// lists asked for.
+// tokenize": an '@', a "+digit", a run of digits as long as a mainland
+// mobile (11, or 13 with "86"; a number inside a longer run is never
+// tokenized), or a key of the lists asked for.
 bool MayHold(std::string_view text, bool personal_keys) {
   if (text.find('@') != std::string_view::npos || text.find("%40") != std::string_view::npos)
     return true;
-  size_t run = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (IsDigit(text[i])) {
-      if (++run >= 8) return true;
-      if (run == 1 && i > 0 && text[i - 1] == '+') return true;
-    } else {
-      run = 0;
+  for (size_t i = 0; i < text.size();) {
+    if (!IsDigit(text[i])) {
+      ++i;
+      continue;
     }
+    if (i > 0 && text[i - 1] == '+') return true;
+    size_t e = i;
+    while (e < text.size() && IsDigit(text[e])) ++e;
+    if (e - i == 11 || e - i == 13) return true;
+    i = e;
   }
-  return MentionsKey(text, kContactKeys) || (personal_keys && MentionsKey(text, kPersonalKeys));
+  return MentionsKey(text, personal_keys);
 }
 
 class Tokenizer {
@@ -244,16 +248,32 @@ class Tokenizer {
   // `personal`: personal keys count from the top; `nested_traits`: they
   // count inside a "traits" object too, so the scan must look for them.
   void Json(std::string* text, bool personal, bool nested_traits = false) {
-    if (text->empty() || !MayHold(*text, personal || nested_traits)) return;
+    const bool personal_keys =
+        personal || (nested_traits && text->find("\"traits\"") != std::string::npos);
+    if (text->empty() || !MayHold(*text, personal_keys)) return;
     ojson doc = ojson::parse(*text, nullptr, false);
     if (doc.is_discarded()) return;
     if (Walk("", personal, &doc)) *text = doc.dump(-1, ' ', false, ojson::error_handler_t::replace);
   }
 
+  // True if a query parameter of `url` after `q` is named by a contact key.
+  static bool HasContactParam(const std::string& url, size_t q) {
+    for (size_t from = q + 1; from < url.size();) {
+      size_t end = url.find_first_of("&#", from);
+      if (end == std::string::npos) end = url.size();
+      std::string_view param(url.data() + from, end - from);
+      const size_t eq = param.find('=');
+      if (eq != std::string_view::npos && IsContactKey(param.substr(0, eq))) return true;
+      if (end == url.size() || url[end] == '#') break;
+      from = end + 1;
+    }
+    return false;
+  }
+
   void Url(std::string* url) {
     if (url->empty()) return;
     const size_t q = url->find('?');
-    if (q != std::string::npos) {
+    if (q != std::string::npos && HasContactParam(*url, q)) {
       std::string out = url->substr(0, q + 1);
       size_t from = q + 1;
       bool changed = false;
@@ -311,19 +331,26 @@ bool LooksLikeEmail(std::string_view s) {
 }
 
 bool LooksLikePhone(std::string_view s) {
-  std::string digits;
-  const bool plus = !s.empty() && s[0] == '+';
-  for (size_t i = plus ? 1 : 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (IsDigit(c)) {
-      digits.push_back(c);
-    } else if (!plus || (c != ' ' && c != '-' && c != '(' && c != ')' && c != '.')) {
-      return false;  // without "+" only bare digits count
+  if (s.empty()) return false;
+  if (s[0] == '+') {
+    size_t digits = 0;
+    for (char c : s.substr(1)) {
+      if (IsDigit(c)) {
+        ++digits;
+      } else if (c != ' ' && c != '-' && c != '(' && c != ')' && c != '.') {
+        return false;
+      }
     }
+    return digits >= 8 && digits <= 15;
   }
-  if (plus) return digits.size() >= 8 && digits.size() <= 15;
-  if (digits.size() == 13 && digits.starts_with("86")) digits.erase(0, 2);
-  return digits.size() == 11 && digits[0] == '1' && digits[1] >= '3';
+  // Without "+" only bare digits count: 11, or 13 beginning "86".
+  if (s.size() != 11 && s.size() != 13) return false;
+  if (!std::all_of(s.begin(), s.end(), IsDigit)) return false;
+  if (s.size() == 13) {
+    if (!s.starts_with("86")) return false;
+    s.remove_prefix(2);
+  }
+  return s[0] == '1' && s[1] >= '3';
 }
 
 void PiiVault::Pending::Absorb(Pending&& other) {
