@@ -384,6 +384,19 @@ PiiVault::TokenBytes PiiVault::BytesOf(std::string_view plaintext) const {
   return t;
 }
 
+PiiVault::TokenBytes PiiVault::CachedBytesOf(std::string_view plaintext) const {
+  {
+    std::lock_guard lock(cache_mu_);
+    auto it = cache_.find(plaintext);
+    if (it != cache_.end()) return it->second;
+  }
+  const TokenBytes t = BytesOf(plaintext);
+  std::lock_guard lock(cache_mu_);
+  if (cache_.size() >= kCacheLimit) cache_.clear();
+  cache_.emplace(std::string(plaintext), t);
+  return t;
+}
+
 bool PiiVault::Holds(const TokenBytes& t) const {
   std::shared_lock lock(mu_);
   return stored_.contains(t);
@@ -391,7 +404,7 @@ bool PiiVault::Holds(const TokenBytes& t) const {
 
 std::string PiiVault::Token(std::string_view plaintext) const {
   if (IsPiiToken(plaintext)) return std::string(plaintext);
-  return TokenText(BytesOf(plaintext));
+  return TokenText(CachedBytesOf(plaintext));
 }
 
 std::string PiiVault::Tokenize(std::string_view plaintext, Pending* pending,
@@ -399,7 +412,7 @@ std::string PiiVault::Tokenize(std::string_view plaintext, Pending* pending,
   if (IsPiiToken(plaintext)) return std::string(plaintext);
   TokenBytes t;
   if (scope.empty()) {
-    t = BytesOf(plaintext);
+    t = CachedBytesOf(plaintext);
   } else {
     // The scope's length first, so no (scope, value) pair reads as another.
     std::string scoped = std::to_string(scope.size());
@@ -493,6 +506,10 @@ Status PiiVault::Erase(const std::vector<std::string>& tokens) {
   }
   if (batch.empty()) return Status::OK();
   RETURN_IF_ERROR(db_->Write(batch));
+  {
+    std::lock_guard cache_lock(cache_mu_);  // no erased plaintext stays in memory
+    cache_.clear();
+  }
   std::unique_lock lock(mu_);
   for (const auto& t : gone) stored_.erase(t);
   size_ = stored_.size();
