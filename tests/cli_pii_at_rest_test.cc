@@ -183,6 +183,7 @@ TEST_F(CliPiiAtRestTest, NoPlaintextPhoneOrEmailInAnyFileYetLookupsAndReadsWork)
   EXPECT_EQ(masked.body.find("13800138000"), std::string::npos) << masked.body;
   EXPECT_EQ(masked.body.find("zhang.wei@"), std::string::npos) << masked.body;
   EXPECT_NE(masked.body.find("+86138****8000"), std::string::npos) << masked.body;
+  EXPECT_EQ(json::parse(masked.body)["traits"]["email"], "Z***@Example.com") << masked.body;
   EXPECT_EQ(masked.body.find(privacy::kPiiTokenPrefix), std::string::npos) << masked.body;
 
   // Stored form: tokens, as the engine's own scan sees them.

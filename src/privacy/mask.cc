@@ -38,6 +38,9 @@ std::string MaskEmail(std::string_view v) {
 
 void MaskString(std::string_view key, std::string* s) {
   std::string_view v = *s;
+  // Already masked where a token was revealed (PiiVault::RevealText with
+  // mask): "1***@qq.com" stays, rather than becoming "***".
+  if (v.find("***") != std::string_view::npos) return;
   // "ns:value" / "ns:scope:value" identifiers of a direct namespace.
   const size_t colon = v.find(':');
   if (colon != std::string_view::npos && colon + 1 < v.size() &&
