@@ -37,6 +37,7 @@ const std::vector<std::string> kPlaintexts = {
     "zhang.wei@example.com",    // email identifier
     "Zhang.Wei@Example.com",    // email trait as typed
     "张伟",                     // name trait
+    "南京西路",                 // address trait
     "li.na@example.org",        // an email inside free text
     "13700137000",              // a phone inside free text
     "13900139000",              // a number under a contact key
@@ -95,7 +96,7 @@ class CliPiiAtRestTest : public ::testing::Test {
     const std::string segment = R"({"batch":[
       {"type":"identify","userId":"u-pii-1","messageId":"p-1",
        "traits":{"phone":"138 0013 8000","email":"Zhang.Wei@Example.com","name":"张伟",
-                 "city":"Shanghai-control-city"}},
+                 "address":"静安区, 南京西路 1号","city":"Shanghai-control-city"}},
       {"type":"track","userId":"u-pii-1","event":"Order Completed","messageId":"p-2",
        "properties":{"order_id":"ORD-PII-CONTROL-777","revenue":10,
                      "note":"call 13700137000 or write li.na@example.org",
@@ -173,6 +174,15 @@ TEST_F(CliPiiAtRestTest, NoPlaintextPhoneOrEmailInAnyFileYetLookupsAndReadsWork)
   EXPECT_EQ(sensors["traits"]["email"], "sensors.user@example.cn") << sensors;
   json csv_buyer = Admin("GET", "/api/v1/profiles?identifier=email:csv.buyer@example.com");
   EXPECT_NE(csv_buyer.dump().find("+8613500135000"), std::string::npos) << csv_buyer;
+  // A CSV export carries the plaintext, quoted where it needs to be.
+  Admin("POST", "/api/v1/audiences", {{"name", "buyers"}, {"tree", {{"did", "Order Completed"}}}},
+        201);
+  Admin("POST", "/api/v1/audiences/refresh", {{"full", true}});
+  json csv = Admin("POST", "/api/v1/audiences/buyers/export",
+                   {{"destination", "csv"}, {"traits", {"name", "address"}}});
+  EXPECT_NE(csv["files"]["members.csv"].get<std::string>().find(",张伟,\"静安区, 南京西路 1号\"\n"),
+            std::string::npos)
+      << csv;
   json tags = Admin("GET", "/api/v1/tags");
   EXPECT_NE(tags.dump().find("email:list.member@example.com"), std::string::npos) << tags;
 

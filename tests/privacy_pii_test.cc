@@ -204,9 +204,10 @@ TEST_F(PiiTest, ResealMovesEveryRecordToTheNewKeyAndKeepsTokens) {
   ASSERT_TRUE(vault_->Commit(&pending).ok());
   KeyRing next = *ring_;
   ASSERT_TRUE(next.Rotate().ok());
-  // A ring without the old key cannot open the records: nothing changes.
+  // A ring without the key in use is refused: nothing changes.
   auto stranger = vault_->Reseal(*KeyRing::Generate());
-  EXPECT_EQ(stranger.status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(stranger.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(*vault_->Reveal(tokens[0]), "user0@example.com");
   EXPECT_EQ(*vault_->CountByKey(), (std::vector<std::pair<uint8_t, size_t>>{{1, 5000}}));
 
   auto stats = vault_->Reseal(next);

@@ -343,8 +343,8 @@ Result<Engine::KeyRotation> Engine::RotateKey() {
   // The file first: from then on it opens records sealed under either key,
   // so a crash anywhere below leaves a readable vault.
   RETURN_IF_ERROR(privacy::WriteKeyFile(next, key_file_));
+  keys_ = next;
   ASSIGN_OR_RETURN(privacy::PiiVault::ResealStats stats, vault_->Reseal(next));
-  keys_ = std::move(next);
   // The records sealed under the old key leave the files with compaction.
   RETURN_IF_ERROR(state_->CompactAll());
   return KeyRotation{fresh.id, stats.values, key_file_};

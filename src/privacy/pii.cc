@@ -525,6 +525,22 @@ std::optional<std::string> PiiVault::RecordKeyOf(std::string_view token) {
 Result<PiiVault::ResealStats> PiiVault::Reseal(const KeyRing& ring) {
   ResealStats stats;
   stats.key_id = ring.current().id;
+  // The new ring must keep every key of the one in use; then it is used at
+  // once, so a reseal that stops midway (an I/O error) leaves records under
+  // either key and a vault that opens them all.
+  {
+    std::unique_lock lock(mu_);
+    for (const Key& old : ring_->keys()) {
+      const auto& kept = ring.keys();
+      if (std::none_of(kept.begin(), kept.end(),
+                       [&](const Key& k) { return k.id == old.id && k.bytes == old.bytes; })) {
+        return Status::InvalidArgument(
+            "the new key ring does not hold key " + std::to_string(old.id) +
+            " of the ring in use: rotate a copy of the ring, which keeps the old keys");
+      }
+    }
+    ring_ = std::make_shared<const KeyRing>(ring);
+  }
   KvWriteBatch batch;
   auto flush = [&]() -> Status {
     if (batch.empty()) return Status::OK();
@@ -547,8 +563,6 @@ Result<PiiVault::ResealStats> PiiVault::Reseal(const KeyRing& ring) {
     return Status::OK();
   }));
   RETURN_IF_ERROR(flush());
-  std::unique_lock lock(mu_);
-  ring_ = std::make_shared<const KeyRing>(ring);
   return stats;
 }
 

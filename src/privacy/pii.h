@@ -145,11 +145,12 @@ class PiiVault {
   // compacts (the deletion path compacts).
   Status Erase(const std::vector<std::string>& tokens);
 
-  // Re-encrypts every record under `ring`'s current key, in durable batches,
-  // then uses `ring` from then on. `ring` must hold every key the records
-  // were sealed with (a rotated copy of the old ring does); Corruption,
-  // naming nothing secret, otherwise. A crash midway leaves records sealed
-  // under either key, all of which `ring` opens.
+  // Uses `ring` from now on and re-encrypts every record under its current
+  // key, in durable batches. `ring` must hold every key of the ring in use
+  // (a rotated copy does): InvalidArgument, with nothing changed, otherwise;
+  // Corruption, naming nothing secret, if a record still does not open. An
+  // error or a crash midway leaves records sealed under either key, all of
+  // which `ring` opens.
   Result<ResealStats> Reseal(const KeyRing& ring);
 
   // The state key of a token's record ("pii/" + 16 bytes); nullopt if

@@ -177,7 +177,8 @@ Result<std::string> MembersCsv(Engine& engine, const std::string& name,
   std::vector<std::unordered_map<uint32_t, std::string>> cells(traits.size());
   for (size_t t = 0; t < traits.size(); ++t) {
     RETURN_IF_ERROR(A(engine).ForEachTrait(traits[t], [&](uint32_t id, const Json& v) {
-      if (allowed.contains(id)) cells[t][id] = Cell(v);
+      // Revealed before CSV quoting: an address may hold a comma.
+      if (allowed.contains(id)) cells[t][id] = engine.RevealPii(Cell(v), false, false);
     }));
   }
   std::string out = "one_id";
