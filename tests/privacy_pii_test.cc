@@ -146,6 +146,27 @@ TEST_F(PiiTest, PayloadRulesTokenizeWhatNamesAPersonAndNothingElse) {
   EXPECT_EQ(Tokenized(plain).properties_json, plain.properties_json);
 }
 
+// Regression: consent for the email and phone channels, given as strings
+// ({"channels": {"email": "granted"}}), was tokenized as if it were an
+// address, and the ledger lost the decision.
+TEST_F(PiiTest, ConsentChannelsNamedEmailOrPhoneAreDecisionsNotContactPoints) {
+  Event e;
+  e.identifiers = {{"user_id", "", "u-1"}};
+  e.context_json =
+      R"({"consent":{"channels":{"email":"granted","phone":"denied"},"source":"13800138000"}})";
+  e.properties_json = R"({"$consent":{"channels":{"email":"withdrawn"}},"email":"a@b.com"})";
+  Event t = Tokenized(e);
+  auto ctx = nlohmann::json::parse(t.context_json);
+  auto props = nlohmann::json::parse(t.properties_json);
+  EXPECT_EQ(ctx["consent"]["channels"]["email"], "granted") << t.context_json;
+  EXPECT_EQ(ctx["consent"]["channels"]["phone"], "denied") << t.context_json;
+  EXPECT_EQ(props["$consent"]["channels"]["email"], "withdrawn") << t.properties_json;
+  // A phone number is still one, inside a consent object too; an email
+  // outside it still is one.
+  EXPECT_TRUE(IsPiiToken(ctx["consent"]["source"].get<std::string>())) << t.context_json;
+  EXPECT_TRUE(IsPiiToken(props["email"].get<std::string>())) << t.properties_json;
+}
+
 TEST_F(PiiTest, PayloadTokensAreScopedByTheEventsFirstIdentifier) {
   Event a, b;
   a.identifiers = {{"user_id", "", "u-a"}};

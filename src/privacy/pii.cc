@@ -217,18 +217,22 @@ class Tokenizer {
     return TokenizePhones(s) || changed;
   }
 
-  // Walks a JSON value; `personal` says personal keys count here.
-  bool Walk(std::string_view key, bool personal, ojson* j) {
+  // Walks a JSON value; `personal` says personal keys count here. Inside a
+  // consent object (context.consent, Sensors' $consent) "email" and "phone"
+  // name contact channels and their values are decisions ("granted"), so
+  // keys do not count there; values that look like a phone or email still do.
+  bool Walk(std::string_view key, bool personal, ojson* j, bool consent = false) {
     bool changed = false;
     if (j->is_object()) {
       for (auto it = j->begin(); it != j->end(); ++it) {
         const bool sub_personal = personal || it.key() == "traits";
-        changed |= Walk(it.key(), sub_personal, &it.value());
+        const bool sub_consent = consent || it.key() == "consent" || it.key() == "$consent";
+        changed |= Walk(it.key(), sub_personal, &it.value(), sub_consent);
       }
     } else if (j->is_array()) {
-      for (auto& x : *j) changed |= Walk(key, personal, &x);
+      for (auto& x : *j) changed |= Walk(key, personal, &x, consent);
     } else if (j->is_string() || j->is_number()) {
-      const bool keyed = IsContactKey(key) || (personal && IsPersonalKey(key));
+      const bool keyed = !consent && (IsContactKey(key) || (personal && IsPersonalKey(key)));
       if (j->is_number()) {
         if (!keyed) return false;
         *j = Token(j->dump());
