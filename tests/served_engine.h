@@ -19,8 +19,10 @@ struct ServedEngine {
   std::thread serving;
 
   // Opens the engine on `config` and serves it (2 threads, port chosen by
-  // the system) with `admin_key`.
-  Status Start(const Config& config, const std::string& admin_key) {
+  // the system) with `admin_key`, and the dashboard from `web_dir` ("" =
+  // not built).
+  Status Start(const Config& config, const std::string& admin_key,
+               const std::string& web_dir = "") {
     auto opened = Engine::Open(config);
     if (!opened.ok()) return opened.status();
     engine = std::move(*opened);
@@ -28,6 +30,7 @@ struct ServedEngine {
     options.listen = "127.0.0.1:0";
     options.threads = 2;
     options.admin_key = admin_key;
+    options.web_dir = web_dir;
     auto created = server::Server::Create(engine.get(), options);
     if (!created.ok()) return created.status();
     server = std::move(*created);

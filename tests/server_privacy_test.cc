@@ -392,6 +392,10 @@ TEST_F(ServerPrivacyTest, RoleEndpointMatrixMaskingAndAudit) {
       {"GET", "/api/v1/audiences", "", {"analyst", "marketer"}},
       {"POST", "/api/v1/audiences", R"j({"name":"all","definition":"did(\"x\")"})j", {"marketer"}},
       {"GET", "/api/v1/audiences/all/members", "", {"analyst", "marketer"}},
+      {"POST",
+       "/api/v1/audiences/preview",
+       R"j({"definition":"did(\"x\")"})j",
+       {"analyst", "marketer"}},
       {"GET", "/api/v1/audiences/all/members?format=csv&traits=phone", "", {"marketer"}},
       {"GET", "/api/v1/rfm", "", {"analyst", "marketer"}},
       {"POST", "/api/v1/identity/unbind", R"({"identifier":"user_id:nobody"})", {}},
@@ -405,6 +409,13 @@ TEST_F(ServerPrivacyTest, RoleEndpointMatrixMaskingAndAudit) {
       {"GET", "/api/v1/tracking-plan/violations", "", {"analyst", "marketer"}},
       {"GET", "/api/v1/privacy/requests", "", {}},
       {"POST", "/api/v1/privacy/requests", R"({"type":"access","identifier":"user_id:u1"})", {}},
+      // The dashboard's routes.
+      {"GET", "/api/v1/session", "", {"analyst", "marketer"}},
+      {"GET", "/api/v1/ingest", "", {"analyst", "marketer"}},
+      {"GET", "/api/v1/consent/coverage", "", {"analyst", "marketer"}},
+      {"POST", "/api/v1/sources/website/rotate", "", {}},
+      {"GET", "/api/v1/settings", "", {}},
+      {"GET", "/api/v1/models/clv/report", "", {"analyst", "marketer"}},
   };
   const std::map<std::string, std::string> keys = {
       {"analyst", analyst}, {"marketer", marketer}, {"admin", kAdminKey}};
@@ -453,9 +464,10 @@ TEST_F(ServerPrivacyTest, RoleEndpointMatrixMaskingAndAudit) {
   // the admin.
   EXPECT_EQ(pii, 8u) << audit;
   // Two keys created in NewKey, then POST consent, audiences, unbind,
-  // sources, keys and PUT tracking-plan by the admin in the matrix;
-  // marketer's POST audiences.
-  EXPECT_EQ(admin_actions, 9u) << audit;
+  // sources, keys, PUT tracking-plan and the source rotation (refused: the
+  // source is in the config) by the admin in the matrix; marketer's POST
+  // audiences. The consent coverage is counts, not personal data: no entry.
+  EXPECT_EQ(admin_actions, 10u) << audit;
   EXPECT_EQ(analyst_entries, 0u) << audit;
 
   // Key lifecycle: rotation retires the old secret, revocation the key.

@@ -11,10 +11,16 @@
 #include "cli/sim_runner.h"
 #include "engine/engine.h"
 #include "models/run.h"
+#include "server/audience_api.h"
 #include "server/server.h"
+#include "server/static_files.h"
 
 namespace quanyu::cli {
 namespace {
+
+constexpr const char* kWebHelp =
+    "The dashboard's built files (default: web/dist here, else beside the binary: "
+    "<exe>/../web/dist)";
 
 std::string RandomKey(const char* prefix) {
   static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -53,6 +59,17 @@ Status Serve(Engine* engine, const Config& config, const std::function<void(int 
   so.read_timeout_s = config.read_timeout_s;
   so.idle_timeout_s = config.idle_timeout_s;
   so.admin_key = config.admin_key;
+  so.web_dir = server::ResolveWebDir(config.web_dir);
+  if (!so.web_dir.empty()) {
+    spdlog::info("serving the dashboard from {}", so.web_dir);
+  } else if (!config.web_dir.empty()) {
+    spdlog::warn("no dashboard at {} (no index.html): / answers 404 until it is built there",
+                 config.web_dir);
+  } else {
+    spdlog::warn(
+        "the dashboard is not built (no web/dist here or beside the binary): / answers 404; "
+        "run `npm --prefix web ci && npm --prefix web run build`");
+  }
   ASSIGN_OR_RETURN(auto server, server::Server::Create(engine, so));
   if (banner) banner(server->port());
   std::thread waiter([&] {
@@ -74,17 +91,19 @@ void RegisterServe(CLI::App& app) {
   auto* cmd = app.add_subcommand("serve",
                                  "Run the HTTP server (collection endpoints, admin API, /metrics)");
   struct Flags {
-    std::string data, listen, config;
+    std::string data, listen, config, web;
   };
   auto flags = std::make_shared<Flags>();
   cmd->add_option("--data", flags->data, "Data directory (or QUANYU_DATA)");
   cmd->add_option("--listen", flags->listen, "HOST:PORT to listen on (default 127.0.0.1:8080)");
   cmd->add_option("--config", flags->config, "quanyu.toml")->check(CLI::ExistingFile);
+  cmd->add_option("--web", flags->web, kWebHelp);
   cmd->callback([flags] {
     BlockShutdownSignals();
     auto config = LoadEffectiveConfig(flags->config, flags->data);
     if (!config.ok()) return Fail(config.status());
     if (!flags->listen.empty()) config->listen = flags->listen;
+    if (!flags->web.empty()) config->web_dir = flags->web;
     auto engine = Engine::Open(*config);
     if (!engine.ok()) return Fail(engine.status());
     Status st = Serve(engine->get(), *config, [&](int port) {
@@ -147,7 +166,7 @@ void RegisterSource(CLI::App& app) {
 void RegisterDemo(CLI::App& app) {
   auto* cmd = app.add_subcommand("demo", "Load simulated omni-channel data and serve it");
   struct Flags {
-    std::string data = "demo-data", listen = "127.0.0.1:8080";
+    std::string data = "demo-data", listen = "127.0.0.1:8080", web;
     int64_t persons = 20000;
     int days = 90;
     uint64_t seed = 42;
@@ -158,11 +177,13 @@ void RegisterDemo(CLI::App& app) {
   cmd->add_option("--persons", flags->persons, "Simulated persons")->capture_default_str();
   cmd->add_option("--days", flags->days, "Simulated days")->capture_default_str();
   cmd->add_option("--seed", flags->seed, "Simulation seed")->capture_default_str();
+  cmd->add_option("--web", flags->web, kWebHelp);
   cmd->callback([flags] {
     BlockShutdownSignals();
     auto config = LoadEffectiveConfig("", flags->data);
     if (!config.ok()) return Fail(config.status());
     config->listen = flags->listen;
+    if (!flags->web.empty()) config->web_dir = flags->web;
     if (config->admin_key.empty()) config->admin_key = RandomKey("qy_admin_");
     auto engine = Engine::Open(*config);
     if (!engine.ok()) return Fail(engine.status());
@@ -184,6 +205,10 @@ void RegisterDemo(CLI::App& app) {
           spdlog::warn("model {} not run on the demo data: {}", kind, run.status().ToString());
         }
       }
+      // The RFM grid too (docs/rfm.md), so audiences can use rfm.* at once.
+      if (auto rfm = server::RunRfm(*e, nlohmann::json::object()); !rfm.ok()) {
+        spdlog::warn("RFM not run on the demo data: {}", rfm.status().ToString());
+      }
     } else {
       spdlog::info("{} already holds data; serving it as is", flags->data);
     }
@@ -195,6 +220,7 @@ void RegisterDemo(CLI::App& app) {
       std::string base = fmt::format("http://{}", config->listen);
       std::printf(
           "\nQuanyu demo is running at %s\n\n"
+          "  dashboard : %s/ (sign in with the admin key)\n"
           "  admin key : %s\n  write key : %s (source \"website\")\n\n"
           "Try:\n"
           "  curl %s/healthz\n"
@@ -205,7 +231,7 @@ void RegisterDemo(CLI::App& app) {
           "Completed\",\"properties\":{\"revenue\":99}}'\n"
           "  curl -H 'Authorization: Bearer %s' -X POST %s/api/v1/models/clv\n"
           "  curl %s/metrics\n\nPress Ctrl-C to stop.\n",
-          base.c_str(), config->admin_key.c_str(), key.c_str(), base.c_str(),
+          base.c_str(), base.c_str(), config->admin_key.c_str(), key.c_str(), base.c_str(),
           config->admin_key.c_str(), base.c_str(), config->admin_key.c_str(), base.c_str(),
           key.c_str(), base.c_str(), config->admin_key.c_str(), base.c_str(), base.c_str());
       std::fflush(stdout);

@@ -328,6 +328,22 @@ bool RuleMatches(const ChannelRule& r, const Signals& s) {
   return true;
 }
 
+std::vector<std::string_view> KeysOf(std::string_view keys) {
+  std::vector<std::string_view> out;
+  AnyKey(keys, [&](std::string_view k) {
+    out.push_back(k);
+    return false;
+  });
+  return out;
+}
+
+template <size_t N>
+nlohmann::json TableJson(const Aliases (&table)[N]) {
+  auto out = nlohmann::json::array();
+  for (const auto& a : table) out.push_back({{"channel", a.channel}, {"values", KeysOf(a.keys)}});
+  return out;
+}
+
 }  // namespace
 
 ChannelClassifier::ChannelClassifier(std::vector<ChannelRule> rules) : rules_(std::move(rules)) {}
@@ -363,6 +379,58 @@ const std::vector<std::string>& ChannelClassifier::BuiltinChannels() {
       "sms",       "push",     "organic_search", "paid_search", "social", "display",
       "affiliate", "referral", "offline",        "other",       "direct"};
   return kChannels;
+}
+
+std::string ChannelClassifier::TaxonomyJson() const {
+  using nlohmann::json;
+  std::vector<std::string> names = BuiltinChannels();
+  json rules = json::array();
+  for (const auto& r : rules_) {
+    json rule{{"channel", r.channel}};
+    for (const auto& [key, value] :
+         {std::pair{"utm_source", &r.utm_source}, std::pair{"utm_medium", &r.utm_medium},
+          std::pair{"referrer_host", &r.referrer_host}, std::pair{"click_id", &r.click_id},
+          std::pair{"source_type", &r.source_type}}) {
+      if (!value->empty()) rule[key] = *value;
+    }
+    rules.push_back(std::move(rule));
+    if (std::find(names.begin(), names.end(), r.channel) == names.end()) names.push_back(r.channel);
+  }
+  json steps = json::array();
+  steps.push_back({{"step", "rules"},
+                   {"matches",
+                    "[[channels]] of quanyu.toml in order; every matcher given must "
+                    "match (utm_* case-insensitively, referrer_host as a host suffix)"},
+                   {"rules", std::move(rules)}});
+  steps.push_back({{"step", "click_id"},
+                   {"matches", "a query parameter of the page URL"},
+                   {"click_ids", TableJson(kClickIds)},
+                   {"douyin_clickid_with", KeysOf(kOceanEngineParams)}});
+  steps.push_back({{"step", "utm"},
+                   {"matches",
+                    "utm_medium of owned messaging, then utm_source, then utm_medium alone; "
+                    "tagged but unrecognized is other"},
+                   {"messaging_media", TableJson(kMessagingMedia)},
+                   {"sources", TableJson(kSourceAliases)},
+                   {"search_sources", KeysOf(kSearchSources)},
+                   {"paid_media", KeysOf(kPaidMedia)},
+                   {"organic_media", KeysOf(kOrganicMedia)},
+                   {"media", TableJson(kMediumAliases)},
+                   {"otherwise", "other"}});
+  steps.push_back({{"step", "referrer"},
+                   {"matches",
+                    "the referrer's host as a suffix (the page's own host ignored), or an "
+                    "android-app:// package; baidu.com is baidu for /baidu.php (paid) and "
+                    "organic_search otherwise"},
+                   {"hosts", TableJson(kReferrerHosts)},
+                   {"search_engine_labels", KeysOf(kSearchLabels)},
+                   {"app_packages", TableJson(kAppPackages)},
+                   {"otherwise", "referral"}});
+  steps.push_back({{"step", "source_type"},
+                   {"matches", "the type of the source that sent the event"},
+                   {"source_types", TableJson(kSourceTypes)}});
+  steps.push_back({{"step", "default"}, {"channel", "direct"}});
+  return json{{"channels", names}, {"steps", std::move(steps)}}.dump();
 }
 
 }  // namespace quanyu::collect

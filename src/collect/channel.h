@@ -41,6 +41,12 @@ class ChannelClassifier {
   // others).
   static const std::vector<std::string>& BuiltinChannels();
 
+  // The taxonomy in force as a JSON object (GET /api/v1/settings):
+  // {"channels": every name it can give, "steps": [...]}, one step per
+  // stage above in the order they are tried, each with its tables as
+  // [{"channel", "values"}] in match order (the first match wins).
+  std::string TaxonomyJson() const;
+
  private:
   std::vector<ChannelRule> rules_;
 };

@@ -190,6 +190,10 @@ IdentifierNormalizer::IdentifierNormalizer(std::string default_region,
   for (const auto& v : junk_values) junk_.insert(Lower(Trim(v)));
 }
 
+std::vector<std::string> IdentifierNormalizer::BuiltinJunk() {
+  return {std::begin(kBuiltinJunk), std::end(kBuiltinJunk)};
+}
+
 bool IdentifierNormalizer::IsJunk(std::string_view value) const {
   std::string v = Lower(Trim(value));
   if (OnlyZerosAndSeparators(v)) return true;

@@ -57,6 +57,10 @@ class IdentifierNormalizer {
   // True for junk values of any namespace.
   bool IsJunk(std::string_view value) const;
 
+  // The built-in junk values, lower-case (values made only of '0', '-' and
+  // ':' are junk too, by rule).
+  static std::vector<std::string> BuiltinJunk();
+
  private:
   std::string default_region_;
   std::string wechat_open_account_;

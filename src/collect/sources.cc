@@ -48,6 +48,23 @@ Status SourceRegistry::Add(const SourceConfig& s) {
   return Status::OK();
 }
 
+Status SourceRegistry::SetWriteKey(std::string_view name, const std::string& write_key) {
+  if (write_key.size() < 8)
+    return Status::InvalidArgument("write key must be at least 8 characters");
+  std::unique_lock lock(mu_);
+  auto it = key_by_name_.find(std::string(name));
+  if (it == key_by_name_.end())
+    return Status::NotFound("no source named \"" + std::string(name) + "\"");
+  if (by_key_.count(write_key))
+    return Status::AlreadyExists("that write key belongs to a source already");
+  SourceConfig source = std::move(by_key_.at(it->second));
+  by_key_.erase(it->second);
+  source.write_key = write_key;
+  by_key_[write_key] = std::move(source);
+  it->second = write_key;
+  return Status::OK();
+}
+
 std::optional<SourceInfo> SourceRegistry::Lookup(std::string_view write_key) const {
   std::shared_lock lock(mu_);
   auto it = by_key_.find(std::string(write_key));

@@ -29,6 +29,10 @@ class SourceRegistry {
   // Adds a source. InvalidArgument for a bad name/type/key, AlreadyExists if
   // the name or key is taken (by a different source).
   Status Add(const SourceConfig& source);
+  // Replaces the write key of source `name`: the old key is refused from
+  // now on. NotFound for an unknown name; InvalidArgument for a key under 8
+  // characters; AlreadyExists if another source has the key.
+  Status SetWriteKey(std::string_view name, const std::string& write_key);
   std::optional<SourceInfo> Lookup(std::string_view write_key) const;
   std::optional<SourceConfig> FindByName(std::string_view name) const;
   std::vector<SourceConfig> List() const;

@@ -175,13 +175,13 @@ Result<Config> ParseConfig(const std::string& text) {
   if (auto* s = root["server"].as_table()) {
     RETURN_IF_ERROR(CheckKeys(
         *s, "server.",
-        {"listen", "threads", "idle_timeout_s", "read_timeout_s", "admin_key", "web_root"}));
+        {"listen", "threads", "idle_timeout_s", "read_timeout_s", "admin_key", "web_dir"}));
     Read(*s, "listen", &c.listen);
     Read(*s, "threads", &c.threads);
     Read(*s, "idle_timeout_s", &c.idle_timeout_s);
     Read(*s, "read_timeout_s", &c.read_timeout_s);
     Read(*s, "admin_key", &c.admin_key);
-    Read(*s, "web_root", &c.web_root);
+    Read(*s, "web_dir", &c.web_dir);
   }
   if (auto* s = root["limits"].as_table()) {
     RETURN_IF_ERROR(

@@ -47,7 +47,7 @@ struct Config {
   int idle_timeout_s = 60;  // keep-alive idle timeout
   int read_timeout_s = 30;  // a request must arrive completely within this
   std::string admin_key;    // bootstrap admin key ("" = none; QUANYU_ADMIN_KEY)
-  std::string web_root;     // dashboard files ("" = <exe>/../web/dist if present)
+  std::string web_dir;      // the dashboard's files ("" = ./web/dist, else <exe>/../web/dist)
 
   // [limits]
   size_t max_event_bytes = 32 * 1024;

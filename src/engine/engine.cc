@@ -36,6 +36,7 @@ Result<SourceConfig> SourceFromJson(const std::string& text) {
 
 Engine::Engine(const Config& config)
     : config_(config),
+      ingest_meter_(SystemClock::Default()->NowMicros()),
       limits_{config.max_event_bytes, config.max_batch_bytes, config.max_batch_events},
       normalizer_(config) {}
 
@@ -167,6 +168,7 @@ void Engine::CountRejection(const std::string& reason, const std::string& source
       ->GetCounter("quanyu_events_rejected_total", "Events not accepted, by reason and source",
                    {{"reason", reason}, {"source", source}})
       ->Add(n);
+  ingest_meter_.Rejected(SystemClock::Default()->NowMicros(), reason, n);
 }
 
 void Engine::CountAccepted(const std::string& source, size_t events, size_t bytes) {
@@ -177,6 +179,11 @@ void Engine::CountAccepted(const std::string& source, size_t events, size_t byte
   m->GetCounter("quanyu_events_accepted_bytes_total", "Encoded bytes of accepted events, by source",
                 {{"source", source}})
       ->Add(bytes);
+  ingest_meter_.Accepted(SystemClock::Default()->NowMicros(), events);
+}
+
+IngestActivity Engine::IngestHealth() const {
+  return ingest_meter_.Snapshot(SystemClock::Default()->NowMicros());
 }
 
 void Engine::Ingest(IngestRequest request, IngestCallback done) {
@@ -388,11 +395,31 @@ IngestResult Engine::BulkLoad(const collect::SourceInfo& source, std::vector<Eve
 
 Result<SourceConfig> Engine::AddSource(const std::string& name, const std::string& type) {
   SourceConfig s{name, type, collect::SourceRegistry::NewWriteKey()};
+  std::lock_guard lock(sources_mu_);
   if (sources_.FindByName(name))
     return Status::AlreadyExists("a source named \"" + name + "\" already exists");
   RETURN_IF_ERROR(sources_.Add(s));
   RETURN_IF_ERROR(state_->Put(kSourcePrefix + name, SourceToJson(s)));
   return s;
+}
+
+Result<SourceConfig> Engine::RotateSourceKey(const std::string& name) {
+  std::lock_guard lock(sources_mu_);
+  std::optional<SourceConfig> s = sources_.FindByName(name);
+  if (!s) return Status::NotFound("no source named \"" + name + "\"");
+  for (const auto& configured : config_.sources) {
+    if (configured.name == name) {
+      return Status::InvalidArgument("source \"" + name +
+                                     "\" has its write key in quanyu.toml [[sources]]: change it "
+                                     "there and restart");
+    }
+  }
+  s->write_key = collect::SourceRegistry::NewWriteKey();
+  // Saved first: a crash before the swap leaves the new key, never a key
+  // the caller was not given.
+  RETURN_IF_ERROR(state_->Put(kSourcePrefix + name, SourceToJson(*s)));
+  RETURN_IF_ERROR(sources_.SetWriteKey(name, s->write_key));
+  return *s;
 }
 
 std::vector<SourceConfig> Engine::ListSources() const { return sources_.List(); }

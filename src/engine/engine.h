@@ -35,6 +35,7 @@
 #include "common/config.h"
 #include "common/metrics.h"
 #include "common/result.h"
+#include "engine/ingest_meter.h"
 #include "identity/graph.h"
 #include "log/dedupe.h"
 #include "log/event_log.h"
@@ -119,6 +120,11 @@ class Engine {
   // Sources.
   Result<SourceConfig> AddSource(const std::string& name, const std::string& type);
   std::vector<SourceConfig> ListSources() const;
+  // Gives source `name` a new write key and returns the source with it; the
+  // old key is refused from the moment this returns. NotFound for an unknown
+  // source; InvalidArgument for one defined in [[sources]] of quanyu.toml
+  // (the file sets its key: change it there).
+  Result<SourceConfig> RotateSourceKey(const std::string& name);
   std::optional<collect::SourceInfo> LookupSource(std::string_view write_key) const;
 
   // Ad spend.
@@ -162,9 +168,9 @@ class Engine {
   // (`quanyu key rotate`). InvalidArgument when the ring came from
   // QUANYU_PRIVACY_KEY (rotate the file, then the variable, by hand).
   struct KeyRotation {
-    uint8_t key_id = 0;     // the new current key
-    size_t resealed = 0;    // vault records re-encrypted
-    std::string key_file;   // where the new ring was written
+    uint8_t key_id = 0;    // the new current key
+    size_t resealed = 0;   // vault records re-encrypted
+    std::string key_file;  // where the new ring was written
   };
   Result<KeyRotation> RotateKey();
   // The person holding an identifier; NotFound if unknown.
@@ -206,6 +212,13 @@ class Engine {
   Result<std::string> RecordConsent(std::string_view identifier, const std::string& consent_json);
   // The consent state as JSON (docs/openapi.yaml, ConsentState).
   static std::string ConsentJson(const privacy::ConsentState& state);
+  // Every live person's consent state counted per purpose and channel
+  // (GET /api/v1/consent/coverage): the ledger's keys are grouped by the
+  // person they belong to now and each such person's state folded once; the
+  // rest are unknown everywhere. In memory, no disk read: O(keys holding a
+  // decision + the identifiers of their persons), under the ledger's and the
+  // graph's shared locks.
+  privacy::ConsentCoverage CountConsent() const;
   // Whether a person may be used as `use` says (privacy::MayUse), counted in
   // /metrics under quanyu_privacy_decisions_total{stage}.
   privacy::UseDecision MayUse(uint32_t one_id, const privacy::Use& use,
@@ -308,6 +321,11 @@ class Engine {
                                const models::ModelProgress& progress = {});
   // RunModel on a query worker, as QueryAsync.
   void ModelAsync(std::string kind, query::Json body, QueryCallback done);
+  // The answer of the last run of model `kind` that stored its traits, plus
+  // "computed_at" (RunModel keeps it in the state DB under
+  // "model_report/" + kind, replacing the one before). NotFound, saying to
+  // run the model, when none has; Corruption for an unreadable record.
+  Result<query::Json> ModelReport(std::string_view kind) const;
   // The event names, counts, time ranges and property keys of every stored
   // event, buffered ones included (store::EventStore::Catalog).
   std::shared_ptr<const store::EventCatalog> EventCatalog() const;
@@ -332,6 +350,10 @@ class Engine {
 
   // Counts a request-level rejection (bad JSON, oversize, auth...) by reason.
   void CountRejection(const std::string& reason, const std::string& source, size_t n = 1);
+  // Events accepted and rejected (by reason) since Open, and per second over
+  // the last minute (IngestMeter): every event CountRejection and
+  // CountAccepted count for /metrics.
+  IngestActivity IngestHealth() const;
 
   // Orderly shutdown: drains the log, flushes the store, saves dedupe state.
   Status Close();
@@ -414,9 +436,11 @@ class Engine {
   void CountAccepted(const std::string& source, size_t events, size_t bytes);
 
   Config config_;
+  IngestMeter ingest_meter_;
   collect::Limits limits_;
   collect::Normalizer normalizer_;
   collect::SourceRegistry sources_;
+  std::mutex sources_mu_;  // one source change at a time: the state DB, then sources_
   std::unique_ptr<store::StateDb> state_;
   std::unique_ptr<store::SpendStore> spend_;
   std::unique_ptr<store::EventStore> store_;

@@ -3,6 +3,7 @@
 // activation asks.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -262,6 +263,20 @@ privacy::ConsentState Engine::ConsentOf(uint32_t one_id) const {
   uint32_t p = identity_->Resolve(one_id);
   if (p == 0) return {};
   return consent_->Fold(identity_->KeysOf(p));
+}
+
+privacy::ConsentCoverage Engine::CountConsent() const {
+  privacy::ConsentCoverage coverage;
+  coverage.persons = identity_->Stats().persons;
+  std::vector<uint32_t> persons;
+  for (uint32_t key : consent_->Keys()) {
+    // 0: the key's person was erased (a deletion erases its decisions too).
+    if (uint32_t p = identity_->one_ids().Get(key)) persons.push_back(p);
+  }
+  std::sort(persons.begin(), persons.end());
+  persons.erase(std::unique(persons.begin(), persons.end()), persons.end());
+  for (uint32_t p : persons) coverage.Count(consent_->Fold(identity_->KeysOf(p)));
+  return coverage;
 }
 
 Result<std::string> Engine::RecordConsent(std::string_view identifier,

@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -87,6 +88,9 @@ class Engine::QueryWorkers {
 };
 
 namespace {
+
+// State DB key of a model's last stored report: + kind.
+constexpr char kModelReportPrefix[] = "model_report/";
 
 // quanyu_queries_total{kind, outcome} and, when it succeeded,
 // quanyu_query_seconds{kind}; failures other than bad requests are logged.
@@ -226,8 +230,40 @@ Result<query::Json> Engine::RunModel(std::string_view kind, const query::Json& b
     }
   }
   run->answer["stored_traits"] = std::move(stored);
+  if (!run->traits.empty()) {
+    // The report the dashboard shows until the next run that stores.
+    query::Json report = run->answer;
+    report["computed_at"] = FormatTimestamp(audiences_->NowMicros());
+    Status s = state_->Put(kModelReportPrefix + std::string(kind),
+                           report.dump(-1, ' ', false, query::Json::error_handler_t::replace));
+    if (!s.ok()) {
+      RecordQuery(label, s, start);
+      return s;
+    }
+  }
   RecordQuery(label, Status::OK(), start);
   return std::move(run->answer);
+}
+
+Result<query::Json> Engine::ModelReport(std::string_view kind) const {
+  const auto& kinds = models::ModelKinds();
+  if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
+    return Status::NotFound("no model \"" + std::string(kind) +
+                            "\": use clv, churn, propensity or recommend");
+  }
+  Result<std::string> text = state_->Get(kModelReportPrefix + std::string(kind));
+  if (text.status().code() == StatusCode::kNotFound) {
+    return Status::NotFound(
+        "model " + std::string(kind) + " has not been run yet: run it with POST /api/v1/models/" +
+        std::string(kind) + " (or `quanyu model run " + std::string(kind) + "`)");
+  }
+  if (!text.ok()) return text.status();
+  query::Json report = query::Json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (!report.is_object()) {
+    return Status::Corruption("the stored report of model " + std::string(kind) +
+                              " is not a JSON object");
+  }
+  return report;
 }
 
 void Engine::ModelAsync(std::string kind, query::Json body, QueryCallback done) {

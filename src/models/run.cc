@@ -149,6 +149,66 @@ Json Distribution(std::vector<double> values) {
           {"max", Rounded(values.back(), 4)}};
 }
 
+// `bins` equal-width bins over [min, max] of `values` (the last one holds
+// max; all in the first when min = max): {"trait", "min", "max",
+// "bin_width", "bins": [{"from", "to", "persons"}]}; null when empty.
+Json Histogram(std::string_view trait, const std::vector<double>& values, int bins = 20) {
+  if (values.empty()) return nullptr;
+  const auto [lo_it, hi_it] = std::minmax_element(values.begin(), values.end());
+  const double lo = *lo_it, hi = *hi_it, width = (hi - lo) / bins;
+  std::vector<uint64_t> counts(static_cast<size_t>(bins));
+  for (double v : values) {
+    const double at = width > 0 ? std::floor((v - lo) / width) : 0;
+    ++counts[static_cast<size_t>(std::clamp(at, 0.0, static_cast<double>(bins - 1)))];
+  }
+  Json out_bins = Json::array();
+  for (int i = 0; i < bins; ++i) {
+    out_bins.push_back({{"from", Rounded(lo + width * i, 4)},
+                        {"to", Rounded(i + 1 == bins ? hi : lo + width * (i + 1), 4)},
+                        {"persons", counts[static_cast<size_t>(i)]}});
+  }
+  return {{"trait", trait},
+          {"min", Rounded(lo, 4)},
+          {"max", Rounded(hi, 4)},
+          {"bin_width", Rounded(width, 6)},
+          {"bins", std::move(out_bins)}};
+}
+
+// Mean P(alive) per (repeat purchases × days since the last purchase) cell:
+// {"frequency_buckets", "recency_buckets", "cells": [{"frequency",
+// "recency_days", "persons", "mean_p_alive"}]}, every cell listed (mean
+// null when empty), frequency-major.
+Json PAliveGrid(const std::vector<CustomerSummary>& customers, const std::vector<double>& p_alive) {
+  static const std::vector<std::string> kFrequency = {"0", "1", "2", "3", "4", "5-9", "10+"};
+  static const std::vector<std::string> kRecency = {"0-14",  "15-30",  "31-60",
+                                                    "61-90", "91-180", "181+"};
+  constexpr double kRecencyUpTo[] = {14, 30, 60, 90, 180};
+  std::vector<double> sums(kFrequency.size() * kRecency.size());
+  std::vector<uint64_t> persons(sums.size());
+  for (size_t i = 0; i < customers.size(); ++i) {
+    const double x = customers[i].x;
+    const size_t f = x < 5 ? static_cast<size_t>(x) : x < 10 ? 5 : 6;
+    const double days = customers[i].T - customers[i].t_x;  // since the last purchase
+    size_t r = 0;
+    while (r < std::size(kRecencyUpTo) && days > kRecencyUpTo[r]) ++r;
+    sums[f * kRecency.size() + r] += p_alive[i];
+    ++persons[f * kRecency.size() + r];
+  }
+  Json cells = Json::array();
+  for (size_t f = 0; f < kFrequency.size(); ++f) {
+    for (size_t r = 0; r < kRecency.size(); ++r) {
+      const size_t k = f * kRecency.size() + r;
+      cells.push_back({{"frequency", kFrequency[f]},
+                       {"recency_days", kRecency[r]},
+                       {"persons", persons[k]},
+                       {"mean_p_alive", persons[k] ? Rounded(sums[k] / persons[k], 4) : Json()}});
+    }
+  }
+  return {{"frequency_buckets", kFrequency},
+          {"recency_buckets", kRecency},
+          {"cells", std::move(cells)}};
+}
+
 Result<FitResult> FitPurchaseModel(const std::string& model,
                                    const std::vector<CustomerSummary>& customers,
                                    const ModelProgress& progress) {
@@ -226,6 +286,8 @@ Result<ModelRun> RunClv(const Json& body, const Common& c, const query::QueryCon
   values.reserve(in.persons.size());
   double total = 0;
   std::vector<std::pair<double, uint32_t>> top;
+  std::vector<double> stored;  // as stored (rounded), for the histogram
+  stored.reserve(in.persons.size());
   const std::vector<CustomerScore> scores =
       ScoreCustomers(in.purchase, gg, in.customers, n_months, discount, margin, 1);
   for (size_t i = 0; i < in.persons.size(); ++i) {
@@ -235,6 +297,8 @@ Result<ModelRun> RunClv(const Json& body, const Common& c, const query::QueryCon
     total += v;
     top.push_back({v, p.one_id});
     trait.values.push_back({p.one_id, Rounded(v, 2)});
+    if (trait.values.back().second.is_number())
+      stored.push_back(trait.values.back().second.get<double>());
   }
   std::partial_sort(top.begin(),
                     top.begin() + static_cast<ptrdiff_t>(std::min<size_t>(10, top.size())),
@@ -254,6 +318,7 @@ Result<ModelRun> RunClv(const Json& body, const Common& c, const query::QueryCon
   run.answer["customers"] = in.persons.size();
   run.answer["total_clv"] = Rounded(total, 2);
   run.answer["clv"] = Distribution(std::move(values));
+  run.answer["histogram"] = Histogram(name, stored);
   run.answer["mean_order_value"] = Rounded(gg.p * gg.gamma / (gg.q - 1), 2);
   run.answer["top"] = std::move(best);
   if (c.store) run.traits.push_back(std::move(trait));
@@ -265,7 +330,7 @@ Result<ModelRun> RunChurn(const Json& body, const Common& c, const query::QueryC
   ASSIGN_OR_RETURN(BtydInputs in, FitBtyd(body, c, ctx, progress));
   if (progress) progress("scoring " + std::to_string(in.persons.size()) + " customers");
   PredictedTrait alive{"p_alive", {}}, risk{"churn_risk", {}};
-  std::vector<double> risks;
+  std::vector<double> risks, alives;
   size_t bands[3] = {0, 0, 0};  // low < 0.3 <= medium < 0.7 <= high
   // P(alive) alone: ScoreCustomers' CLV part is not needed, so one month.
   const std::vector<CustomerScore> scores =
@@ -276,6 +341,7 @@ Result<ModelRun> RunChurn(const Json& body, const Common& c, const query::QueryC
     const double a = std::round(scores[i].p_alive * 1e4) / 1e4;
     const double r = std::round((1 - a) * 1e4) / 1e4;
     risks.push_back(r);
+    alives.push_back(a);
     ++bands[r < 0.3 ? 0 : r < 0.7 ? 1 : 2];
     alive.values.push_back({p.one_id, Rounded(a, 4)});
     risk.values.push_back({p.one_id, Rounded(r, 4)});
@@ -284,8 +350,10 @@ Result<ModelRun> RunChurn(const Json& body, const Common& c, const query::QueryC
   run.answer = Header("churn", c);
   run.answer["purchase_model"] = FitToJson(in.fit);
   run.answer["customers"] = in.persons.size();
+  run.answer["histogram"] = Histogram("churn_risk", risks);
   run.answer["churn_risk"] = Distribution(std::move(risks));
   run.answer["risk_bands"] = {{"low", bands[0]}, {"medium", bands[1]}, {"high", bands[2]}};
+  run.answer["p_alive_grid"] = PAliveGrid(in.customers, alives);
   if (c.store) {
     run.traits.push_back(std::move(alive));
     run.traits.push_back(std::move(risk));
@@ -355,11 +423,17 @@ Result<ModelRun> RunPropensity(const Json& body, const Common& c, const query::Q
   std::vector<double> recency(test.rows());
   for (size_t i = 0; i < test.rows(); ++i)
     recency[i] = -test.recency_days[i];  // recent scores higher
+  const auto positives = std::count(test.labels.begin(), test.labels.end(), 1);
+  // Each decile's share of positives over the share among all (null
+  // without positives).
+  const double overall =
+      test.rows() ? static_cast<double>(positives) / static_cast<double>(test.rows()) : 0;
   Json calibration = Json::array();
   for (const CalibrationBin& b : CalibrationByRank(predicted, test.labels, 10)) {
     calibration.push_back({{"persons", b.rows},
                            {"predicted", Rounded(b.predicted, 4)},
-                           {"actual", Rounded(b.actual, 4)}});
+                           {"actual", Rounded(b.actual, 4)},
+                           {"lift", overall > 0 ? Rounded(b.actual / overall, 3) : Json()}});
   }
   Json coefficients = Json::object();
   if (logistic) {
@@ -375,7 +449,7 @@ Result<ModelRun> RunPropensity(const Json& body, const Common& c, const query::Q
   Json test_json = ClassifierJson(predicted, test.labels);
   test_json["cutoff"] = FormatTimestamp(test_cutoff);
   test_json["persons"] = test.rows();
-  test_json["positives"] = std::count(test.labels.begin(), test.labels.end(), 1);
+  test_json["positives"] = positives;
   test_json["log_loss"] = Rounded(LogLoss(predicted, test.labels), 4);
   test_json["calibration"] = std::move(calibration);
   test_json["baseline"] = ClassifierJson(recency, test.labels);

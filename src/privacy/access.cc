@@ -204,17 +204,21 @@ RouteAccess AccessFor(Role role, std::string_view method, std::string_view path,
   std::string_view p = path.substr(kApi.size());
   const bool read = method == "GET";
   RouteAccess a;
-  // Personal data a non-admin sees masked; raw for an admin (audited).
-  const bool personal = read && (Under(p, "/profiles") || Under(p, "/events") ||
-                                 Under(p, "/consent") || Under(p, "/privacy/requests"));
+  // Personal data a non-admin sees masked; raw for an admin (audited). The
+  // consent coverage is counts only.
+  const bool personal =
+      read && (Under(p, "/profiles") || Under(p, "/events") ||
+               (Under(p, "/consent") && p != "/consent/coverage") || Under(p, "/privacy/requests"));
   // An export: the export route, or a members list asked as CSV (it may
   // carry traits).
   const bool csv = ("&" + std::string(url_query) + "&").find("&format=csv&") != std::string::npos;
   const bool exporting =
       Under(p, "/audiences") && (p.ends_with("/export") || (p.ends_with("/members") && csv));
-  // POSTs that only read.
+  // POSTs that only read. An audience preview counts a definition and
+  // samples one_ids: a read for whoever may read audiences.
   const bool query = Under(p, "/query") || Under(p, "/attribution");
-  a.admin_action = !read && !query;
+  const bool preview = p == "/audiences/preview" && method == "POST";
+  a.admin_action = !read && !query && !preview;
   if (role == Role::kAdmin) {
     a.allowed = true;
     // A data-subject request's answer (access) holds the person's data.
@@ -225,7 +229,7 @@ RouteAccess AccessFor(Role role, std::string_view method, std::string_view path,
   const bool marketer = role == Role::kMarketer;
   const bool audiences = Under(p, "/audiences") || Under(p, "/tags") ||
                          Under(p, "/computed-traits") || Under(p, "/rfm");
-  if (Under(p, "/stats") || Under(p, "/catalog/events")) {
+  if (Under(p, "/stats") || Under(p, "/ingest") || Under(p, "/catalog/events") || p == "/session") {
     a.allowed = read;
   } else if (query) {
     a.allowed = analyst && method == "POST";
@@ -236,7 +240,7 @@ RouteAccess AccessFor(Role role, std::string_view method, std::string_view path,
   } else if (Under(p, "/profiles") || Under(p, "/consent") || Under(p, "/tracking-plan")) {
     a.allowed = read;
   } else if (audiences) {
-    a.allowed = read ? !exporting || marketer : marketer;
+    a.allowed = read || preview ? !exporting || marketer : marketer;
   }
   a.mask_pii = a.allowed && personal;
   a.pii_access = a.allowed && exporting;

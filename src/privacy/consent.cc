@@ -276,6 +276,39 @@ ConsentState ConsentLedger::Fold(const std::vector<uint32_t>& keys) const {
   return FoldDecisions(std::move(all));
 }
 
+std::vector<uint32_t> ConsentLedger::Keys() const {
+  std::shared_lock lock(mu_);
+  std::vector<uint32_t> out;
+  out.reserve(by_key_.size());
+  for (const auto& [key, decisions] : by_key_) out.push_back(key);
+  return out;
+}
+
+void ConsentCoverage::Count(const ConsentState& state) {
+  for (int t = 0; t < kTopicCount; ++t) {
+    switch (state.status[t]) {
+      case ConsentStatus::kGranted:
+        ++granted[t];
+        break;
+      case ConsentStatus::kWithdrawn:
+        ++withdrawn[t];
+        ++refused[t];
+        break;
+      case ConsentStatus::kDenied:
+        ++refused[t];
+        break;
+      case ConsentStatus::kUnknown:
+        break;
+    }
+  }
+}
+
+uint64_t ConsentCoverage::unknown(Topic t) const {
+  const int i = static_cast<int>(t);
+  const uint64_t decided = granted[i] + refused[i];
+  return persons > decided ? persons - decided : 0;
+}
+
 void ConsentLedger::Erase(const std::vector<uint32_t>& keys) {
   std::unique_lock lock(mu_);
   for (uint32_t k : keys) {

@@ -109,6 +109,19 @@ struct ConsentState {
 // Folds decisions (any order) into a state.
 ConsentState FoldDecisions(std::vector<ConsentDecision> decisions);
 
+// How many persons stand where on each topic (GET /api/v1/consent/coverage):
+// Count each person's state; persons never counted are "unknown" on every
+// topic, so with `persons` set to everybody, granted + refused + unknown =
+// persons for each topic.
+struct ConsentCoverage {
+  uint64_t persons = 0;                           // everybody
+  std::array<uint64_t, kTopicCount> granted{};    // latest decision granted
+  std::array<uint64_t, kTopicCount> refused{};    // denied or withdrawn
+  std::array<uint64_t, kTopicCount> withdrawn{};  // of refused: after a grant
+  void Count(const ConsentState& state);
+  uint64_t unknown(Topic t) const;
+};
+
 // The ledger: decisions per identity key, in memory, persisted under
 // "cs/" + big-endian key (docs/privacy.md, "On disk").
 //
@@ -127,6 +140,8 @@ class ConsentLedger {
   size_t records() const { return records_.load(std::memory_order_relaxed); }
   // Removes every decision of `keys` (a completed deletion request).
   void Erase(const std::vector<uint32_t>& keys);
+  // Every identity key holding a decision, in no order.
+  std::vector<uint32_t> Keys() const;
 
   // Adds every key changed since the last call to `batch` (erased keys as
   // deletes). REQUIRES: no concurrent Apply/Erase (the engine's identity lock).

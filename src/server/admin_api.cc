@@ -17,6 +17,7 @@
 #include "server/profile_api.h"
 #include "server/query_api.h"
 #include "server/router.h"
+#include "server/settings_api.h"
 
 namespace quanyu::server {
 namespace {
@@ -64,6 +65,14 @@ HttpResponse CreateSource(Engine* engine, const HttpRequest& r) {
       201, json{{"name", s->name}, {"type", s->type}, {"write_key", s->write_key}}.dump());
 }
 
+// POST /api/v1/sources/{name}/rotate.
+HttpResponse RotateSource(Engine* engine, std::string_view name) {
+  auto s = engine->RotateSourceKey(std::string(name));
+  if (!s.ok()) return ErrorResponse(s.status());
+  return JsonResponse(
+      200, json{{"name", s->name}, {"type", s->type}, {"write_key", s->write_key}}.dump());
+}
+
 HttpResponse Stats(Engine* engine) {
   EngineStats s = engine->Stats();
   json j{{"events",
@@ -94,6 +103,24 @@ HttpResponse Stats(Engine* engine) {
     j["first_event_at"] = FormatTimestamp(s.store.min_timestamp_us);
     j["last_event_at"] = FormatTimestamp(s.store.max_timestamp_us);
   }
+  return JsonResponse(200, j.dump());
+}
+
+HttpResponse IngestHealth(const Engine& engine) {
+  IngestActivity a = engine.IngestHealth();
+  json seconds = json::array();
+  for (const auto& s : a.per_second) {
+    seconds.push_back({{"t", FormatTimestamp(s.second * 1'000'000)},
+                       {"accepted", s.accepted},
+                       {"rejected", s.rejected}});
+  }
+  json j{{"accepted_total", a.accepted_total},
+         {"rejected_total", a.rejected_total},
+         {"rejections", a.rejections},
+         {"events_per_second_1m", a.events_per_second_1m},
+         {"events_per_second_peak_1m", a.events_per_second_peak_1m},
+         {"since", FormatTimestamp(a.since_us)},
+         {"per_second", seconds}};
   return JsonResponse(200, j.dump());
 }
 
@@ -149,6 +176,44 @@ HttpResponse ListSpend(Engine* engine, const HttpRequest& r) {
                    {"clicks", s.clicks}});
   }
   return JsonResponse(200, json{{"spend", arr}}.dump());
+}
+
+// The dashboard's pages, each with the route it cannot work without.
+struct DashboardPage {
+  const char* name;
+  const char* method;
+  const char* path;
+};
+constexpr DashboardPage kDashboardPages[] = {
+    {"overview", "POST", "/api/v1/query/kpis"},
+    {"touchpoints", "POST", "/api/v1/query/touchpoints"},
+    {"funnels", "POST", "/api/v1/query/funnel"},
+    {"retention", "POST", "/api/v1/query/retention"},
+    {"paths", "POST", "/api/v1/query/paths"},
+    {"attribution", "POST", "/api/v1/attribution"},
+    {"audiences", "GET", "/api/v1/audiences"},
+    {"profiles", "GET", "/api/v1/profiles"},
+    {"predictions", "GET", "/api/v1/models"},
+    {"privacy", "GET", "/api/v1/privacy/requests"},
+    {"settings", "GET", "/api/v1/keys"},
+};
+
+// Who the caller is and the dashboard pages the role table lets it use.
+HttpResponse Session(const Engine& engine, const privacy::Principal& who) {
+  json pages = json::array();
+  for (const auto& page : kDashboardPages) {
+    if (privacy::AccessFor(who.role, page.method, page.path).allowed) pages.push_back(page.name);
+  }
+  // The sources' names for the dashboard's source filter: every role may
+  // filter by source; only an admin may see write keys (GET /sources).
+  json sources = json::array();
+  for (const auto& s : engine.ListSources()) sources.push_back(s.name);
+  return JsonResponse(200, json{{"key_id", who.key_id},
+                                {"role", privacy::RoleName(who.role)},
+                                {"workspace", who.workspace},
+                                {"pages", pages},
+                                {"sources", sources}}
+                               .dump());
 }
 
 void CountApiDenial(const char* reason) {
@@ -241,7 +306,19 @@ void Router::HandleApi(HttpRequest& r, Respond respond) {
   const std::string& m = r.method;
   if (p == "/api/v1/sources" && m == "GET") return respond(ListSources(engine_));
   if (p == "/api/v1/sources" && m == "POST") return respond(CreateSource(engine_, r));
+  if (p.starts_with("/api/v1/sources/") && p.ends_with("/rotate") && m == "POST") {
+    constexpr size_t kPrefix = std::string_view("/api/v1/sources/").size();
+    constexpr size_t kSuffix = std::string_view("/rotate").size();
+    if (p.size() > kPrefix + kSuffix) {
+      std::string name =
+          collect::internal::PercentDecode(p.substr(kPrefix, p.size() - kPrefix - kSuffix), false);
+      return respond(RotateSource(engine_, name));
+    }
+  }
+  if (p == "/api/v1/settings" && m == "GET") return respond(SettingsResponse(*engine_));
+  if (p == "/api/v1/session" && m == "GET") return respond(Session(*engine_, *principal));
   if (p == "/api/v1/stats" && m == "GET") return respond(Stats(engine_));
+  if (p == "/api/v1/ingest" && m == "GET") return respond(IngestHealth(*engine_));
   if (p == "/api/v1/events" && m == "GET") return respond(ListEvents(engine_, r));
   if (p == "/api/v1/spend" && m == "GET") return respond(ListSpend(engine_, r));
   if (auto answer = HandleProfileApi(engine_, r)) return respond(std::move(*answer));

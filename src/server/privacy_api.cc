@@ -79,6 +79,24 @@ HttpResponse GetConsent(Engine* engine, const HttpRequest& r) {
   return JsonResponse(200, ConsentDocument(*engine, *person));
 }
 
+// {"persons", "purposes": {NAME: counts}, "channels": {NAME: counts}} with
+// counts {"granted", "denied" (withdrawn included), "withdrawn", "unknown"}.
+HttpResponse ConsentCoverage(const Engine& engine) {
+  const privacy::ConsentCoverage c = engine.CountConsent();
+  json purposes = json::object(), channels = json::object();
+  for (int i = 0; i < privacy::kTopicCount; ++i) {
+    const auto topic = static_cast<privacy::Topic>(i);
+    json counts{{"granted", c.granted[i]},
+                {"denied", c.refused[i]},
+                {"withdrawn", c.withdrawn[i]},
+                {"unknown", c.unknown(topic)}};
+    (privacy::IsPurpose(topic) ? purposes : channels)[std::string(privacy::TopicName(topic))] =
+        std::move(counts);
+  }
+  return JsonResponse(
+      200, json{{"persons", c.persons}, {"purposes", purposes}, {"channels", channels}}.dump());
+}
+
 json KeyJson(const privacy::ApiKey& k) {
   json j{{"id", k.id},
          {"name", k.name},
@@ -290,6 +308,11 @@ std::optional<HttpResponse> HandlePrivacyApi(Engine* engine, const HttpRequest& 
   }
   if (r.path == "/api/v1/tracking-plan/violations") {
     if (r.method == "GET") return JsonResponse(200, engine->TrackingPlanViolationsJson());
+    return ErrorResponse(
+        Status::NotFound("no API route for " + r.method + " " + r.path + " (use GET)"));
+  }
+  if (r.path == "/api/v1/consent/coverage") {
+    if (r.method == "GET") return ConsentCoverage(*engine);
     return ErrorResponse(
         Status::NotFound("no API route for " + r.method + " " + r.path + " (use GET)"));
   }

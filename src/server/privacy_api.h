@@ -1,5 +1,7 @@
 // The privacy routes of the API (docs/openapi.yaml): /api/v1/consent
 // (record consent decisions for an identifier, read a person's ledger),
+// /api/v1/consent/coverage (persons per consent status, per purpose and
+// channel),
 // /api/v1/keys (API keys with roles: create, list, rotate, revoke) and
 // /api/v1/audit (the audit log). Authorization happened before (router).
 //

@@ -81,7 +81,15 @@ void AttributionRoute(Engine* engine, const HttpRequest& r, Respond respond) {
 
 // POST /api/v1/models/{kind}: fit and score on a query worker; an empty
 // body takes every default. GET /api/v1/models: the stored predicted traits.
+// GET /api/v1/models/{kind}/report: the answer of the last run that stored.
 void ModelRoute(Engine* engine, const HttpRequest& r, std::string_view kind, Respond respond) {
+  if (kind.ends_with("/report")) {
+    // GET /api/v1/models/{kind}/report: the last stored run's answer.
+    if (r.method != "GET") return respond(WrongMethod(r, "GET"));
+    auto report = engine->ModelReport(kind.substr(0, kind.size() - 7));
+    if (!report.ok()) return respond(ErrorResponse(report.status()));
+    return respond(JsonResponse(200, Dump(*report)));
+  }
   if (kind.empty()) {
     if (r.method != "GET") return respond(WrongMethod(r, "GET"));
     return respond(
@@ -139,8 +147,8 @@ Result<query::Json> ParseQueryBody(const std::string& body, std::string_view exa
     return Status::InvalidArgument("the request body is not valid JSON: " + what);
   }
   if (!j.is_object()) {
-    return Status::InvalidArgument(
-        "the request body must be a JSON object, e.g. " + std::string(example));
+    return Status::InvalidArgument("the request body must be a JSON object, e.g. " +
+                                   std::string(example));
   }
   return j;
 }

@@ -8,7 +8,9 @@
 //   POST /api/v1/models/{kind}  kind = clv, churn, propensity or recommend:
 //                               fit, score and store predicted traits
 //                               (docs/models.md); GET /api/v1/models lists
-//                               the stored ones
+//                               the stored ones, GET
+//                               /api/v1/models/{kind}/report the last
+//                               stored run's answer
 // Thin: parse the body, call Engine::QueryAsync / Engine::EventCatalog,
 // render. Queries run on the engine's query workers, never on an HTTP
 // thread, so a long query does not hold up collection.
@@ -43,8 +45,8 @@ Result<query::Json> ParseQueryBody(
     std::string_view example = R"({"from": "2026-01-01", "to": "2026-02-01", ...})");
 
 // Answers an admin request (already authenticated) whose path is under
-// /api/v1/query or is /api/v1/catalog/events, /api/v1/attribution or under /api/v1/models, through `respond` (moved from;
-// called exactly once, maybe from a query worker thread), and returns true;
+// /api/v1/query or is /api/v1/catalog/events, /api/v1/attribution or under /api/v1/models, through
+// `respond` (moved from; called exactly once, maybe from a query worker thread), and returns true;
 // returns false, leaving `respond` alone, for any other path.
 bool HandleQueryApi(Engine* engine, const HttpRequest& request, Respond& respond);
 

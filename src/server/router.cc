@@ -91,8 +91,8 @@ HttpResponse ErrorResponse(const Status& status) {
   return JsonResponse(HttpStatusFor(status.code()), ErrorJson(status));
 }
 
-Router::Router(Engine* engine, std::string admin_key)
-    : engine_(engine), admin_key_(std::move(admin_key)) {}
+Router::Router(Engine* engine, std::string admin_key, std::string web_dir)
+    : engine_(engine), admin_key_(std::move(admin_key)), dashboard_(std::move(web_dir)) {}
 
 Status Router::DecodeBody(HttpRequest& request) {
   std::string encoding = LowerAscii(request.Header("content-encoding"));
@@ -134,6 +134,7 @@ void Router::Handle(HttpRequest request, Respond respond) {
     return HandleSensors(request, path == "/sa.gif", std::move(respond));
   if (path.starts_with("/api/v1/") || path == "/api/v1")
     return HandleApi(request, std::move(respond));
+  if (DashboardPath(path)) return respond(dashboard_.Answer(request));
   respond(ErrorResponse(Status::NotFound("no route for " + request.method + " " + path)));
 }
 

@@ -5,38 +5,18 @@
 // Thread-safety: Handle() is safe to call concurrently.
 #pragma once
 
-#include <functional>
 #include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
 
 #include "engine/engine.h"
+#include "server/http_message.h"
+#include "server/static_files.h"
 
 namespace quanyu::server {
 
-struct HttpRequest {
-  std::string method;                                        // "GET", "POST", ...
-  std::string path;                                          // without the query string
-  std::string query;                                         // after '?', raw
-  std::string body;                                          // as received (possibly gzip)
-  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
-
-  std::string_view Header(std::string_view lower_name) const;
-};
-
-struct HttpResponse {
-  int status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
-};
-
-using Respond = std::function<void(HttpResponse)>;
-
 class Router {
  public:
-  Router(Engine* engine, std::string admin_key);
+  // `web_dir`: the dashboard's directory (ResolveWebDir; "" = not built).
+  Router(Engine* engine, std::string admin_key, std::string web_dir);
   void Handle(HttpRequest request, Respond respond);
 
  private:
@@ -49,6 +29,7 @@ class Router {
 
   Engine* engine_;
   std::string admin_key_;
+  StaticFiles dashboard_;
 };
 
 // Helpers shared by the handlers.

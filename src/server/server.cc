@@ -43,6 +43,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // the whole request read_timeout_s to arrive (slow clients are cut off).
   void Read() {
     parser_.emplace();
+    head_ = false;
     parser_->body_limit(BodyLimit(*engine_));
     parser_->header_limit(16 * 1024);
     if (buffer_.size() > 0 || first_) {
@@ -84,6 +85,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto& msg = parser_->get();
     keep_alive_ = msg.keep_alive();
     version_ = msg.version();
+    head_ = msg.method() == http::verb::head;
     HttpRequest req;
     req.method = std::string(msg.method_string());
     std::string_view target(msg.target().data(), msg.target().size());
@@ -118,9 +120,14 @@ class Session : public std::enable_shared_from_this<Session> {
     res->set(http::field::server, "quanyu");
     res->set(http::field::content_type, resp.content_type);
     for (auto& [k, v] : resp.headers) res->set(k, v);
-    res->body() = std::move(resp.body);
     res->keep_alive(keep_alive_);
-    res->prepare_payload();
+    if (head_) {
+      // The length the GET's body would have, and no body.
+      res->content_length(resp.body.size());
+    } else {
+      res->body() = std::move(resp.body);
+      res->prepare_payload();
+    }
     stream_.expires_after(std::chrono::seconds(options_.read_timeout_s));
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, size_t) {
@@ -165,6 +172,7 @@ class Session : public std::enable_shared_from_this<Session> {
   size_t drained_ = 0;
   bool keep_alive_ = true;
   bool first_ = true;
+  bool head_ = false;  // the request being answered is a HEAD
   unsigned version_ = 11;
   Counter* bytes_in_ = MetricsRegistry::Default()->GetCounter(
       "quanyu_http_request_bytes_total", "Bytes of HTTP requests read (headers and bodies)");
@@ -175,7 +183,7 @@ class ServerImpl final : public Server {
   ServerImpl(Engine* engine, const ServerOptions& options)
       : engine_(engine),
         options_(options),
-        router_(engine, options.admin_key),
+        router_(engine, options.admin_key, options.web_dir),
         ioc_(options.threads > 0 ? options.threads
                                  : std::max(1u, std::thread::hardware_concurrency())),
         acceptor_(ioc_),

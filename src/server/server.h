@@ -1,7 +1,9 @@
 // Server: the HTTP/1.1 front door (keep-alive, event loop on N threads).
 // Routes collection endpoints (Segment /v1/*, Sensors /sa and /sa.gif), the
 // admin API under /api/v1/ (Bearer admin key), /healthz and /metrics to the
-// engine, and renders the results. No business logic lives here.
+// engine, and renders the results; every other GET is the dashboard's
+// (static_files.h). No business logic lives here. A HEAD request is answered
+// as its GET without the body.
 //
 // Thread-safety: Run() blocks the calling thread until Stop() (callable from
 // any thread or a signal handler via RequestStop()).
@@ -21,6 +23,7 @@ struct ServerOptions {
   int read_timeout_s = 30;                // a request must arrive within this
   int idle_timeout_s = 60;                // keep-alive connections idle longer are closed
   std::string admin_key;                  // Bearer key for /api/v1 ("" = API refuses all)
+  std::string web_dir;                    // the dashboard (ResolveWebDir); "" = not built
 };
 
 class Server {
