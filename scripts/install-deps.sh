@@ -15,7 +15,8 @@ PACKAGES=(
   libxgboost-dev                      # gradient-boosted trees (propensity)
   libtomlplusplus-dev libcli11-dev libfmt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  nodejs npm                          # test clients (@segment/analytics-node, sa-sdk-node)
+  nodejs npm                          # test clients (@segment/analytics-node, sa-sdk-node), the dashboard's build
+  chromium fonts-noto-cjk             # the dashboard's end-to-end tests (headless), Chinese glyphs
   wrk nginx-light bc                  # benchmarks: load generator, HTTP ceiling, arithmetic
 )
 

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
+./scripts/build-web.sh
 ./scripts/build.sh
 export QUANYU_BIN="$PWD/build/quanyu"
 LOG=$(mktemp)
