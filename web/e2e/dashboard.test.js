@@ -16,6 +16,8 @@ import {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const LOCALES = ['zh-CN', 'en'];
+// QUANYU_E2E_PAGES=profiles,funnels visits only those (while working on them).
+const ONLY = (process.env.QUANYU_E2E_PAGES || '').split(',').filter(Boolean);
 const WIDTHS = [1440, 390];
 
 let demo;
@@ -107,6 +109,7 @@ describe('every page', () => {
         fs.mkdirSync(dir, { recursive: true });
         const keyPattern = new RegExp(`\\b(${namespaces.join('|')})\\.[a-z][a-z0-9_]*\\b`);
         for (const id of pages) {
+          if (ONLY.length && !ONLY.includes(id)) continue;
           await visit(page, id);
           const text = await page.textContent('.main');
           assert.ok(!keyPattern.test(text), `${id}: an untranslated label: ${text.match(keyPattern)}`);

@@ -66,4 +66,5 @@ export default async function check({ page, api, assert }) {
   await page.waitForSelector('[data-section="person"]');
   await settle(page);
   assert.equal((await page.textContent('[data-value="one_id"]')).trim(), String(oneId));
+  assert.equal(await page.inputValue('[data-field="identifier"]'), String(oneId), 'the search box names the person shown');
 }
