@@ -13,9 +13,7 @@
 #include "collect/internal/base64.h"
 #include "engine/importer.h"
 #include "erasure_test_util.h"
-#include "http_test_util.h"
-#include "served_engine.h"
-#include "test_util.h"
+#include "served_api_test.h"
 
 namespace quanyu {
 namespace {
@@ -25,10 +23,8 @@ using ::quanyu::testing::FilesHolding;
 using ::quanyu::testing::HttpAnswer;
 using ::quanyu::testing::Send;
 
-constexpr char kWebKey[] = "pii-web-write-key";
 constexpr char kAppKey[] = "pii-app-write-key";
 constexpr char kCrmKey[] = "pii-crm-write-key";
-constexpr char kAdminKey[] = "pii-admin-key";
 
 // Every personal value the test sends, in the forms it is sent and stored.
 const std::vector<std::string> kPlaintexts = {
@@ -64,30 +60,17 @@ const std::vector<std::string> kControl = {"ORD-PII-CONTROL-777", "Shanghai-cont
   return ::quanyu::testing::RunShell(command, scratch.path() + "/stderr");
 }
 
-class CliPiiAtRestTest : public ::testing::Test {
+class CliPiiAtRestTest : public ::quanyu::testing::ServedApiTest {
  protected:
-  void SetUp() override { Start(); }
-
-  void Start() {
-    Config config;
-    config.data_dir = dir_.path();
-    config.sources.push_back({"website", "web", kWebKey});
+  void Configure(Config& config) override {
     config.sources.push_back({"app", "android", kAppKey});
     config.sources.push_back({"crm", "crm", kCrmKey});
     config.audience_refresh_interval_s = 86400;
-    Status started = served_.Start(config, kAdminKey);
-    ASSERT_TRUE(started.ok()) << started.ToString();
   }
 
-  HttpAnswer Call(const std::string& method, const std::string& target, const std::string& key,
-                  const json& body = nullptr) {
-    return Send(served_.port(), method, target, "Bearer " + key, body.is_null() ? "" : body.dump());
-  }
   json Admin(const std::string& method, const std::string& target, const json& body = nullptr,
              int status = 200) {
-    HttpAnswer a = Call(method, target, kAdminKey, body);
-    EXPECT_EQ(a.status, status) << method << " " << target << " → " << a.body;
-    return a.Json();
+    return AsJson(kAdminKey, method, target, body, status);
   }
 
   void SendEverything() {
@@ -102,8 +85,7 @@ class CliPiiAtRestTest : public ::testing::Test {
                      "note":"call 13700137000 or write li.na@example.org",
                      "mobile":13900139000},
        "context":{"page":{"url":"https://shop.example.com/p?email=wang.fang%40example.com&x=1"}}}]})";
-    std::string auth = "Basic " + collect::internal::Base64Encode(std::string(kWebKey) + ":");
-    HttpAnswer a = Send(served_.port(), "POST", "/v1/batch", auth, segment);
+    HttpAnswer a = Collect("/v1/batch", segment);
     ASSERT_EQ(a.status, 200) << a.body;
     // Sensors: a login id that is a phone, a profile_set with an email.
     const std::string sensors = R"([
@@ -142,9 +124,6 @@ class CliPiiAtRestTest : public ::testing::Test {
     ASSIGN_OR_RETURN(ImportReport report, ImportEventsFile(served_.engine.get(), path, options));
     return report.accepted;
   }
-
-  ::quanyu::testing::TempDir dir_;
-  ::quanyu::testing::ServedEngine served_;
 };
 
 TEST_F(CliPiiAtRestTest, NoPlaintextPhoneOrEmailInAnyFileYetLookupsAndReadsWork) {
@@ -188,7 +167,7 @@ TEST_F(CliPiiAtRestTest, NoPlaintextPhoneOrEmailInAnyFileYetLookupsAndReadsWork)
 
   // An analyst sees masks, never the plaintext.
   json key = Admin("POST", "/api/v1/keys", {{"name", "bi"}, {"role", "analyst"}}, 201);
-  HttpAnswer masked = Call("GET", "/api/v1/profiles/" + one_id, key["key"]);
+  HttpAnswer masked = As(key["key"], "GET", "/api/v1/profiles/" + one_id);
   ASSERT_EQ(masked.status, 200) << masked.body;
   EXPECT_EQ(masked.body.find("13800138000"), std::string::npos) << masked.body;
   EXPECT_EQ(masked.body.find("zhang.wei@"), std::string::npos) << masked.body;

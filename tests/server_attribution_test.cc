@@ -11,12 +11,9 @@
 #include <string>
 #include <thread>
 
-#include "collect/internal/base64.h"
 #include "engine/engine.h"
-#include "http_test_util.h"
-#include "served_engine.h"
+#include "served_api_test.h"
 #include "server/server.h"
-#include "test_util.h"
 
 namespace quanyu {
 namespace {
@@ -24,9 +21,6 @@ namespace {
 using nlohmann::json;
 using ::quanyu::testing::HttpAnswer;
 using ::quanyu::testing::Send;
-
-constexpr char kWebKey[] = "attribution-web-write-key";
-constexpr char kAdminKey[] = "attribution-admin-key";
 
 // a: douyin (campaign dy_launch) on May 1, xiaohongshu on May 2, then an
 //    order of 300 ten minutes later;
@@ -49,18 +43,11 @@ constexpr char kEvents[] = R"(
   {"type":"track","anonymousId":"d","event":"Order Completed","messageId":"d1",
    "properties":{"revenue":50},"timestamp":"2024-05-01T15:00:00Z"})";
 
-class ServerAttributionTest : public ::testing::Test {
+class ServerAttributionTest : public ::quanyu::testing::ServedApiTest {
  protected:
   void SetUp() override {
-    Config config;
-    config.data_dir = dir_.path();
-    config.sources.push_back({"website", "web", kWebKey});
-    Status started = served_.Start(config, kAdminKey);
-    ASSERT_TRUE(started.ok()) << started.ToString();
-
-    std::string auth = "Basic " + collect::internal::Base64Encode(std::string(kWebKey) + ":");
-    HttpAnswer a = Send(served_.port(), "POST", "/v1/batch", auth,
-                        std::string("{\"batch\":[") + kEvents + "]}");
+    ASSERT_NO_FATAL_FAILURE(ServedApiTest::SetUp());
+    HttpAnswer a = PostBatch(kEvents);
     ASSERT_EQ(a.status, 200) << a.body;
     ASSERT_TRUE(served_.engine
                     ->ImportSpend({{"2024-05-01", "douyin", "dy_launch", 200, 10000, 300},
@@ -69,10 +56,8 @@ class ServerAttributionTest : public ::testing::Test {
                     .ok());
   }
 
-  void TearDown() override { served_.Stop(); }
-
   HttpAnswer Post(const std::string& body, const std::string& key = kAdminKey) {
-    return Send(served_.port(), "POST", "/api/v1/attribution", "Bearer " + key, body);
+    return As(key, "POST", "/api/v1/attribution", body);
   }
   json Attribute(const std::string& body) {
     HttpAnswer a = Post(body);
@@ -86,9 +71,6 @@ class ServerAttributionTest : public ::testing::Test {
     EXPECT_TRUE(j.contains("error")) << a.body;
     return j.contains("error") ? j["error"].value("message", "") : "";
   }
-
-  testing::TempDir dir_;
-  testing::ServedEngine served_;
 };
 
 constexpr char kMay[] = R"("from":"2024-05-01","to":"2024-05-03")";
@@ -132,8 +114,9 @@ TEST_F(ServerAttributionTest, CreditsCpaAndRoasByChannel) {
       "markov_nulls":false})");
   EXPECT_EQ(every["models"]["last"]["channels"]["xiaohongshu"]["conversions"], 1);
   // A touch rule with "with_campaign": every Landing here has a campaign.
-  json ruled = Attribute(std::string("{") + kMay +
-                         R"(,"models":["last"],"touch_events":[{"event":"Landing","with_campaign":true}]})");
+  json ruled =
+      Attribute(std::string("{") + kMay +
+                R"(,"models":["last"],"touch_events":[{"event":"Landing","with_campaign":true}]})");
   EXPECT_EQ(ruled["models"]["last"]["channels"]["xiaohongshu"]["conversions"], 1);
 }
 
@@ -180,7 +163,9 @@ TEST_F(ServerAttributionTest, BadRequestsGetPreciseErrorsAndTheServerKeepsAnswer
   EXPECT_NE(
       ErrorOf(Post(std::string("{") + kMay + R"(,"touch_gap":"soon"})"), 400).find("touch_gap"),
       std::string::npos);
-  EXPECT_NE(ErrorOf(Post(std::string("{") + kMay + R"(,"touch_events":[{"event":"Landing","campaign":true}]})"), 400)
+  EXPECT_NE(ErrorOf(Post(std::string("{") + kMay +
+                         R"(,"touch_events":[{"event":"Landing","campaign":true}]})"),
+                    400)
                 .find("\"touch_events\"[0]: unknown field \"campaign\""),
             std::string::npos);
   EXPECT_EQ(Post(std::string("{") + kMay + "}", "wrong-key").status, 401);

@@ -16,20 +16,14 @@
 #include <thread>
 #include <vector>
 
-#include "collect/internal/base64.h"
 #include "engine/engine.h"
-#include "http_test_util.h"
-#include "served_engine.h"
+#include "served_api_test.h"
 #include "server/server.h"
-#include "test_util.h"
 
 namespace quanyu {
 namespace {
 
 using nlohmann::json;
-
-constexpr char kWebKey[] = "audience-web-write-key";
-constexpr char kAdminKey[] = "audience-admin-key";
 
 using ::quanyu::testing::HttpAnswer;
 using ::quanyu::testing::Send;
@@ -65,45 +59,31 @@ constexpr char kPersons[] = R"(
   {"type":"track","anonymousId":"a4","event":"Product Viewed","messageId":"v4",
    "timestamp":"2024-05-02T12:00:00Z"})";
 
-class ServerAudienceTest : public ::testing::Test {
+class ServerAudienceTest : public ::quanyu::testing::ServedApiTest {
  protected:
   void SetUp() override {
-    Config config;
+    ASSERT_NO_FATAL_FAILURE(ServedApiTest::SetUp());
+    Ingest(kPersons);
+  }
+  void Configure(Config& config) override {
     // u2 refused analytics before its order; the fixture keeps the order
     // ([privacy] analytics_consent = "accept") — the gate has its own tests.
     config.privacy_analytics_consent = "accept";
-    config.data_dir = dir_.path();
-    config.sources.push_back({"website", "web", kWebKey});
     config.flush_interval_s = 3600;
     // Only the test refreshes membership: the maintenance thread must not
     // take the baseline or the changes first.
     config.audience_refresh_interval_s = 86400;
     config.audience_recompute_interval_s = 86400;
-    Status started = served_.Start(config, kAdminKey);
-    ASSERT_TRUE(started.ok()) << started.ToString();
-    Ingest(kPersons);
   }
-
-  void TearDown() override { served_.Stop(); }
 
   HttpAnswer Admin(const std::string& method, const std::string& target,
                    const std::string& body = "") {
-    return Send(served_.port(), method, target, std::string("Bearer ") + kAdminKey, body);
+    return As(kAdminKey, method, target, body);
   }
   // The JSON answer of an admin request, expecting `status`.
   json Call(const std::string& method, const std::string& target, const json& body,
             int status = 200) {
-    HttpAnswer a = Admin(method, target, body.is_null() ? "" : body.dump());
-    EXPECT_EQ(a.status, status) << method << " " << target << " " << body << " → " << a.body;
-    return a.Json();
-  }
-  // Posts a Segment batch (a comma-separated list of events); every event is
-  // durable, in identity, profiles and the store when this returns.
-  void Ingest(const std::string& events) {
-    std::string auth = "Basic " + collect::internal::Base64Encode(std::string(kWebKey) + ":");
-    HttpAnswer a = Send(served_.port(), "POST", "/v1/batch", auth, "{\"batch\":[" + events + "]}");
-    ASSERT_EQ(a.status, 200) << a.body;
-    ASSERT_EQ(a.body.find("rejected"), std::string::npos) << a.body;
+    return AsJson(kAdminKey, method, target, body, status);
   }
   uint32_t OneIdOf(const std::string& identifier) {
     json p = Get("/api/v1/profiles?identifier=" + identifier);
@@ -138,9 +118,6 @@ class ServerAudienceTest : public ::testing::Test {
     EXPECT_EQ(j["error"]["code"], code) << j.dump();
     return j["error"].value("message", "");
   }
-
-  testing::TempDir dir_;
-  testing::ServedEngine served_;
 };
 
 TEST_F(ServerAudienceTest, PreviewTextAndTreeAgreeAndErrorsAre400) {
@@ -196,7 +173,8 @@ TEST_F(ServerAudienceTest, PreviewTextAndTreeAgreeAndErrorsAre400) {
 TEST_F(ServerAudienceTest, ConsentConditionsSeeEveryWayConsentIsRecorded) {
   ASSERT_EQ(PreviewCount("consent.marketing = true"), 1u);  // the fixture's categoryPreferences
   Call("POST", "/api/v1/consent",
-       {{"identifier", "user_id:u3"}, {"purposes", {{"marketing", "granted"}}},
+       {{"identifier", "user_id:u3"},
+        {"purposes", {{"marketing", "granted"}}},
         {"channels", {{"sms", "denied"}}}},
        201);
   EXPECT_EQ(PreviewCount("consent.marketing = true"), 2u);

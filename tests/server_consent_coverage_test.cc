@@ -6,55 +6,24 @@
 
 #include <nlohmann/json.hpp>
 
-#include "collect/internal/base64.h"
-#include "http_test_util.h"
-#include "served_engine.h"
-#include "test_util.h"
+#include "served_api_test.h"
 
 namespace quanyu {
 namespace {
 
 using nlohmann::json;
-using ::quanyu::testing::HttpAnswer;
-using ::quanyu::testing::Send;
 
-constexpr char kAdminKey[] = "coverage-admin-key";
-constexpr char kWebKey[] = "coverage-web-write-key";
-
-class ServerConsentCoverageTest : public ::testing::Test {
+class ServerConsentCoverageTest : public ::quanyu::testing::ServedApiTest {
  protected:
-  void SetUp() override {
-    Config config;
-    config.data_dir = dir_.path();
-    config.sources.push_back({"website", "web", kWebKey});
-    Status started = served_.Start(config, kAdminKey);
-    ASSERT_TRUE(started.ok()) << started.ToString();
-  }
-  void Ingest(const std::string& events) {
-    std::string auth = "Basic " + collect::internal::Base64Encode(std::string(kWebKey) + ":");
-    HttpAnswer a = Send(served_.port(), "POST", "/v1/batch", auth, "{\"batch\":[" + events + "]}");
-    ASSERT_EQ(a.status, 200) << a.body;
-    ASSERT_FALSE(a.Json().contains("rejected")) << a.body;
-  }
-  json As(const std::string& key, const std::string& method, const std::string& target,
-          const json& body = nullptr, int status = 200) {
-    HttpAnswer a =
-        Send(served_.port(), method, target, "Bearer " + key, body.is_null() ? "" : body.dump());
-    EXPECT_EQ(a.status, status) << method << " " << target << " → " << a.body;
-    return a.Json();
-  }
   void Consent(const std::string& identifier, const json& decisions) {
     json body = decisions;
     body["identifier"] = identifier;
-    As(kAdminKey, "POST", "/api/v1/consent", body, 201);
+    AsJson(kAdminKey, "POST", "/api/v1/consent", body, 201);
   }
-
-  ::quanyu::testing::TempDir dir_;
-  ::quanyu::testing::ServedEngine served_;
 };
 
 TEST_F(ServerConsentCoverageTest, CountsPersonsPerPurposeAndChannel) {
-  json empty = As(kAdminKey, "GET", "/api/v1/consent/coverage");
+  json empty = AsJson(kAdminKey, "GET", "/api/v1/consent/coverage");
   EXPECT_EQ(empty["persons"], 0) << empty;
   EXPECT_EQ(empty["purposes"]["marketing"],
             json({{"granted", 0}, {"denied", 0}, {"withdrawn", 0}, {"unknown", 0}}));
@@ -77,7 +46,7 @@ TEST_F(ServerConsentCoverageTest, CountsPersonsPerPurposeAndChannel) {
   // counted once.
   Ingest(R"({"type":"identify","userId":"u4","anonymousId":"a5","messageId":"i5"})");
 
-  json c = As(kAdminKey, "GET", "/api/v1/consent/coverage");
+  json c = AsJson(kAdminKey, "GET", "/api/v1/consent/coverage");
   EXPECT_EQ(c["persons"], 4) << c;
   EXPECT_EQ(c["purposes"]["marketing"],
             json({{"granted", 2}, {"denied", 1}, {"withdrawn", 1}, {"unknown", 1}}))
@@ -104,15 +73,15 @@ TEST_F(ServerConsentCoverageTest, CountsPersonsPerPurposeAndChannel) {
   // Analysts and marketers see the same counts, unmasked ("email" and
   // "phone" are channel names here, not personal data).
   for (const char* role : {"analyst", "marketer"}) {
-    json key = As(kAdminKey, "POST", "/api/v1/keys", {{"name", role}, {"role", role}}, 201);
-    EXPECT_EQ(As(key["key"], "GET", "/api/v1/consent/coverage"), c) << role;
+    json key = AsJson(kAdminKey, "POST", "/api/v1/keys", {{"name", role}, {"role", role}}, 201);
+    EXPECT_EQ(AsJson(key["key"], "GET", "/api/v1/consent/coverage"), c) << role;
   }
   // Counts are no personal data: no audit entry for reading them.
-  json audit = As(kAdminKey, "GET", "/api/v1/audit?limit=1000");
+  json audit = AsJson(kAdminKey, "GET", "/api/v1/audit?limit=1000");
   for (const auto& e : audit["entries"]) {
     EXPECT_NE(e["path"], "/api/v1/consent/coverage") << e;
   }
-  As(kAdminKey, "POST", "/api/v1/consent/coverage", nullptr, 404);
+  AsJson(kAdminKey, "POST", "/api/v1/consent/coverage", nullptr, 404);
 }
 
 }  // namespace

@@ -6,12 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "collect/internal/base64.h"
 #include "common/time_util.h"
 #include "engine/ingest_meter.h"
-#include "http_test_util.h"
-#include "served_engine.h"
-#include "test_util.h"
+#include "served_api_test.h"
 
 namespace quanyu {
 namespace {
@@ -20,35 +17,18 @@ using nlohmann::json;
 using ::quanyu::testing::HttpAnswer;
 using ::quanyu::testing::Send;
 
-constexpr char kAdminKey[] = "ingest-admin-key";
-constexpr char kWebKey[] = "ingest-web-write-key";
-
-class ServerIngestTest : public ::testing::Test {
+class ServerIngestTest : public ::quanyu::testing::ServedApiTest {
  protected:
-  void SetUp() override {
-    Config config;
-    config.data_dir = dir_.path();
-    config.sources.push_back({"website", "web", kWebKey});
-    Status started = served_.Start(config, kAdminKey);
-    ASSERT_TRUE(started.ok()) << started.ToString();
-  }
-  HttpAnswer Collect(const std::string& path, const std::string& body,
-                     const std::string& key = kWebKey) {
-    std::string auth = "Basic " + collect::internal::Base64Encode(key + ":");
-    return Send(served_.port(), "POST", path, auth, body);
-  }
-  json Ingest(const std::string& role_key = kAdminKey) {
+  // GET /api/v1/ingest with `role_key`.
+  json IngestHealth(const std::string& role_key = kAdminKey) {
     HttpAnswer a = Send(served_.port(), "GET", "/api/v1/ingest", "Bearer " + role_key);
     EXPECT_EQ(a.status, 200) << a.body;
     return a.Json();
   }
-
-  ::quanyu::testing::TempDir dir_;
-  ::quanyu::testing::ServedEngine served_;
 };
 
 TEST_F(ServerIngestTest, CountsAcceptedAndRejectedEventsByReason) {
-  json empty = Ingest();
+  json empty = IngestHealth();
   EXPECT_EQ(empty["accepted_total"], 0) << empty;
   EXPECT_EQ(empty["rejected_total"], 0) << empty;
   EXPECT_EQ(empty["rejections"], json::object()) << empty;
@@ -74,7 +54,7 @@ TEST_F(ServerIngestTest, CountsAcceptedAndRejectedEventsByReason) {
       Collect("/v1/track", R"({"userId":"u1","event":"Product Viewed","messageId":"m1"})").status,
       200);
 
-  json health = Ingest();
+  json health = IngestHealth();
   EXPECT_EQ(health["accepted_total"], 4) << health;
   EXPECT_EQ(health["rejected_total"], 4) << health;
   EXPECT_EQ(health["rejections"], json({{"missing_event", 1},
@@ -106,7 +86,7 @@ TEST_F(ServerIngestTest, EveryRoleMayReadIt) {
     HttpAnswer k = Send(served_.port(), "POST", "/api/v1/keys", std::string("Bearer ") + kAdminKey,
                         json{{"name", role}, {"role", role}}.dump());
     ASSERT_EQ(k.status, 201) << k.body;
-    EXPECT_TRUE(Ingest(k.Json()["key"]).contains("accepted_total")) << role;
+    EXPECT_TRUE(IngestHealth(k.Json()["key"]).contains("accepted_total")) << role;
   }
   EXPECT_EQ(Send(served_.port(), "GET", "/api/v1/ingest", "").status, 401);
 }

@@ -8,10 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "http_test_util.h"
-#include "served_engine.h"
+#include "served_api_test.h"
 #include "sim_test_util.h"
-#include "test_util.h"
 
 namespace quanyu {
 namespace {
@@ -20,27 +18,17 @@ using nlohmann::json;
 using ::quanyu::testing::HttpAnswer;
 using ::quanyu::testing::Send;
 
-constexpr char kAdminKey[] = "reports-admin-key";
-const std::string kAuth = std::string("Bearer ") + kAdminKey;
-
-class ServerModelReportsTest : public ::testing::Test {
+class ServerModelReportsTest : public ::quanyu::testing::ServedApiTest {
  protected:
-  void SetUp() override {
-    Config config;
-    config.data_dir = dir_.path();
-    {
-      auto engine = Engine::Open(config);
-      ASSERT_TRUE(engine.ok()) << engine.status().ToString();
-      sim::SimOptions o;
-      o.persons = 3000;
-      o.days = 120;
-      o.seed = 11;
-      auto sim = ::quanyu::testing::LoadSimulation(engine->get(), o);
-      ASSERT_TRUE(sim.ok()) << sim.status().ToString();
-      ASSERT_TRUE((*engine)->Close().ok());
-    }
-    Status started = served_.Start(config, kAdminKey);
-    ASSERT_TRUE(started.ok()) << started.ToString();
+  static inline const std::string kAuth = std::string("Bearer ") + kAdminKey;
+
+  // A simulated world, loaded before serving (the simulation brings its own
+  // sources, "website" among them).
+  void Configure(Config& config) override {
+    config.sources.clear();
+    auto sim =
+        ::quanyu::testing::LoadSimulation(config, {.seed = 11, .persons = 3000, .days = 120});
+    ASSERT_TRUE(sim.ok()) << sim.status().ToString();
   }
   json Run(const std::string& kind, const std::string& body = "") {
     HttpAnswer a = Send(served_.port(), "POST", "/api/v1/models/" + kind, kAuth, body);
@@ -66,9 +54,6 @@ class ServerModelReportsTest : public ::testing::Test {
     EXPECT_NEAR(last_to, h["max"].get<double>(), 1e-6) << h;
     return sum;
   }
-
-  ::quanyu::testing::TempDir dir_;
-  ::quanyu::testing::ServedEngine served_;
 };
 
 TEST_F(ServerModelReportsTest, NoReportBeforeARun) {

@@ -7,10 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "http_test_util.h"
-#include "served_engine.h"
+#include "served_api_test.h"
 #include "sim_test_util.h"
-#include "test_util.h"
 
 namespace quanyu {
 namespace {
@@ -19,28 +17,16 @@ using nlohmann::json;
 using ::quanyu::testing::HttpAnswer;
 using ::quanyu::testing::Send;
 
-constexpr char kAdminKey[] = "models-admin-key";
-const std::string kAuth = std::string("Bearer ") + kAdminKey;
-
-class ServerModelsTest : public ::testing::Test {
+class ServerModelsTest : public ::quanyu::testing::ServedApiTest {
  protected:
-  void SetUp() override {
-    Config config;
-    config.data_dir = dir_.path();
-    // Loaded first, then served, as `quanyu sim --data` then `quanyu serve`.
-    {
-      auto engine = Engine::Open(config);
-      ASSERT_TRUE(engine.ok()) << engine.status().ToString();
-      sim::SimOptions o;
-      o.persons = 4000;
-      o.days = 120;
-      o.seed = 5;
-      auto sim = ::quanyu::testing::LoadSimulation(engine->get(), o);
-      ASSERT_TRUE(sim.ok()) << sim.status().ToString();
-      ASSERT_TRUE((*engine)->Close().ok());
-    }
-    Status started = served_.Start(config, kAdminKey);
-    ASSERT_TRUE(started.ok()) << started.ToString();
+  static inline const std::string kAuth = std::string("Bearer ") + kAdminKey;
+
+  // Loaded first, then served, as `quanyu sim --data` then `quanyu serve`;
+  // the simulation brings its own sources, "website" among them.
+  void Configure(Config& config) override {
+    config.sources.clear();
+    auto sim = ::quanyu::testing::LoadSimulation(config, {.seed = 5, .persons = 4000, .days = 120});
+    ASSERT_TRUE(sim.ok()) << sim.status().ToString();
   }
 
   HttpAnswer Post(const std::string& path, const std::string& body,
@@ -56,9 +42,6 @@ class ServerModelsTest : public ::testing::Test {
                                                       j["error"]["message"].get<std::string>()
                                                 : "";
   }
-
-  ::quanyu::testing::TempDir dir_;
-  ::quanyu::testing::ServedEngine served_;
 };
 
 TEST_F(ServerModelsTest, EveryKindFitsScoresAndStores) {

@@ -11,13 +11,10 @@
 #include <sstream>
 #include <thread>
 
-#include "collect/internal/base64.h"
 #include "common/clock.h"
 #include "common/time_util.h"
 #include "erasure_test_util.h"
-#include "http_test_util.h"
-#include "served_engine.h"
-#include "test_util.h"
+#include "served_api_test.h"
 
 namespace quanyu {
 namespace {
@@ -26,9 +23,6 @@ using nlohmann::json;
 using ::quanyu::testing::FilesHolding;
 using ::quanyu::testing::HttpAnswer;
 using ::quanyu::testing::Send;
-
-constexpr char kWebKey[] = "delete-web-write-key";
-constexpr char kAdminKey[] = "delete-admin-key";
 
 // What the victim sent; none of it may survive the deletion.
 const std::vector<std::string> kVictimData = {
@@ -45,41 +39,24 @@ const std::vector<std::string> kVictimData = {
 // Another person's, which must stay (and be found: the search works).
 const std::vector<std::string> kOtherData = {"other-u-4242", "ORD-OTHER-31337"};
 
-class ServerPrivacyDeleteTest : public ::testing::Test {
+class ServerPrivacyDeleteTest : public ::quanyu::testing::ServedApiTest {
  protected:
-  void SetUp() override { Start(); }
-
-  void Start(int profiles_inactive_days = 0) {
-    Config config;
-    config.data_dir = dir_.path();
-    config.sources.push_back({"website", "web", kWebKey});
+  void Configure(Config& config) override {
     config.audience_refresh_interval_s = 86400;  // only the test refreshes
-    config.retention_profiles_inactive_days = profiles_inactive_days;
+    config.retention_profiles_inactive_days = profiles_inactive_days_;
     config.retention_interval_s = 1;
-    Status started = served_.Start(config, kAdminKey);
-    ASSERT_TRUE(started.ok()) << started.ToString();
+  }
+  // Start, with profiles inactive for `profiles_inactive_days` erased by
+  // retention from now on (0, the default, erases none).
+  using ServedApiTest::Start;
+  void Start(int profiles_inactive_days) {
+    profiles_inactive_days_ = profiles_inactive_days;
+    Start();
   }
 
-  json Ingest(const std::string& events) {
-    std::string auth = "Basic " + collect::internal::Base64Encode(std::string(kWebKey) + ":");
-    HttpAnswer a = Send(served_.port(), "POST", "/v1/batch", auth, "{\"batch\":[" + events + "]}");
-    json j = a.Json();
-    if (a.status == 400 && j.contains("error") && j["error"].contains("rejected")) {
-      j["rejected"] = j["error"]["rejected"];
-      j["accepted"] = 0;
-    } else {
-      EXPECT_EQ(a.status, 200) << a.body;
-      // "accepted" is said only when some events were rejected.
-      if (!j.contains("accepted")) j["accepted"] = json::parse("[" + events + "]").size();
-    }
-    return j;
-  }
   json Admin(const std::string& method, const std::string& target, const json& body = nullptr,
              int status = 200) {
-    HttpAnswer a = Send(served_.port(), method, target, std::string("Bearer ") + kAdminKey,
-                        body.is_null() ? "" : body.dump());
-    EXPECT_EQ(a.status, status) << method << " " << target << " → " << a.body;
-    return a.Json();
+    return AsJson(kAdminKey, method, target, body, status);
   }
   double Metric(const std::string& name, const std::vector<std::string>& labels) {
     HttpAnswer m = Send(served_.port(), "GET", "/metrics", "");
@@ -122,8 +99,7 @@ class ServerPrivacyDeleteTest : public ::testing::Test {
        "context":{"consent":{"categoryPreferences":{"marketing":true}}}})";
   }
 
-  ::quanyu::testing::TempDir dir_;
-  ::quanyu::testing::ServedEngine served_;
+  int profiles_inactive_days_ = 0;
 };
 
 TEST_F(ServerPrivacyDeleteTest, DeletionLeavesNoTraceInAnyFileAndSuppressesResentEvents) {
@@ -134,9 +110,9 @@ TEST_F(ServerPrivacyDeleteTest, DeletionLeavesNoTraceInAnyFileAndSuppressesResen
      "properties":{"order_id":"ORD-OTHER-31337","revenue":12}})";
   // Part of the data reaches segments (checkpointed, the log truncated),
   // part stays in the store's buffer and the log.
-  EXPECT_EQ(Ingest(VictimEvents("1") + "," + other)["accepted"], 5);
+  EXPECT_EQ(TryIngest(VictimEvents("1") + "," + other)["accepted"], 5);
   ASSERT_TRUE(served_.engine->Checkpoint().ok());
-  EXPECT_EQ(Ingest(VictimEvents("2"))["accepted"], 3);
+  EXPECT_EQ(TryIngest(VictimEvents("2"))["accepted"], 3);
   Admin("POST", "/api/v1/audiences", {{"name", "buyers"}, {"tree", {{"did", "Order Completed"}}}},
         201);
   // An uploaded list names the victim (by email, in another case) and the other person.
@@ -197,7 +173,7 @@ TEST_F(ServerPrivacyDeleteTest, DeletionLeavesNoTraceInAnyFileAndSuppressesResen
   // dropped and counted; consent for the identifier is refused.
   const double suppressed_before =
       Metric("quanyu_events_rejected_total", {"reason=\"suppressed\""});
-  json resent = Ingest(VictimEvents("1") + "," + VictimEvents("3"));
+  json resent = TryIngest(VictimEvents("1") + "," + VictimEvents("3"));
   EXPECT_EQ(resent["accepted"], 0) << resent;
   ASSERT_EQ(resent["rejected"].size(), 6u) << resent;
   for (const auto& r : resent["rejected"]) EXPECT_EQ(r["reason"], "suppressed") << resent;
@@ -229,7 +205,7 @@ TEST_F(ServerPrivacyDeleteTest, DeletionLeavesNoTraceInAnyFileAndSuppressesResen
 
   // After a restart the suppression still holds and nothing came back.
   Start();
-  json again = Ingest(VictimEvents("4"));
+  json again = TryIngest(VictimEvents("4"));
   EXPECT_EQ(again["accepted"], 0) << again;
   Admin("GET", "/api/v1/profiles?identifier=user_id:victim-u-7731", nullptr, 404);
   EXPECT_EQ(Admin("GET", "/api/v1/privacy/requests/" + id)["status"], "completed");
@@ -239,7 +215,8 @@ TEST_F(ServerPrivacyDeleteTest, DeletionLeavesNoTraceInAnyFileAndSuppressesResen
 
 TEST_F(ServerPrivacyDeleteTest, DeletingAnUnknownIdentifierSuppressesItAndErasesNothingElse) {
   EXPECT_EQ(
-      Ingest(R"({"type":"track","userId":"someone","event":"A","messageId":"s1"})")["accepted"], 1);
+      TryIngest(R"({"type":"track","userId":"someone","event":"A","messageId":"s1"})")["accepted"],
+      1);
   json accepted = Admin("POST", "/api/v1/privacy/requests",
                         {{"type", "delete"}, {"identifier", "email:ghost@example.com"}}, 202);
   const std::string id = accepted["request"]["id"];
@@ -247,11 +224,12 @@ TEST_F(ServerPrivacyDeleteTest, DeletingAnUnknownIdentifierSuppressesItAndErases
   EXPECT_EQ(done["status"], "completed") << done;
   EXPECT_TRUE(done["one_id"].is_null()) << done;
   // The ghost's events are refused from now on; others' still flow.
-  json ghost = Ingest(
+  json ghost = TryIngest(
       R"({"type":"identify","userId":"g1","messageId":"g1","traits":{"email":"ghost@example.com"}})");
   EXPECT_EQ(ghost["accepted"], 0) << ghost;
   EXPECT_EQ(
-      Ingest(R"({"type":"track","userId":"someone","event":"B","messageId":"s2"})")["accepted"], 1);
+      TryIngest(R"({"type":"track","userId":"someone","event":"B","messageId":"s2"})")["accepted"],
+      1);
   json someone = Admin("POST", "/api/v1/privacy/requests",
                        {{"type", "access"}, {"identifier", "user_id:someone"}}, 201);
   EXPECT_EQ(someone["data"]["events"].size(), 2u) << "the other person's events are all kept";
@@ -264,14 +242,14 @@ TEST_F(ServerPrivacyDeleteTest, DeletingAnUnknownIdentifierSuppressesItAndErases
 TEST_F(ServerPrivacyDeleteTest, InactiveProfilesAreErasedButMayComeBack) {
   const int64_t now = SystemClock::Default()->NowMicros();
   auto at = [&](int days_ago) { return FormatTimestamp(now - days_ago * 86400 * 1'000'000LL); };
-  Ingest(R"({"type":"identify","userId":"stale-u-5150","messageId":"st-1","timestamp":")" +
-         at(100) + R"(","traits":{"city":"Stale-city-77"}},
+  TryIngest(R"({"type":"identify","userId":"stale-u-5150","messageId":"st-1","timestamp":")" +
+            at(100) + R"(","traits":{"city":"Stale-city-77"}},
            {"type":"track","userId":"stale-u-5150","event":"Old","messageId":"st-2",
             "properties":{"note":"stale-note-88"},"timestamp":")" +
-         at(95) + R"("},
+            at(95) + R"("},
            {"type":"track","userId":"active-u-1","event":"Old","messageId":"ac-1",
             "properties":{"note":"active-old-note"},"timestamp":")" +
-         at(100) + R"("},
+            at(100) + R"("},
            {"type":"track","userId":"active-u-1","event":"New","messageId":"ac-2"})");
   ASSERT_TRUE(served_.engine->Checkpoint().ok());
   served_.Stop();
@@ -294,9 +272,10 @@ TEST_F(ServerPrivacyDeleteTest, InactiveProfilesAreErasedButMayComeBack) {
   EXPECT_FALSE(FilesHolding(dir_.path(), {"active-old-note"}).empty());
   // Not suppressed: the person may come back, as a new profile.
   Start(90);
-  EXPECT_EQ(Ingest(R"({"type":"track","userId":"stale-u-5150","event":"Back","messageId":"st-3"})")
-                ["accepted"],
-            1);
+  EXPECT_EQ(
+      TryIngest(R"({"type":"track","userId":"stale-u-5150","event":"Back","messageId":"st-3"})")
+          ["accepted"],
+      1);
   json back = Admin("GET", "/api/v1/profiles?identifier=user_id:stale-u-5150");
   EXPECT_FALSE(back["traits"].contains("city")) << back;
 }

@@ -10,13 +10,10 @@
 #include <sstream>
 #include <thread>
 
-#include "collect/internal/base64.h"
 #include "collect/internal/url.h"
 #include "common/clock.h"
 #include "common/time_util.h"
-#include "http_test_util.h"
-#include "served_engine.h"
-#include "test_util.h"
+#include "served_api_test.h"
 
 namespace quanyu {
 namespace {
@@ -25,43 +22,11 @@ using nlohmann::json;
 using ::quanyu::testing::HttpAnswer;
 using ::quanyu::testing::Send;
 
-constexpr char kWebKey[] = "privacy-web-write-key";
-constexpr char kAdminKey[] = "privacy-admin-key";
-
-class ServerPrivacyTest : public ::testing::Test {
+class ServerPrivacyTest : public ::quanyu::testing::ServedApiTest {
  protected:
-  void SetUp() override {
-    Config config;
-    config.data_dir = dir_.path();
-    config.sources.push_back({"website", "web", kWebKey});
-    Status started = served_.Start(config, kAdminKey);
-    ASSERT_TRUE(started.ok()) << started.ToString();
-  }
-
-  // Posts a Segment batch; returns the answer's JSON with the rejected
-  // events under "rejected" (a batch refused whole answers 400 and lists
-  // them under "error").
-  json Ingest(const std::string& events) {
-    std::string auth = "Basic " + collect::internal::Base64Encode(std::string(kWebKey) + ":");
-    HttpAnswer a = Send(served_.port(), "POST", "/v1/batch", auth, "{\"batch\":[" + events + "]}");
-    json j = a.Json();
-    if (a.status == 400 && j.contains("error") && j["error"].contains("rejected")) {
-      j["rejected"] = j["error"]["rejected"];
-      j["accepted"] = 0;
-    } else {
-      EXPECT_EQ(a.status, 200) << a.body;
-    }
-    return j;
-  }
-  HttpAnswer As(const std::string& key, const std::string& method, const std::string& target,
-                const std::string& body = "") {
-    return Send(served_.port(), method, target, key.empty() ? "" : "Bearer " + key, body);
-  }
   json Admin(const std::string& method, const std::string& target, const json& body = nullptr,
              int status = 200) {
-    HttpAnswer a = As(kAdminKey, method, target, body.is_null() ? "" : body.dump());
-    EXPECT_EQ(a.status, status) << method << " " << target << " → " << a.body;
-    return a.Json();
+    return AsJson(kAdminKey, method, target, body, status);
   }
   std::string NewKey(const std::string& role) {
     json k = Admin("POST", "/api/v1/keys", {{"name", role + " key"}, {"role", role}}, 201);
@@ -80,13 +45,10 @@ class ServerPrivacyTest : public ::testing::Test {
     }
     return 0;
   }
-
-  ::quanyu::testing::TempDir dir_;
-  ::quanyu::testing::ServedEngine served_;
 };
 
 TEST_F(ServerPrivacyTest, WithdrawnAnalyticsConsentDropsLaterBehaviouralEvents) {
-  json first = Ingest(R"(
+  json first = TryIngest(R"(
     {"type":"track","userId":"u1","event":"Product Viewed","messageId":"p1"},
     {"type":"track","userId":"u1","event":"Consent Updated","messageId":"c1",
      "context":{"consent":{"categoryPreferences":{"Analytics":false}}}},
@@ -98,11 +60,11 @@ TEST_F(ServerPrivacyTest, WithdrawnAnalyticsConsentDropsLaterBehaviouralEvents) 
   EXPECT_EQ(first["rejected"][0]["reason"], "analytics_consent") << first;
   EXPECT_EQ(first["accepted"], 3) << first;
   // A later request: the ledger now knows.
-  json later = Ingest(R"({"type":"page","userId":"u1","name":"Home","messageId":"p3"})");
+  json later = TryIngest(R"({"type":"page","userId":"u1","name":"Home","messageId":"p3"})");
   ASSERT_EQ(later["rejected"].size(), 1u) << later;
   // Somebody else is unaffected.
   json other =
-      Ingest(R"({"type":"track","userId":"u2","event":"Product Viewed","messageId":"p4"})");
+      TryIngest(R"({"type":"track","userId":"u2","event":"Product Viewed","messageId":"p4"})");
   EXPECT_FALSE(other.contains("rejected")) << other;
 
   EXPECT_EQ(
@@ -119,7 +81,7 @@ TEST_F(ServerPrivacyTest, WithdrawnAnalyticsConsentDropsLaterBehaviouralEvents) 
 }
 
 TEST_F(ServerPrivacyTest, SensitivePropertiesAreStoredOnlyWithSensitiveConsent) {
-  Ingest(R"(
+  TryIngest(R"(
     {"type":"track","userId":"u1","event":"Store Visited","messageId":"s1",
      "properties":{"store":"徐汇店","$latitude":31.19,"$longitude":121.44,"bank_card_number":"6222"},
      "context":{"location":{"latitude":31.19,"longitude":121.44,"city":"上海"}}},
@@ -141,14 +103,14 @@ TEST_F(ServerPrivacyTest, SensitivePropertiesAreStoredOnlyWithSensitiveConsent) 
 }
 
 TEST_F(ServerPrivacyTest, ChildDataIsDroppedWithoutGuardianConsent) {
-  json r = Ingest(R"({"type":"identify","userId":"kid","messageId":"k1","traits":{"age":9}})");
+  json r = TryIngest(R"({"type":"identify","userId":"kid","messageId":"k1","traits":{"age":9}})");
   ASSERT_EQ(r["rejected"].size(), 1u) << r;
   EXPECT_EQ(r["rejected"][0]["reason"], "child_data");
   Admin("GET", "/api/v1/profiles?identifier=user_id:kid", nullptr, 404);
 }
 
 TEST_F(ServerPrivacyTest, PostConsentRecordsDecisionsAndTheExportGateHonoursThem) {
-  Ingest(R"(
+  TryIngest(R"(
     {"type":"identify","userId":"u1","messageId":"i1","traits":{"email":"a@example.com"}},
     {"type":"identify","userId":"u2","messageId":"i2","traits":{"email":"b@example.com"}},
     {"type":"track","userId":"u1","event":"Order Completed","messageId":"o1","properties":{"revenue":5}},
@@ -209,7 +171,7 @@ TEST_F(ServerPrivacyTest, TrackingPlanBlocksFlagsAndReportsPerSourceAndEvent) {
       "color":{"type":"string","enum":["red","blue"]}}}]})";
   HttpAnswer put = As(kAdminKey, "PUT", "/api/v1/tracking-plan", plan);
   ASSERT_EQ(put.status, 200) << put.body;
-  json r = Ingest(R"(
+  json r = TryIngest(R"(
     {"type":"track","userId":"u1","event":"Order Completed","messageId":"o1",
      "properties":{"order_id":"A1","revenue":9.5}},
     {"type":"track","userId":"u1","event":"Order Completed","messageId":"o2",
@@ -249,18 +211,15 @@ TEST_F(ServerPrivacyTest, TrackingPlanBlocksFlagsAndReportsPerSourceAndEvent) {
   EXPECT_EQ(As(analyst, "PUT", "/api/v1/tracking-plan", plan).status, 403);
 
   // The plan survives a restart.
-  Config config;
-  config.data_dir = dir_.path();
-  config.sources.push_back({"website", "web", kWebKey});
   served_.Stop();
-  ASSERT_TRUE(served_.Start(config, kAdminKey).ok());
+  ASSERT_NO_FATAL_FAILURE(Start());
   json again =
-      Ingest(R"({"type":"track","userId":"u1","event":"Order Completed","messageId":"o3"})");
+      TryIngest(R"({"type":"track","userId":"u1","event":"Order Completed","messageId":"o3"})");
   ASSERT_EQ(again["rejected"].size(), 1u) << again;
 }
 
 TEST_F(ServerPrivacyTest, DataSubjectRequestsAccessCorrectWithdrawWithDeadlines) {
-  Ingest(R"(
+  TryIngest(R"(
     {"type":"identify","userId":"u1","anonymousId":"dev-1","messageId":"i1",
      "traits":{"city":"北京","phone":"+8613800138000"}},
     {"type":"track","anonymousId":"dev-1","event":"Product Viewed","messageId":"v1"},
@@ -294,7 +253,7 @@ TEST_F(ServerPrivacyTest, DataSubjectRequestsAccessCorrectWithdrawWithDeadlines)
   EXPECT_EQ(consent["channels"]["sms"]["status"], "withdrawn") << consent;
   // Later behavioural events of the person are dropped (analytics withdrawn).
   json later =
-      Ingest(R"({"type":"track","userId":"u1","event":"Product Viewed","messageId":"v2"})");
+      TryIngest(R"({"type":"track","userId":"u1","event":"Product Viewed","messageId":"v2"})");
   EXPECT_EQ(later["rejected"].size(), 1u) << later;
 
   // The queue: deadlines per regime, no identifier values, 404 for unknown ids.
@@ -342,9 +301,10 @@ TEST_F(ServerPrivacyTest, RetentionJobRemovesEventsOlderThanRawEventsDays) {
   // Events 40 and 10 days old and one of today.
   const int64_t now = SystemClock::Default()->NowMicros();
   auto at = [&](int days_ago) { return FormatTimestamp(now - days_ago * 86400 * 1'000'000LL); };
-  Ingest(R"({"type":"track","userId":"u1","event":"Old","messageId":"a","timestamp":")" + at(40) +
-         R"("},{"type":"track","userId":"u1","event":"Recent","messageId":"b","timestamp":")" +
-         at(10) + R"("},{"type":"track","userId":"u1","event":"Today","messageId":"c"})");
+  TryIngest(R"({"type":"track","userId":"u1","event":"Old","messageId":"a","timestamp":")" +
+            at(40) +
+            R"("},{"type":"track","userId":"u1","event":"Recent","messageId":"b","timestamp":")" +
+            at(10) + R"("},{"type":"track","userId":"u1","event":"Today","messageId":"c"})");
   ASSERT_TRUE(served_.engine->Checkpoint().ok());
   // Restart with a 30-day TTL checked every second: the background job
   // removes the old day by itself.
@@ -374,7 +334,7 @@ struct Route {
 };
 
 TEST_F(ServerPrivacyTest, RoleEndpointMatrixMaskingAndAudit) {
-  Ingest(R"({"type":"identify","userId":"u1","messageId":"i1",
+  TryIngest(R"({"type":"identify","userId":"u1","messageId":"i1",
              "traits":{"phone":"+8613800138000","email":"alice@example.com","name":"王小明"}})");
   const std::string analyst = NewKey("analyst"), marketer = NewKey("marketer");
   const std::string kpis = R"({"from":"2020-01-01","to":"2030-01-01"})";

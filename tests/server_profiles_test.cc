@@ -15,43 +15,31 @@
 #include <thread>
 #include <vector>
 
-#include "collect/internal/base64.h"
 #include "engine/engine.h"
-#include "http_test_util.h"
-#include "served_engine.h"
+#include "served_api_test.h"
 #include "server/server.h"
-#include "test_util.h"
 
 namespace quanyu {
 namespace {
 
 using nlohmann::json;
 
-constexpr char kWebKey[] = "profiles-web-write-key";
 constexpr char kAppKey[] = "profiles-app-write-key";
-constexpr char kAdminKey[] = "profiles-admin-key";
 constexpr char kPhone[] = "phone:+8613800138000";
 
 using ::quanyu::testing::HttpAnswer;
 using ::quanyu::testing::Send;
 
-class ServerProfilesTest : public ::testing::Test {
+class ServerProfilesTest : public ::quanyu::testing::ServedApiTest {
  protected:
-  void SetUp() override {
-    Config config;
-    config.data_dir = dir_.path();
-    config.sources.push_back({"website", "web", kWebKey});
+  void Configure(Config& config) override {
     config.sources.push_back({"app", "ios", kAppKey});
     config.flush_interval_s = 3600;  // segments only when the test checkpoints
-    Status started = served_.Start(config, kAdminKey);
-    ASSERT_TRUE(started.ok()) << started.ToString();
   }
-
-  void TearDown() override { served_.Stop(); }
 
   HttpAnswer Admin(const std::string& method, const std::string& target,
                    const std::string& body = "") {
-    return Send(served_.port(), method, target, std::string("Bearer ") + kAdminKey, body);
+    return As(kAdminKey, method, target, body);
   }
   json AdminJson(const std::string& target, int expected_status = 200) {
     HttpAnswer a = Admin("GET", target);
@@ -60,8 +48,7 @@ class ServerProfilesTest : public ::testing::Test {
   }
   // Posts a Segment batch with Basic auth and expects every event accepted.
   void Batch(const char* write_key, const std::string& events) {
-    std::string auth = "Basic " + collect::internal::Base64Encode(std::string(write_key) + ":");
-    HttpAnswer a = Send(served_.port(), "POST", "/v1/batch", auth, "{\"batch\":[" + events + "]}");
+    HttpAnswer a = PostBatch(events, write_key);
     ASSERT_EQ(a.status, 200) << a.body;
     ASSERT_EQ(a.Json(), json({{"success", true}})) << a.body;
   }
@@ -106,8 +93,6 @@ class ServerProfilesTest : public ::testing::Test {
        "timestamp":"2024-05-01T10:21:00.000Z"})");
   }
 
-  testing::TempDir dir_;
-  testing::ServedEngine served_;
   uint32_t app_only_person_ = 0;
 };
 

@@ -16,20 +16,14 @@
 #include <thread>
 #include <vector>
 
-#include "collect/internal/base64.h"
 #include "engine/engine.h"
-#include "http_test_util.h"
-#include "served_engine.h"
+#include "served_api_test.h"
 #include "server/server.h"
-#include "test_util.h"
 
 namespace quanyu {
 namespace {
 
 using nlohmann::json;
-
-constexpr char kWebKey[] = "query-web-write-key";
-constexpr char kAdminKey[] = "query-admin-key";
 
 using ::quanyu::testing::HttpAnswer;
 using ::quanyu::testing::Send;
@@ -57,22 +51,15 @@ constexpr char kFunnel[] =
     R"({"from":"2024-05-01T00:00:00Z","to":"2024-05-03T00:00:00Z","window":"1d",
         "steps":[{"event":"Product Viewed"},{"event":"Order Completed"}]})";
 
-class ServerQueryTest : public ::testing::Test {
+class ServerQueryTest : public ::quanyu::testing::ServedApiTest {
  protected:
-  void SetUp() override {
-    Config config;
-    config.data_dir = dir_.path();
-    config.sources.push_back({"website", "web", kWebKey});
+  void Configure(Config& config) override {
     config.flush_interval_s = 3600;  // segments only when the test checkpoints
-    Status started = served_.Start(config, kAdminKey);
-    ASSERT_TRUE(started.ok()) << started.ToString();
   }
-
-  void TearDown() override { served_.Stop(); }
 
   HttpAnswer Admin(const std::string& method, const std::string& target,
                    const std::string& body = "") {
-    return Send(served_.port(), method, target, std::string("Bearer ") + kAdminKey, body);
+    return As(kAdminKey, method, target, body);
   }
   json Query(const std::string& kind, const std::string& body, int expected_status = 200) {
     HttpAnswer a = Admin("POST", "/api/v1/query/" + kind, body);
@@ -80,10 +67,9 @@ class ServerQueryTest : public ::testing::Test {
     EXPECT_NE(a.headers.find("Content-Type: application/json"), std::string::npos) << a.headers;
     return a.Json();
   }
+  // Posts the three shoppers' events.
   void Ingest() {
-    std::string auth = "Basic " + collect::internal::Base64Encode(std::string(kWebKey) + ":");
-    HttpAnswer a = Send(served_.port(), "POST", "/v1/batch", auth,
-                        std::string("{\"batch\":[") + kEvents + "]}");
+    HttpAnswer a = PostBatch(kEvents);
     ASSERT_EQ(a.status, 200) << a.body;
   }
   // Error bodies are {"error": {"code", "message"}}; returns the message.
@@ -93,9 +79,6 @@ class ServerQueryTest : public ::testing::Test {
     EXPECT_EQ(j["error"]["code"], code) << j.dump();
     return j["error"].value("message", "");
   }
-
-  testing::TempDir dir_;
-  testing::ServedEngine served_;
 };
 
 TEST_F(ServerQueryTest, CatalogListsNamesCountsTimesAndPropertiesBufferedAndFlushed) {

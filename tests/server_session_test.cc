@@ -7,19 +7,13 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "http_test_util.h"
-#include "served_engine.h"
-#include "test_util.h"
+#include "served_api_test.h"
 
 namespace quanyu {
 namespace {
 
 using nlohmann::json;
 using ::quanyu::testing::HttpAnswer;
-using ::quanyu::testing::Send;
-
-constexpr char kAdminKey[] = "session-admin-key";
-constexpr char kWebKey[] = "session-web-write-key";
 
 // Each page and the request its role must be allowed to make.
 const std::map<std::string, std::pair<std::string, std::string>> kPageRoutes = {
@@ -36,19 +30,8 @@ const std::map<std::string, std::pair<std::string, std::string>> kPageRoutes = {
     {"settings", {"GET", "/api/v1/keys"}},
 };
 
-class ServerSessionTest : public ::testing::Test {
+class ServerSessionTest : public ::quanyu::testing::ServedApiTest {
  protected:
-  void SetUp() override {
-    Config config;
-    config.data_dir = dir_.path();
-    config.sources.push_back({"website", "web", kWebKey});
-    Status started = served_.Start(config, kAdminKey);
-    ASSERT_TRUE(started.ok()) << started.ToString();
-  }
-  HttpAnswer As(const std::string& key, const std::string& method, const std::string& target,
-                const std::string& body = "") {
-    return Send(served_.port(), method, target, key.empty() ? "" : "Bearer " + key, body);
-  }
   // A new API key of `role`: {"id", "key"}.
   json NewKey(const std::string& role, const std::string& workspace = "default") {
     HttpAnswer a = As(kAdminKey, "POST", "/api/v1/keys",
@@ -71,9 +54,6 @@ class ServerSessionTest : public ::testing::Test {
     }
     return session;
   }
-
-  ::quanyu::testing::TempDir dir_;
-  ::quanyu::testing::ServedEngine served_;
 };
 
 TEST_F(ServerSessionTest, AdminSeesEveryPage) {

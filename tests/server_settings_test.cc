@@ -5,9 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "http_test_util.h"
-#include "served_engine.h"
-#include "test_util.h"
+#include "served_api_test.h"
 
 namespace quanyu {
 namespace {
@@ -16,28 +14,24 @@ using nlohmann::json;
 using ::quanyu::testing::HttpAnswer;
 using ::quanyu::testing::Send;
 
-constexpr char kAdminKey[] = "settings-admin-key";
-constexpr char kWebKey[] = "settings-web-write-key";
+class ServerSettingsTest : public ::quanyu::testing::ServedApiTest {
+ protected:
+  void Configure(Config& config) override {
+    config.default_region = "HK";
+    config.junk_identifiers = {"test-user"};
+    config.identity_max_merges = 50;
+    config.identity_rules.push_back({"email", 2, 3});
+    config.identity_rules.push_back({"loyalty_card", 1, 2});
+    ChannelRule rule;
+    rule.channel = "xiaohongshu_kol";
+    rule.utm_source = "kol";
+    config.channel_rules.push_back(rule);
+  }
+};
 
-TEST(ServerSettingsTest, IdentityRulesAndChannelTaxonomy) {
-  ::quanyu::testing::TempDir dir;
-  Config config;
-  config.data_dir = dir.path();
-  config.sources.push_back({"website", "web", kWebKey});
-  config.default_region = "HK";
-  config.junk_identifiers = {"test-user"};
-  config.identity_max_merges = 50;
-  config.identity_rules.push_back({"email", 2, 3});
-  config.identity_rules.push_back({"loyalty_card", 1, 2});
-  ChannelRule rule;
-  rule.channel = "xiaohongshu_kol";
-  rule.utm_source = "kol";
-  config.channel_rules.push_back(rule);
-  ::quanyu::testing::ServedEngine served;
-  Status started = served.Start(config, kAdminKey);
-  ASSERT_TRUE(started.ok()) << started.ToString();
-
-  HttpAnswer a = Send(served.port(), "GET", "/api/v1/settings", std::string("Bearer ") + kAdminKey);
+TEST_F(ServerSettingsTest, IdentityRulesAndChannelTaxonomy) {
+  HttpAnswer a =
+      Send(served_.port(), "GET", "/api/v1/settings", std::string("Bearer ") + kAdminKey);
   ASSERT_EQ(a.status, 200) << a.body;
   json s = a.Json();
   const json& identity = s["identity"];
@@ -97,14 +91,14 @@ TEST(ServerSettingsTest, IdentityRulesAndChannelTaxonomy) {
 
   // Admin only.
   for (const char* role : {"analyst", "marketer"}) {
-    HttpAnswer k = Send(served.port(), "POST", "/api/v1/keys", std::string("Bearer ") + kAdminKey,
+    HttpAnswer k = Send(served_.port(), "POST", "/api/v1/keys", std::string("Bearer ") + kAdminKey,
                         json{{"name", role}, {"role", role}}.dump());
     ASSERT_EQ(k.status, 201) << k.body;
-    HttpAnswer denied = Send(served.port(), "GET", "/api/v1/settings",
+    HttpAnswer denied = Send(served_.port(), "GET", "/api/v1/settings",
                              "Bearer " + k.Json()["key"].get<std::string>());
     EXPECT_EQ(denied.status, 403) << role << ": " << denied.body;
   }
-  EXPECT_EQ(Send(served.port(), "GET", "/api/v1/settings", "").status, 401);
+  EXPECT_EQ(Send(served_.port(), "GET", "/api/v1/settings", "").status, 401);
 }
 
 }  // namespace

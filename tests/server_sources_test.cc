@@ -5,10 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "collect/internal/base64.h"
-#include "http_test_util.h"
-#include "served_engine.h"
-#include "test_util.h"
+#include "served_api_test.h"
 
 namespace quanyu {
 namespace {
@@ -17,31 +14,11 @@ using nlohmann::json;
 using ::quanyu::testing::HttpAnswer;
 using ::quanyu::testing::Send;
 
-constexpr char kAdminKey[] = "sources-admin-key";
-constexpr char kWebKey[] = "sources-web-write-key";
-
-class ServerSourcesTest : public ::testing::Test {
+class ServerSourcesTest : public ::quanyu::testing::ServedApiTest {
  protected:
-  void SetUp() override { Start(); }
-  void Start() {
-    Config config;
-    config.data_dir = dir_.path();
-    config.sources.push_back({"website", "web", kWebKey});
-    Status started = served_.Start(config, kAdminKey);
-    ASSERT_TRUE(started.ok()) << started.ToString();
-  }
   HttpAnswer Track(const std::string& write_key) {
-    std::string auth = "Basic " + collect::internal::Base64Encode(write_key + ":");
-    return Send(served_.port(), "POST", "/v1/track", auth,
-                R"({"userId":"u1","event":"Signed Up"})");
+    return Collect("/v1/track", R"({"userId":"u1","event":"Signed Up"})", write_key);
   }
-  HttpAnswer As(const std::string& key, const std::string& method, const std::string& target,
-                const std::string& body = "") {
-    return Send(served_.port(), method, target, "Bearer " + key, body);
-  }
-
-  ::quanyu::testing::TempDir dir_;
-  ::quanyu::testing::ServedEngine served_;
 };
 
 TEST_F(ServerSourcesTest, RotateRetiresTheOldWriteKeyAtOnce) {

@@ -38,4 +38,17 @@ inline Result<sim::SimResult> LoadSimulation(Engine* engine, const sim::SimOptio
   return sim;
 }
 
+// Opens an Engine on `config`, loads the simulation into it and closes it,
+// as `quanyu sim --data` does before `quanyu serve`. Returns the simulator's
+// result, or the first error of the three steps.
+inline Result<sim::SimResult> LoadSimulation(const Config& config, const sim::SimOptions& options) {
+  auto engine = Engine::Open(config);
+  if (!engine.ok()) return engine.status();
+  auto sim = LoadSimulation(engine->get(), options);
+  if (!sim.ok()) return sim.status();
+  Status closed = (*engine)->Close();
+  if (!closed.ok()) return closed;
+  return sim;
+}
+
 }  // namespace quanyu::testing
