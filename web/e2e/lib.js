@@ -134,6 +134,8 @@ export async function settle(page, timeout = 60000) {
   }, null, { timeout });
   await page.waitForTimeout(150);
   await page.waitForFunction(() => !document.querySelector('.spinner, .state-loading'), null, { timeout });
+  // Charts still animating (ChartCard marks them data-rendered="0").
+  await page.waitForFunction(() => !document.querySelector('.chart[data-rendered="0"]'), null, { timeout });
   await page.waitForTimeout(150);
 }
 
